@@ -1,0 +1,115 @@
+//! Reports: every interval (or at once when health changes) the agent turns
+//! what it aggregated and saw into a [`Report`], spools it, and wakes the
+//! sender.
+//!
+//! - [`spool`]: the sled-backed, bounded, ordered spool and the agent's identity.
+//! - [`sender`]: delivery to the collector, oldest first, with backoff.
+
+pub mod sender;
+pub mod spool;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use liveops_protocol::{Report, signal};
+use tokio::sync::{Notify, watch};
+
+use crate::AgentError;
+use crate::health::HealthHandle;
+use crate::ingest::Shared;
+use crate::telemetry::AgentMetrics;
+use spool::Spool;
+
+pub struct Reporter {
+    pub world: String,
+    pub interval: Duration,
+    pub ingest: Arc<Shared>,
+    pub health: HealthHandle,
+    pub spool: Arc<Spool>,
+    pub metrics: Arc<AgentMetrics>,
+    /// Rung after each report is spooled.
+    pub sent_wake: Arc<Notify>,
+}
+
+impl Reporter {
+    /// Reports every interval and on every health change until `stop`, then
+    /// spools a last report covering the time since the previous one.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) -> Result<(), AgentError> {
+        let mut every = tokio::time::interval(self.interval);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        let mut start_ms = now_ms();
+        loop {
+            let urgent = tokio::select! {
+                _ = every.tick() => false,
+                _ = self.health.changed.notified() => true,
+                _ = stop.changed() => break,
+            };
+            if urgent {
+                // The next regular report comes a full interval after this one.
+                every.reset();
+            }
+            start_ms = self.report(start_ms, urgent)?;
+        }
+        self.report(start_ms, false)?;
+        self.spool.flush()
+    }
+
+    /// Builds and spools one report covering `[start_ms, now)`; returns now.
+    fn report(&self, start_ms: u64, urgent: bool) -> Result<u64, AgentError> {
+        let end_ms = now_ms().max(start_ms + 1);
+        let interval = self.ingest.take_interval();
+        let health = {
+            let mut m = self.health.monitor.lock().unwrap_or_else(|p| p.into_inner());
+            m.take(Instant::now())
+        };
+        self.record_health(&health, &interval);
+        let dropped_before = self.spool.dropped();
+        let seq = self.spool.next_seq();
+        let mut losses = interval.losses;
+        losses.spool_dropped_reports = dropped_before;
+        let report = Report {
+            agent: self.spool.agent_id().to_owned(),
+            world: self.world.clone(),
+            seq,
+            start_ms,
+            end_ms,
+            urgent,
+            health,
+            counters: interval.counters,
+            gauges: interval.gauges,
+            histograms: interval.histograms,
+            losses,
+        };
+        let body = serde_json::to_vec(&report).map_err(AgentError::Encode)?;
+        self.spool.push(seq, &body)?;
+        let dropped = self.spool.dropped() - dropped_before;
+        if dropped > 0 {
+            self.metrics.spool_dropped.increment(dropped);
+            tracing::warn!(dropped, "spool full: oldest reports dropped");
+        }
+        self.metrics.spool_reports.set(self.spool.len() as f64);
+        if urgent {
+            tracing::info!(world = %self.world, up = report.health.up, detail = ?report.health.detail, "health changed; reporting at once");
+        }
+        self.sent_wake.notify_one();
+        Ok(end_ms)
+    }
+
+    fn record_health(&self, h: &liveops_protocol::Health, interval: &crate::ingest::Interval) {
+        let m = &self.metrics;
+        m.world_up.set(if h.up { 1.0 } else { 0.0 });
+        m.tick_stalled.set(if h.stalled { 1.0 } else { 0.0 });
+        m.probe_ok.set(if h.probe_ok { 1.0 } else { 0.0 });
+        if let Some(age) = h.last_tick_age_ms {
+            m.last_tick_age.set(age as f64 / 1000.0);
+        }
+        if let Some(g) = interval.gauges.iter().find(|g| g.name == signal::PLAYERS_ONLINE) {
+            m.players_online.set(g.value);
+        }
+    }
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}

@@ -1,0 +1,70 @@
+//! The agent's own `/metrics`: handles for every series it exports, all
+//! labelled with the world. Names come from `liveops_telemetry::names`.
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use liveops_telemetry::names::*;
+use liveops_telemetry::{Counter, Gauge, Histogram, Registry};
+
+use crate::ingest::IngestStats;
+
+pub struct AgentMetrics {
+    registry: Registry,
+    pub reports_sent: Counter,
+    pub report_failures: Counter,
+    pub report_latency: Histogram,
+    pub spool_reports: Gauge,
+    pub spool_dropped: Counter,
+    pub tick_duration: Histogram,
+    pub last_tick_age: Gauge,
+    pub world_up: Gauge,
+    pub tick_stalled: Gauge,
+    pub probe_ok: Gauge,
+    pub players_online: Gauge,
+    statsd: [(Counter, fn(&IngestStats) -> u64); 7],
+    recv_buffer: Gauge,
+}
+
+impl AgentMetrics {
+    pub fn new(world: &str) -> Self {
+        let registry = Registry::new();
+        let l = [("world", world.to_owned())];
+        let c = |name| registry.counter(name, &l);
+        let statsd: [(Counter, fn(&IngestStats) -> u64); 7] = [
+            (c(AGENT_STATSD_DATAGRAMS), |s| s.datagrams.load(Relaxed)),
+            (c(AGENT_STATSD_BYTES), |s| s.bytes.load(Relaxed)),
+            (c(AGENT_STATSD_LINES), |s| s.lines.load(Relaxed)),
+            (c(AGENT_STATSD_MALFORMED), |s| s.malformed_lines.load(Relaxed)),
+            (c(AGENT_STATSD_UNSUPPORTED), |s| s.unsupported_lines.load(Relaxed)),
+            (c(AGENT_STATSD_OVERFLOW), |s| s.series_overflow_lines.load(Relaxed)),
+            (c(AGENT_STATSD_RECV_ERRORS), |s| s.recv_errors.load(Relaxed)),
+        ];
+        Self {
+            reports_sent: c(AGENT_REPORTS_SENT),
+            report_failures: c(AGENT_REPORT_FAILURES),
+            spool_dropped: c(AGENT_SPOOL_DROPPED),
+            report_latency: registry.histogram(AGENT_REPORT_LATENCY, &l),
+            spool_reports: registry.gauge(AGENT_SPOOL_REPORTS, &l),
+            tick_duration: registry.histogram(AGENT_TICK_DURATION, &l),
+            last_tick_age: registry.gauge(AGENT_LAST_TICK_AGE, &l),
+            world_up: registry.gauge(AGENT_WORLD_UP, &l),
+            tick_stalled: registry.gauge(AGENT_TICK_STALLED, &l),
+            probe_ok: registry.gauge(AGENT_PROBE_OK, &l),
+            players_online: registry.gauge(AGENT_PLAYERS_ONLINE, &l),
+            recv_buffer: registry.gauge(AGENT_STATSD_RECV_BUFFER, &l),
+            statsd,
+            registry,
+        }
+    }
+
+    /// Copies the ingest threads' atomics into the exported counters, then
+    /// renders. Done at scrape time so the hot ingest loop touches only
+    /// plain atomics.
+    pub fn render(&self, stats: &IngestStats) -> String {
+        for (counter, read) in &self.statsd {
+            counter.absolute(read(stats));
+        }
+        self.recv_buffer.set(stats.recv_buffer_bytes.load(Relaxed) as f64);
+        self.registry.render()
+    }
+}

@@ -1,0 +1,38 @@
+//! `liveops check-config PATH`: validate before deploying. Prints every
+//! error as `file:line:col: message` and exits 1 if there is any.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use liveops_config::Kind;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A config file, or a directory whose *.toml files are all checked.
+    path: PathBuf,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let checked = liveops_config::check_path(&args.path);
+    if checked.is_empty() {
+        eprintln!("{}: no *.toml files to check", args.path.display());
+        return Ok(ExitCode::FAILURE);
+    }
+    let mut failed = false;
+    for c in checked {
+        match c.result {
+            Ok(kind) => {
+                let what = match kind {
+                    Kind::Agent => "agent",
+                    Kind::Collector => "collector",
+                };
+                println!("{}: ok ({what} config)", c.path.display());
+            }
+            Err(errors) => {
+                failed = true;
+                eprintln!("{errors}");
+            }
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}

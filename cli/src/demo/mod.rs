@@ -1,0 +1,158 @@
+//! `liveops demo`: the whole pipeline on loopback with no files.
+//!
+//! A collector with the shipped default config, and three simulated worlds
+//! (`w1`, `w2`, `w3`) each with its own agent, all in this process. A fault
+//! can be injected into one world at a set time; the demo prints pages as
+//! they fire and a per-world SLO summary.
+
+mod summary;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use liveops_agent::Agent;
+use liveops_client::Target;
+use liveops_collector::Collector;
+use liveops_collector::auth::Tokens;
+use liveops_config::{NotifierConfig, Role, Secret};
+use liveops_simworld::{Fault, World, WorldConfig};
+use rand::RngCore;
+use tokio::sync::watch;
+
+pub const WORLDS: [&str; 3] = ["w1", "w2", "w3"];
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Collector listen address.
+    #[arg(long, default_value = "127.0.0.1:9470")]
+    listen: SocketAddr,
+    /// A token with every role, so scripts can drive the demo's collector.
+    #[arg(long, env = "LIVEOPS_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Run this many seconds, then exit 0 (default: until Ctrl-C).
+    #[arg(long)]
+    duration: Option<u64>,
+    /// Inject a fault: tick-stall, error-burst, payment-failure, auth-slow or down.
+    #[arg(long)]
+    fault: Option<Fault>,
+    /// The world the fault hits.
+    #[arg(long, default_value = "w2")]
+    fault_world: String,
+    /// Seconds after start at which the fault begins.
+    #[arg(long, default_value_t = 20)]
+    fault_at: u64,
+    /// Write every notification here as JSON lines, flushed as they happen.
+    #[arg(long)]
+    pager_log: Option<PathBuf>,
+    /// Keep state here instead of a temporary directory.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if !WORLDS.contains(&args.fault_world.as_str()) {
+        anyhow::bail!("--fault-world must be one of {}", WORLDS.join(", "));
+    }
+    // Quiet logs keep the summary readable; RUST_LOG=info shows everything.
+    liveops_telemetry::init_logging_with_default("warn");
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    runtime.block_on(demo(args))
+}
+
+async fn demo(args: Args) -> anyhow::Result<ExitCode> {
+    let tmp = tempfile::Builder::new().prefix("liveops-demo-").tempdir().context("creating a temporary directory")?;
+    let data = args.data_dir.clone().unwrap_or_else(|| tmp.path().to_owned());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+
+    let mut cfg = liveops_config::default_collector();
+    cfg.listen = args.listen;
+    cfg.public_url = format!("http://{}", args.listen);
+    cfg.data_dir = data.join("collector");
+    // The demo prints pages itself; the pager log is the machine-readable copy.
+    cfg.notifiers = args.pager_log.iter().map(|p| NotifierConfig::File { path: p.clone() }).collect();
+    let agent_token = random_token();
+    let mut tokens = Tokens::new(cfg.tokens.clone());
+    tokens.add_plain("demo-agents", Role::Agent, &agent_token);
+    if let Some(t) = &args.admin_token {
+        tokens.add_plain("demo-admin", Role::Admin, t);
+    }
+    let collector = Collector::start(cfg, tokens, stopped(stop_rx.clone()))
+        .await
+        .with_context(|| format!("starting the collector on {} (another demo running? use --listen)", args.listen))?;
+
+    let mut agents = Vec::new();
+    let mut worlds = Vec::new();
+    for name in WORLDS {
+        // The world's port is known before the world starts, so the agent
+        // can be told where to probe and the world where to send telemetry.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let game = format!("http://{}", listener.local_addr()?);
+        let mut acfg = liveops_config::default_agent();
+        acfg.world = name.to_owned();
+        acfg.collector = collector.url();
+        acfg.token = Some(Secret(agent_token.clone()));
+        acfg.game = Some(game);
+        acfg.statsd_udp = Some("127.0.0.1:0".parse()?);
+        acfg.http = "127.0.0.1:0".parse()?;
+        acfg.data_dir = data.join(format!("agent-{name}"));
+        let agent = Agent::start(acfg, stopped(stop_rx.clone())).await.with_context(|| format!("starting the agent of {name}"))?;
+        let statsd = agent.bound().statsd_udp.context("agent has no UDP listener")?;
+        let world = World::start(WorldConfig::new(name, Target::Udp(statsd)), listener, stopped(stop_rx.clone())).await?;
+        agents.push(agent);
+        worlds.push(world);
+    }
+    summary::banner(&collector, &agents, &worlds, &args);
+
+    let started = Instant::now();
+    let mut fault_pending = args.fault;
+    let mut printer = summary::Printer::new(collector.shared());
+    let mut every = tokio::time::interval(Duration::from_millis(200));
+    let ctrl_c = liveops_telemetry::shutdown_signal();
+    tokio::pin!(ctrl_c);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = &mut ctrl_c => break,
+        }
+        let elapsed = started.elapsed();
+        if let Some(fault) = fault_pending
+            && elapsed >= Duration::from_secs(args.fault_at)
+        {
+            if let Some(w) = worlds.iter().find(|w| w.name() == args.fault_world) {
+                w.set_fault(Some(fault));
+                println!("{:>6.1}s  FAULT     {fault} injected into {}", elapsed.as_secs_f64(), w.name());
+            }
+            fault_pending = None;
+        }
+        printer.alerts(elapsed);
+        printer.summary_every(elapsed, Duration::from_secs(5));
+        if args.duration.is_some_and(|d| elapsed >= Duration::from_secs(d)) {
+            break;
+        }
+    }
+
+    println!("stopping…");
+    let _ = stop_tx.send(true);
+    for w in worlds {
+        w.stopped().await;
+    }
+    for a in agents {
+        if let Err(e) = a.wait().await {
+            eprintln!("agent: {e}");
+        }
+    }
+    collector.wait().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}

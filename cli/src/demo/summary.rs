@@ -1,0 +1,123 @@
+//! What the demo prints: where to look, pages as they fire and resolve, and
+//! a per-world SLO table every few seconds.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use liveops_agent::Agent;
+use liveops_collector::Collector;
+use liveops_collector::state::Shared;
+use liveops_simworld::World;
+
+use super::{Args, WORLDS};
+
+pub fn banner(collector: &Collector, agents: &[Agent], worlds: &[World], args: &Args) {
+    let c = collector.url();
+    println!("liveops demo: a collector and {} simulated worlds on loopback\n", worlds.len());
+    println!("  collector     {c}   (SLOs {c}/api/v1/slos · alerts {c}/api/v1/alerts · {c}/metrics)");
+    for (a, w) in agents.iter().zip(worlds) {
+        let statsd = a.bound().statsd_udp.map(|s| s.to_string()).unwrap_or_default();
+        println!("  {:<4} agent    http://{}/metrics   DogStatsD udp://{statsd}   game {}", w.name(), a.bound().http, w.url());
+    }
+    match &args.fault {
+        Some(f) => println!("\n  fault: {f} on {} at {} s", args.fault_world, args.fault_at),
+        None => println!("\n  no fault scheduled (try --fault tick-stall)"),
+    }
+    if let Some(p) = &args.pager_log {
+        println!("  pages are also written to {}", p.display());
+    }
+    println!();
+}
+
+pub struct Printer {
+    shared: Arc<Shared>,
+    firing: BTreeSet<String>,
+    last_summary: Option<Duration>,
+}
+
+impl Printer {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        Self { shared, firing: BTreeSet::new(), last_summary: None }
+    }
+
+    /// Prints alerts that started or ended since the last call.
+    pub fn alerts(&mut self, elapsed: Duration) {
+        let active = self.shared.alerts();
+        let now: BTreeSet<String> = active.iter().map(|a| a.fingerprint.clone()).collect();
+        for a in active.iter().filter(|a| !self.firing.contains(&a.fingerprint)) {
+            let l = |k: &str| a.labels.get(k).map(String::as_str).unwrap_or("-");
+            let n = |k: &str| a.annotations.get(k).map(String::as_str).unwrap_or("-");
+            println!(
+                "{:>6.1}s  {:<9} {} {} [{}] {}\n          owner {} · runbook {}",
+                elapsed.as_secs_f64(),
+                if l("severity") == "page" { "PAGE" } else { "TICKET" },
+                l("alertname"),
+                l("world"),
+                l("slo"),
+                n("summary"),
+                n("owner"),
+                n("runbook_url"),
+            );
+        }
+        for gone in self.firing.difference(&now) {
+            println!("{:>6.1}s  RESOLVED  {gone}", elapsed.as_secs_f64());
+        }
+        self.firing = now;
+    }
+
+    /// Prints the SLO table if `every` has passed since the last one.
+    pub fn summary_every(&mut self, elapsed: Duration, every: Duration) {
+        if self.last_summary.is_some_and(|t| elapsed < t + every) {
+            return;
+        }
+        self.last_summary = Some(elapsed);
+        let status = self.shared.status();
+        let worlds = self.shared.worlds();
+        println!(
+            "{:>6.1}s  {:<6} {:<5} {:>9} {:>9} {:>10} {:>9} {:>9}   (SLI over the period; budget left of the worst SLO)",
+            elapsed.as_secs_f64(),
+            "world",
+            "state",
+            "uptime",
+            "errors",
+            "tick<250",
+            "payments",
+            "auth<1s"
+        );
+        for name in WORLDS.iter().map(|w| Some(*w)).chain([None]) {
+            let row: Vec<_> = status.iter().filter(|s| s.world.as_deref() == name).collect();
+            let sli = |slo: &str| {
+                row.iter()
+                    .find(|s| s.slo == slo)
+                    .and_then(|s| s.sli)
+                    .map(|v| format!("{:.3}%", v * 100.0))
+                    .unwrap_or_else(|| "-".into())
+            };
+            let budget = row
+                .iter()
+                .filter_map(|s| s.error_budget_remaining)
+                .fold(f64::INFINITY, f64::min);
+            let state = match name {
+                None => "",
+                Some(w) => match worlds.get(w) {
+                    None => "?",
+                    Some(s) if s.health.up => "up",
+                    Some(s) if s.health.stalled => "STALL",
+                    Some(_) => "DOWN",
+                },
+            };
+            println!(
+                "          {:<6} {:<5} {:>9} {:>9} {:>10} {:>9} {:>9}   budget {}",
+                name.unwrap_or("fleet"),
+                state,
+                sli("uptime"),
+                sli("error_rate"),
+                sli("tick_latency"),
+                sli("payment_success"),
+                sli("auth_latency"),
+                if budget.is_finite() { format!("{:.1}%", budget * 100.0) } else { "-".into() },
+            );
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! `liveops`, the operator CLI. Each subcommand lives in its own module;
+//! this file only parses arguments and maps results to exit codes.
+//!
+//! Operator commands that talk to a running collector (later) find it with
+//! `--collector` (env `LIVEOPS_COLLECTOR`) and authenticate with `--token`
+//! (env `LIVEOPS_TOKEN`).
+
+mod check;
+mod demo;
+mod token;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "liveops", version, about = "Keep game worlds healthy and get out of incidents fast.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a collector and three simulated worlds with their agents, on loopback.
+    Demo(demo::Args),
+    /// Validate config files: a file, or every *.toml in a directory.
+    CheckConfig(check::Args),
+    /// Create API tokens.
+    #[command(subcommand)]
+    Token(token::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(args) => demo::run(args),
+        Command::CheckConfig(args) => check::run(args),
+        Command::Token(cmd) => token::run(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("liveops: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Acute alerts: page at once on a total failure, before a burn rate can.
+//!
+//! Burn rates need a minute of data to move; a world that stops ticking
+//! must page within one report. These rules read the agent's own verdict
+//! (its health probe and tick heartbeat) and the per-second buckets.
+//!
+//! Precedence matters: a silent agent says nothing about the world, so
+//! `AgentSilent` replaces every other acute alert of that world rather than
+//! leaving a stale `WorldDown` (or a stale "all is well") in place.
+
+use std::time::Duration;
+
+use liveops_config::{AlertingConfig, Severity, SloKind};
+use liveops_protocol::Health;
+
+use super::rules::{Candidate, human_ms, percent};
+use crate::slo::{Engine, Scope, window_name};
+
+/// What the collector knows of a world right now, from its agent's latest
+/// report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorldLive {
+    pub world: String,
+    /// When the latest report arrived (Unix ms, the collector's clock).
+    pub last_report_ms: u64,
+    pub health: Health,
+}
+
+/// `AgentSilent`, `WorldDown`, `TickStalled` and `HighFailureRatio`
+/// candidates for `worlds` at `now_ms`.
+pub fn acute_alerts(
+    engine: &Engine,
+    alerting: &AlertingConfig,
+    worlds: &[WorldLive],
+    no_data_after: Duration,
+    now_ms: u64,
+) -> Vec<Candidate> {
+    // World-level alerts hang off the first uptime SLO so they reach its
+    // owner and runbook; without one they still page, unowned.
+    let uptime = engine
+        .slos()
+        .iter()
+        .find(|s| matches!(s.kind, SloKind::Uptime));
+    let (slo, owner, runbook) = match uptime {
+        Some(s) => (s.name.as_str(), s.owner.as_str(), s.runbook.as_str()),
+        None => ("uptime", "", ""),
+    };
+    let page = |alertname: &str, world: &str, summary: String, description: String| {
+        Candidate::new(alertname, world, slo, Severity::Page).annotated(
+            summary,
+            description,
+            runbook,
+            owner,
+        )
+    };
+
+    let mut out = Vec::new();
+    for live in worlds {
+        let world = live.world.as_str();
+        let silent_ms = now_ms.saturating_sub(live.last_report_ms);
+        if u128::from(silent_ms) > no_data_after.as_millis() {
+            let summary = format!(
+                "{world}: no report from its agent for {} (limit {})",
+                human_ms(silent_ms as f64),
+                human_ms(no_data_after.as_millis() as f64),
+            );
+            let description = format!(
+                "The agent beside {world} stopped reporting. The world itself may be fine: \
+                 the agent, its host or the network to the collector may be at fault, and \
+                 until reports resume nothing is known about {world}."
+            );
+            out.push(page("AgentSilent", world, summary, description));
+            continue;
+        }
+        let health = &live.health;
+        let detail = health
+            .detail
+            .as_deref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        if !health.probe_ok {
+            let summary = format!("{world} is down: its health endpoint fails{detail}");
+            let description = format!(
+                "The agent beside {world} reports that the game's health probe fails. \
+                 Players cannot be served until it answers again."
+            );
+            out.push(page("WorldDown", world, summary, description));
+        } else if health.stalled {
+            let summary = format!("{world} is not ticking: {}{detail}", tick_words(health));
+            let description = format!(
+                "{world} answers its health probe but its simulation has stopped \
+                 advancing: a deadlock, a long pause or an overloaded tick."
+            );
+            out.push(page("TickStalled", world, summary, description));
+        }
+        out.extend(failure_ratio_alerts(engine, alerting, world, now_ms));
+    }
+    out
+}
+
+fn tick_words(health: &Health) -> String {
+    let usual = health
+        .tick_interval_ms
+        .filter(|ms| ms.is_finite() && *ms > 0.0)
+        .map(|ms| format!(" (usual interval {})", human_ms(ms)))
+        .unwrap_or_default();
+    match health.last_tick_age_ms {
+        Some(age) => format!("last tick {} ago{usual}", human_ms(age as f64)),
+        None => format!("no tick seen yet{usual}"),
+    }
+}
+
+/// `HighFailureRatio` for every ratio SLO with `acute` on, over the acute
+/// window of `world`'s per-second buckets.
+fn failure_ratio_alerts(
+    engine: &Engine,
+    alerting: &AlertingConfig,
+    world: &str,
+    now_ms: u64,
+) -> Vec<Candidate> {
+    let acute = &alerting.acute;
+    let mut out = Vec::new();
+    for (i, slo) in engine.slos().iter().enumerate() {
+        if !matches!(slo.kind, SloKind::Ratio { acute: true, .. }) {
+            continue;
+        }
+        let c = engine.window(Scope::World(world), i, now_ms, acute.window);
+        // Too few events make any ratio meaningless: two failed logins of
+        // three is not an incident.
+        if c.total < acute.min_events || c.total <= 0.0 {
+            continue;
+        }
+        let ratio = c.bad() / c.total;
+        if ratio > acute.ratio {
+            let window = window_name(acute.window);
+            let summary = format!(
+                "{world} {}: {} of {:.0} events failed in the last {window} (limit {})",
+                slo.name,
+                percent(ratio),
+                c.total,
+                percent(acute.ratio),
+            );
+            let description = format!(
+                "{:.0} of {:.0} {} events failed in {world} over the last {window}: a burst \
+                 of failures that pages before the burn-rate alerts can. {}",
+                c.bad(),
+                c.total,
+                slo.name,
+                slo.description,
+            );
+            out.push(
+                Candidate::new("HighFailureRatio", world, &slo.name, Severity::Page).annotated(
+                    summary,
+                    description.trim_end().to_string(),
+                    &slo.runbook,
+                    &slo.owner,
+                ),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "acute_tests.rs"]
+mod tests;

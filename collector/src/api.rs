@@ -1,0 +1,165 @@
+//! The collector's HTTP API.
+//!
+//! - `POST /api/v1/reports` — agents (role `agent`), JSON [`Report`].
+//! - `GET /api/v1/slos` — SLO status per world and fleet-wide.
+//! - `GET /api/v1/alerts` — firing alerts.
+//! - `GET /api/v1/worlds` — what the collector knows of each world now.
+//! - `GET /metrics`, `GET /healthz`.
+//!
+//! Reads are open (the collector binds to loopback unless told otherwise);
+//! everything that changes state needs a bearer token with a role.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use liveops_config::Role;
+use liveops_protocol::Report;
+use liveops_protocol::report::{REPORTS_PATH, ReportAck};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::auth::AuthError;
+use crate::state::{Accepted, Shared};
+use crate::{now_ms, runbooks};
+
+/// Largest report accepted. A report holds at most the agent's series limit
+/// (10,000 by default) of small series; 8 MiB leaves room and stops abuse.
+pub const MAX_REPORT_BYTES: usize = 8 << 20;
+
+pub fn router(state: Arc<Shared>) -> Router {
+    Router::new()
+        .route(REPORTS_PATH, post(report).layer(DefaultBodyLimit::max(MAX_REPORT_BYTES)))
+        .route("/api/v1/slos", get(slos))
+        .route("/api/v1/alerts", get(alerts))
+        .route("/api/v1/worlds", get(worlds))
+        .route("/runbooks/{name}", get(runbooks::serve))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .layer(DefaultBodyLimit::max(64 << 10))
+        .with_state(state)
+}
+
+/// Errors as the client sees them: what was wrong with its request, never
+/// internal detail (which is logged instead).
+#[derive(Debug)]
+pub enum AppError {
+    BadRequest(String),
+    Unauthorized,
+    Forbidden(String),
+    Internal(String),
+}
+
+impl From<AuthError> for AppError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Unauthenticated => AppError::Unauthorized,
+            AuthError::Forbidden { have, need } => {
+                AppError::Forbidden(format!("this needs role `{}`; the token has `{}`", need.as_str(), have.as_str()))
+            }
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, msg) = match self {
+            AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "a valid bearer token is required".to_owned()),
+            AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+            AppError::Internal(m) => {
+                tracing::error!(error = %m, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the collector's log".to_owned())
+            }
+        };
+        let mut resp = (status, Json(json!({ "error": msg }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}
+
+async fn report(State(s): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Json<ReportAck>, AppError> {
+    let started = Instant::now();
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    s.tokens.check(auth, Role::Agent)?;
+    let report: Report = serde_json::from_slice(&body).map_err(|e| {
+        s.metrics.rejected.increment(1);
+        AppError::BadRequest(format!("not a report: {e}"))
+    })?;
+    if let Err(why) = check(&report) {
+        s.metrics.rejected.increment(1);
+        return Err(AppError::BadRequest(why));
+    }
+    let outcome = s.accept(&report).map_err(|e| AppError::Internal(e.to_string()))?;
+    let duplicate = outcome == Accepted::Duplicate;
+    if duplicate {
+        s.metrics.duplicates.increment(1);
+    } else {
+        s.metrics.reports.increment(1);
+    }
+    s.metrics.report_latency.record(started.elapsed().as_secs_f64());
+    Ok(Json(ReportAck { seq: report.seq, duplicate }))
+}
+
+/// Checks a report's shape beyond what JSON decoding does.
+fn check(r: &Report) -> Result<(), String> {
+    let name_ok = |n: &str| !n.is_empty() && n.len() <= 64 && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !name_ok(&r.world) {
+        return Err(format!("world `{}` must be 1–64 letters, digits, `-`, `_` or `.`", r.world));
+    }
+    if r.agent.is_empty() || r.agent.len() > 128 {
+        return Err("agent id must be 1–128 characters".into());
+    }
+    if r.end_ms < r.start_ms {
+        return Err("end_ms is before start_ms".into());
+    }
+    if r.end_ms > now_ms() + 5 * 60_000 {
+        return Err("end_ms is more than 5 minutes in the future: check the agent's clock".into());
+    }
+    if let Some(h) = r.histograms.iter().find(|h| !h.histogram.is_well_formed()) {
+        return Err(format!("histogram `{}` has a bucket layout this collector does not use", h.name));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct Filter {
+    world: Option<String>,
+    slo: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SlosResponse {
+    generated_at: String,
+    slos: Vec<crate::slo::SloStatus>,
+}
+
+async fn slos(State(s): State<Arc<Shared>>, Query(f): Query<Filter>) -> Json<SlosResponse> {
+    let mut slos = s.status();
+    if let Some(w) = &f.world {
+        let want = if w == "fleet" { None } else { Some(w.as_str()) };
+        slos.retain(|st| st.world.as_deref() == want);
+    }
+    if let Some(name) = &f.slo {
+        slos.retain(|st| &st.slo == name);
+    }
+    Json(SlosResponse { generated_at: crate::rfc3339(now_ms()), slos })
+}
+
+async fn alerts(State(s): State<Arc<Shared>>) -> Json<serde_json::Value> {
+    Json(json!({ "alerts": s.alerts() }))
+}
+
+async fn worlds(State(s): State<Arc<Shared>>) -> Json<serde_json::Value> {
+    Json(json!({ "worlds": s.worlds() }))
+}
+
+async fn metrics(State(s): State<Arc<Shared>>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], s.metrics.render())
+}

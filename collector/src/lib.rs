@@ -1,0 +1,59 @@
+//! The liveops collector: the one place that knows how every world is doing.
+//!
+//! Agents post a report per world every second. The collector turns them
+//! into SLO time series, evaluates multi-window burn-rate alerts and acute
+//! alerts (world down, tick stalled, failure bursts, silent agents), and
+//! delivers notifications. State is journaled in sled, so alerts and SLO
+//! history survive a restart.
+//!
+//! # Layout
+//!
+//! - [`slo`]: pure SLO math: sampling reports, time series, burn rates, budgets.
+//! - [`alert`]: pure alert rules and the book of firing alerts.
+//! - [`state`]: the live state: accept a report, evaluate, checkpoint.
+//! - [`store`]: the sled journal and checkpoints.
+//! - [`notify`]: notifiers (JSON-lines file, stdout, webhook).
+//! - [`api`]: the HTTP API; [`auth`]: tokens and roles.
+//! - [`runbooks`]: the runbooks every alert links to.
+//! - [`telemetry`]: the collector's own metrics.
+//! - [`run`]: wiring it together: [`Collector::start`] and shutdown.
+
+pub mod alert;
+pub mod api;
+pub mod auth;
+pub mod notify;
+pub mod run;
+pub mod runbooks;
+pub mod slo;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub use run::Collector;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CollectorError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("cannot use data dir {}: {source}", path.display())]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error("state store: {0}")]
+    Store(#[from] sled::Error),
+    #[error("state store encoding: {0}")]
+    Encoding(#[from] serde_json::Error),
+    #[error("cannot build the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("the {0} task failed: {1}")]
+    Task(&'static str, String),
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+pub fn rfc3339(ms: u64) -> String {
+    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
+}

@@ -1,0 +1,53 @@
+//! A generic webhook: POST one notification as JSON, retried with
+//! exponential backoff (0.5 s, 1 s, 2 s, … capped at 30 s) on network errors,
+//! 5xx and 429. A 4xx other than 429 is the receiver saying no: not retried.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use liveops_protocol::Notification;
+use tokio::sync::mpsc;
+
+use crate::telemetry::CollectorMetrics;
+
+pub struct Webhook {
+    pub http: reqwest::Client,
+    pub url: String,
+    pub max_attempts: u32,
+    pub timeout: Duration,
+}
+
+impl Webhook {
+    pub async fn run(self, mut rx: mpsc::Receiver<Notification>, metrics: Arc<CollectorMetrics>) {
+        while let Some(n) = rx.recv().await {
+            match self.deliver(&n).await {
+                Ok(()) => metrics.notification_sent("webhook"),
+                Err(why) => {
+                    metrics.notification_failed("webhook");
+                    tracing::error!(url = %self.url, alert = ?n.label("alertname"), error = %why, "webhook delivery failed");
+                }
+            }
+        }
+    }
+
+    async fn deliver(&self, n: &Notification) -> Result<(), String> {
+        let mut backoff = Duration::from_millis(500);
+        let mut last = String::new();
+        for attempt in 1..=self.max_attempts {
+            match self.http.post(&self.url).timeout(self.timeout).json(n).send().await {
+                Ok(r) if r.status().is_success() => return Ok(()),
+                Ok(r) if r.status().is_client_error() && r.status() != reqwest::StatusCode::TOO_MANY_REQUESTS => {
+                    return Err(format!("receiver answered {}", r.status()));
+                }
+                Ok(r) => last = format!("receiver answered {}", r.status()),
+                Err(e) => last = e.to_string(),
+            }
+            if attempt < self.max_attempts {
+                tracing::warn!(url = %self.url, attempt, error = %last, retry_in = ?backoff, "webhook delivery failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        }
+        Err(format!("{last} (after {} attempts)", self.max_attempts))
+    }
+}

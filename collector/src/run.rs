@@ -1,0 +1,163 @@
+//! Starting and stopping a collector.
+//!
+//! [`Collector::start`] restores state, binds, and runs the API, the
+//! evaluation loop and the checkpoint loop until `shutdown` resolves. At
+//! shutdown it stops accepting, evaluates once more, writes a checkpoint,
+//! and lets the notifiers deliver what is queued (bounded by a deadline).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use liveops_config::CollectorConfig;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::auth::Tokens;
+use crate::notify::Notifiers;
+use crate::state::Shared;
+use crate::store::Store;
+use crate::telemetry::CollectorMetrics;
+use crate::{CollectorError, api};
+
+/// How often SLO series are checkpointed; the journal covers in between.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
+/// Time queued notifications get to go out at shutdown.
+const NOTIFY_DRAIN: Duration = Duration::from_secs(5);
+
+pub struct Collector {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    tasks: JoinSet<Result<(), CollectorError>>,
+    notifier_tasks: JoinSet<()>,
+    stop_tx: watch::Sender<bool>,
+}
+
+impl Collector {
+    pub async fn start(
+        mut cfg: CollectorConfig,
+        tokens: Tokens,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<Collector, CollectorError> {
+        let listener = tokio::net::TcpListener::bind(cfg.listen)
+            .await
+            .map_err(|source| CollectorError::Bind { addr: cfg.listen.to_string(), source })?;
+        let addr = listener.local_addr().map_err(|source| CollectorError::Bind { addr: cfg.listen.to_string(), source })?;
+        if cfg.listen.port() == 0 && cfg.public_url == format!("http://{}", cfg.listen) {
+            cfg.public_url = format!("http://{addr}");
+        }
+        // Runbooks given as collector paths become links people can open.
+        for slo in &mut cfg.slos {
+            if slo.runbook.starts_with('/') {
+                slo.runbook = format!("{}{}", cfg.public_url, slo.runbook);
+            }
+        }
+        if tokens.is_empty() {
+            tracing::warn!("no API tokens configured: every report will be refused (401); see [[token]] in the config or LIVEOPS_AGENT_TOKEN");
+        }
+        let store = Store::open(&cfg.data_dir)?;
+        let metrics = Arc::new(CollectorMetrics::new());
+        let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build()?;
+        let mut notifier_tasks = JoinSet::new();
+        let notifiers = Notifiers::start(&cfg.notifiers, http, metrics.clone(), &mut notifier_tasks);
+        let shared = Arc::new(Shared::new(cfg, tokens, metrics, notifiers, store));
+        shared.restore()?;
+
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        let mut http_stop = stop_rx.clone();
+        let app = api::router(shared.clone());
+        tasks.spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = http_stop.wait_for(|s| *s).await;
+                })
+                .await
+                .map_err(|e| CollectorError::Task("http", e.to_string()))
+        });
+        tasks.spawn(evaluate_loop(shared.clone(), stop_rx.clone()));
+        tasks.spawn(checkpoint_loop(shared.clone(), stop_rx));
+        let stop = stop_tx.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        tracing::info!(%addr, slos = shared.cfg.slos.len(), notifiers = shared.cfg.notifiers.len(), "collector started");
+        Ok(Collector { addr, shared, tasks, notifier_tasks, stop_tx })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
+    /// Begins shutdown now.
+    pub fn stop(&self) {
+        let _ = self.stop_tx.send(true);
+    }
+
+    /// Waits for shutdown to finish.
+    pub async fn wait(mut self) -> Result<(), CollectorError> {
+        let mut first_error = None;
+        while let Some(joined) = self.tasks.join_next().await {
+            if let Err(e) = joined.map_err(|e| CollectorError::Task("collector", e.to_string())).and_then(|r| r) {
+                tracing::error!(error = %e, "collector task failed");
+                let _ = self.stop_tx.send(true);
+                first_error.get_or_insert(e);
+            }
+        }
+        // Dropping the last handle to the notifiers closes their queues;
+        // their tasks end once what was queued is delivered.
+        drop(self.shared);
+        let drained = tokio::time::timeout(NOTIFY_DRAIN, async { while self.notifier_tasks.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tracing::warn!("notifications still undelivered at shutdown");
+            self.notifier_tasks.abort_all();
+        }
+        tracing::info!("collector stopped");
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+async fn evaluate_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> Result<(), CollectorError> {
+    let mut every = tokio::time::interval(shared.cfg.evaluation_interval);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = shared.evaluate_now.notified() => {}
+            _ = stop.changed() => break,
+        }
+        for n in shared.evaluate() {
+            tracing::info!(status = ?n.status, alert = ?n.label("alertname"), world = ?n.label("world"), slo = ?n.label("slo"), "alert");
+            shared.notifiers.send(&n);
+        }
+    }
+    Ok(())
+}
+
+async fn checkpoint_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> Result<(), CollectorError> {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every.tick().await;
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.changed() => break,
+        }
+        let s = shared.clone();
+        if let Err(e) = tokio::task::spawn_blocking(move || s.checkpoint()).await.map_err(|e| CollectorError::Task("checkpoint", e.to_string()))? {
+            tracing::error!(error = %e, "checkpoint failed; the journal still holds every report");
+        }
+    }
+    let s = shared.clone();
+    tokio::task::spawn_blocking(move || s.checkpoint()).await.map_err(|e| CollectorError::Task("checkpoint", e.to_string()))?
+}

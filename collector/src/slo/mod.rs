@@ -1,0 +1,296 @@
+//! SLO math: what each report means for each SLO, kept over time, per world.
+//!
+//! Pure: no I/O, no clock. The caller passes `now_ms` (Unix milliseconds) to
+//! everything that looks at time, so tests can replay days in microseconds.
+//!
+//! # Layout
+//!
+//! - [`sample`]: one report → good/total [`Counts`] for one SLO.
+//! - [`series`]: those counts over time at seconds, minutes and hours.
+//! - [`burn`]: SLI, error ratio, burn rate and remaining budget of a window.
+//! - [`Engine`] (here): one series per (world, SLO), fleet-wide sums, the
+//!   status the API shows, and persistence.
+
+pub mod burn;
+pub mod sample;
+pub mod series;
+#[cfg(test)]
+pub(crate) mod test_support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use liveops_config::{BurnRateRule, Slo, SloKind};
+use liveops_protocol::Report;
+use serde::{Deserialize, Serialize};
+
+pub use sample::{Counts, sample};
+pub use series::{Series, SeriesState};
+
+/// Whose events a question is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope<'a> {
+    World(&'a str),
+    /// Every world's events added up.
+    Fleet,
+}
+
+impl Scope<'_> {
+    /// The `world` label of alerts and status rows: the world, or `fleet`.
+    pub fn label(&self) -> &str {
+        match self {
+            Scope::World(w) => w,
+            Scope::Fleet => "fleet",
+        }
+    }
+}
+
+/// The SLO series of every world that has reported.
+#[derive(Debug)]
+pub struct Engine {
+    slos: Vec<Slo>,
+    worlds: BTreeMap<String, World>,
+}
+
+#[derive(Debug)]
+struct World {
+    /// Latest sample time, to forget worlds gone for longer than any SLO
+    /// period.
+    last_ms: u64,
+    /// One per SLO, in the order of [`Engine::slos`].
+    series: Vec<Series>,
+}
+
+/// Everything [`Engine::export`] persists: minute and hour buckets of each
+/// (world, SLO). One entry per series, so a store may also write them one by
+/// one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EngineState {
+    pub series: Vec<SeriesEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeriesEntry {
+    pub world: String,
+    /// SLOs are matched by name on import.
+    pub slo: String,
+    pub state: SeriesState,
+}
+
+/// One row of the status API: an SLO in one world or fleet-wide.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SloStatus {
+    /// `None` for fleet-wide.
+    pub world: Option<String>,
+    pub slo: String,
+    pub kind: &'static str,
+    pub objective: f64,
+    pub period_seconds: u64,
+    /// Over the whole period; `None` without events.
+    pub sli: Option<f64>,
+    /// Events (seconds, for uptime) over the period.
+    pub events: f64,
+    pub error_budget_remaining: Option<f64>,
+    /// Every distinct window of the burn-rate rules, shortest first.
+    pub burn_rates: Vec<WindowBurn>,
+    pub owner: String,
+    pub runbook: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WindowBurn {
+    /// Short form such as `5m`, `1h`, `3d`.
+    pub window: String,
+    pub burn_rate: Option<f64>,
+}
+
+impl Engine {
+    pub fn new(slos: Vec<Slo>) -> Engine {
+        Engine {
+            slos,
+            worlds: BTreeMap::new(),
+        }
+    }
+
+    pub fn slos(&self) -> &[Slo] {
+        &self.slos
+    }
+
+    /// Samples every SLO from `report` into its world's series. Duplicate
+    /// reports must be dropped before (by sequence number): this adds. So
+    /// must reports from the future (an agent clock far ahead): a sample
+    /// past a ring's newest bucket moves the ring forward, emptying it.
+    pub fn ingest(&mut self, report: &Report) {
+        let counts: Vec<Counts> = self.slos.iter().map(|slo| sample(slo, report)).collect();
+        // A report covers [start, end): its events belong before `end`.
+        self.add_samples(&report.world, report.end_ms.saturating_sub(1), &counts);
+    }
+
+    /// Adds already sampled counts (`counts[i]` for SLO `i`, as [`sample`]
+    /// made them) at `at_ms`: for replaying a journal without the reports.
+    /// Counts beyond the configured SLOs are ignored; missing ones add
+    /// nothing.
+    pub fn add_samples(&mut self, world: &str, at_ms: u64, counts: &[Counts]) {
+        let world = world_mut(&mut self.worlds, &self.slos, world);
+        world.last_ms = world.last_ms.max(at_ms);
+        for (series, c) in world.series.iter_mut().zip(counts) {
+            series.add(at_ms, *c);
+        }
+    }
+
+    /// Worlds that have reported within the longest SLO period, by name.
+    pub fn worlds(&self) -> impl Iterator<Item = &str> {
+        self.worlds.keys().map(String::as_str)
+    }
+
+    /// Fleet first, then every world by name.
+    pub fn scopes(&self) -> impl Iterator<Item = Scope<'_>> {
+        std::iter::once(Scope::Fleet).chain(self.worlds().map(Scope::World))
+    }
+
+    /// Counts of SLO number `slo` over `[now - window, now)`. Zero for an
+    /// unknown world or SLO.
+    pub fn window(&self, scope: Scope, slo: usize, now_ms: u64, window: Duration) -> Counts {
+        let of = |w: &World| {
+            w.series
+                .get(slo)
+                .map(|s| s.sum(now_ms, window))
+                .unwrap_or_default()
+        };
+        match scope {
+            Scope::World(name) => self.worlds.get(name).map(of).unwrap_or_default(),
+            Scope::Fleet => self.worlds.values().map(of).sum(),
+        }
+    }
+
+    /// Every SLO fleet-wide and in every world, with burn rates over every
+    /// window that `rules` use.
+    pub fn status(&self, now_ms: u64, rules: &[BurnRateRule]) -> Vec<SloStatus> {
+        let mut windows: Vec<Duration> = rules.iter().flat_map(|r| [r.long, r.short]).collect();
+        windows.sort();
+        windows.dedup();
+        let mut rows = Vec::new();
+        for scope in self.scopes() {
+            for (i, slo) in self.slos.iter().enumerate() {
+                let period = self.window(scope, i, now_ms, slo.period);
+                let burn_rates = windows
+                    .iter()
+                    .map(|w| WindowBurn {
+                        window: window_name(*w),
+                        burn_rate: burn::burn_rate(
+                            self.window(scope, i, now_ms, *w),
+                            slo.objective,
+                        ),
+                    })
+                    .collect();
+                rows.push(SloStatus {
+                    world: match scope {
+                        Scope::World(w) => Some(w.to_string()),
+                        Scope::Fleet => None,
+                    },
+                    slo: slo.name.clone(),
+                    kind: kind_name(&slo.kind),
+                    objective: slo.objective,
+                    period_seconds: slo.period.as_secs(),
+                    sli: burn::sli(period),
+                    events: period.total,
+                    error_budget_remaining: burn::budget_remaining(period, slo.objective),
+                    burn_rates,
+                    owner: slo.owner.clone(),
+                    runbook: slo.runbook.clone(),
+                });
+            }
+        }
+        rows
+    }
+
+    /// Ages every series to `now_ms` and forgets worlds with no report
+    /// within their longest SLO period (decommissioned worlds).
+    pub fn prune(&mut self, now_ms: u64) {
+        let longest = self.slos.iter().map(|s| s.period).max().unwrap_or_default();
+        let keep_ms = u64::try_from(longest.as_millis()).unwrap_or(u64::MAX);
+        self.worlds
+            .retain(|_, w| now_ms.saturating_sub(w.last_ms) <= keep_ms);
+        for world in self.worlds.values_mut() {
+            for series in &mut world.series {
+                series.prune(now_ms);
+            }
+        }
+    }
+
+    pub fn export(&self) -> EngineState {
+        let mut series = Vec::new();
+        for (name, world) in &self.worlds {
+            for (slo, s) in self.slos.iter().zip(&world.series) {
+                let state = s.export();
+                series.push(SeriesEntry {
+                    world: name.clone(),
+                    slo: slo.name.clone(),
+                    state,
+                });
+            }
+        }
+        EngineState { series }
+    }
+
+    /// Replaces the series named in `state`; entries of SLOs no longer
+    /// configured are ignored. Meant for start-up, before any report: an
+    /// SLO renamed in config starts afresh, one redefined under the same
+    /// name keeps its history.
+    pub fn import(&mut self, state: EngineState) {
+        for entry in state.series {
+            let Some(i) = self.slos.iter().position(|s| s.name == entry.slo) else {
+                continue;
+            };
+            let period = self.slos[i].period;
+            let world = world_mut(&mut self.worlds, &self.slos, &entry.world);
+            world.last_ms = world.last_ms.max(entry.state.newest_ms().unwrap_or(0));
+            world.series[i] = Series::import(period, &entry.state);
+        }
+    }
+}
+
+/// The world named `name`, created with empty series on first sight.
+fn world_mut<'a>(
+    worlds: &'a mut BTreeMap<String, World>,
+    slos: &[Slo],
+    name: &str,
+) -> &'a mut World {
+    // Not `entry(name.to_string())`: that would allocate on every report.
+    if !worlds.contains_key(name) {
+        let series = slos.iter().map(|s| Series::new(s.period)).collect();
+        worlds.insert(name.to_string(), World { last_ms: 0, series });
+    }
+    worlds.get_mut(name).expect("inserted above")
+}
+
+fn kind_name(kind: &SloKind) -> &'static str {
+    match kind {
+        SloKind::Uptime => "uptime",
+        SloKind::Ratio { .. } => "ratio",
+        SloKind::Latency { .. } => "latency",
+    }
+}
+
+/// `300 s` → `5m`, `90 s` → `1m30s`, `3 days` → `3d`: the form the config
+/// and the dashboards use, without humantime's spaces and `days`.
+pub fn window_name(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs == 0 {
+        return format!("{}ms", d.as_millis());
+    }
+    let units = [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")];
+    let mut rest = secs;
+    let mut out = String::new();
+    for (size, unit) in units {
+        if rest >= size {
+            out.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

@@ -1,0 +1,264 @@
+//! The time series of [`Counts`] of one (world, SLO), at three resolutions.
+//!
+//! - **Seconds**, the last ~2 minutes: acute alerts need a failure burst
+//!   within seconds, not minutes.
+//! - **Minutes**, the last 6 h and a margin: the burn-rate windows (5m, 30m,
+//!   1h, 6h) where a minute of edge error is small.
+//! - **Hours**, the SLO period and a margin: the error budget and the 3-day
+//!   ticket window. Minutes for 30 days would cost 43,200 buckets a series;
+//!   hours cost 722 (see [`Series::heap_bytes`]).
+//!
+//! Each resolution is a ring of fixed size, allocated once, so memory does
+//! not grow with time or traffic: about 19 KB per series for a 30-day SLO.
+//!
+//! # Windows and their edges
+//!
+//! A sample stands for the report that ended just after it (reports are
+//! recorded at `end_ms - 1`). `sum(now, w)` adds the samples in
+//! `[now - w, now)` from the finest ring that holds the whole window. The
+//! bucket that straddles the window's start is counted pro rata of the part
+//! inside the window, as if its events were spread evenly over the bucket;
+//! the newest bucket is counted whole, since it holds nothing past `now`.
+//! The error is thus at most a share of one bucket at the far edge, and the
+//! sum moves smoothly as time passes instead of jumping once a bucket.
+//! Windows longer than the hour ring are clamped to it.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::Counts;
+
+const SECOND_MS: u64 = 1000;
+const MINUTE_MS: u64 = 60 * SECOND_MS;
+const HOUR_MS: u64 = 60 * MINUTE_MS;
+/// Answers windows up to 127 s.
+const SECOND_SLOTS: usize = 128;
+/// Answers windows up to 6 h 5 min.
+const MINUTE_SLOTS: usize = 6 * 60 + 6;
+
+/// One (world, SLO) at seconds, minutes and hours.
+#[derive(Clone, Debug)]
+pub struct Series {
+    seconds: Ring,
+    minutes: Ring,
+    hours: Ring,
+}
+
+/// The persisted part of a [`Series`]: minutes and hours. The seconds are
+/// only for acute alerts and refill within two minutes of a restart.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeriesState {
+    pub minutes: RingState,
+    pub hours: RingState,
+}
+
+impl SeriesState {
+    /// End of the newest non-empty bucket: when the series last saw data,
+    /// to a minute's precision.
+    pub fn newest_ms(&self) -> Option<u64> {
+        [(&self.minutes, MINUTE_MS), (&self.hours, HOUR_MS)]
+            .into_iter()
+            .filter_map(|(ring, res_ms)| {
+                let n = ring.total.iter().rposition(|t| *t != 0.0)? as u64 + 1;
+                Some(ring.start_ms.saturating_add(n.saturating_mul(res_ms)))
+            })
+            .min()
+    }
+}
+
+/// Consecutive buckets from `start_ms`. Bad rather than good events are kept
+/// because they are almost always zero, which serialises in three bytes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RingState {
+    pub start_ms: u64,
+    pub total: Vec<f64>,
+    pub bad: Vec<f64>,
+}
+
+impl Series {
+    /// A series holding hour buckets for `period` (the SLO's) and a margin.
+    pub fn new(period: Duration) -> Series {
+        let hours = period.as_millis().div_ceil(u128::from(HOUR_MS));
+        let hours = usize::try_from(hours)
+            .unwrap_or(usize::MAX)
+            .saturating_add(2);
+        Series {
+            seconds: Ring::new(SECOND_MS, SECOND_SLOTS),
+            minutes: Ring::new(MINUTE_MS, MINUTE_SLOTS),
+            hours: Ring::new(HOUR_MS, hours),
+        }
+    }
+
+    /// Adds `counts` at `at_ms` to every ring that still holds that time;
+    /// samples older than a ring's retention are dropped from that ring only.
+    pub fn add(&mut self, at_ms: u64, counts: Counts) {
+        for ring in [&mut self.seconds, &mut self.minutes, &mut self.hours] {
+            ring.add(at_ms, counts);
+        }
+    }
+
+    /// Sum over `[now_ms - window, now_ms)`; see the module doc for edges.
+    pub fn sum(&self, now_ms: u64, window: Duration) -> Counts {
+        let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+        let ring = [&self.seconds, &self.minutes]
+            .into_iter()
+            .find(|r| window_ms <= r.reach_ms())
+            .unwrap_or(&self.hours);
+        ring.sum(now_ms, window_ms)
+    }
+
+    /// Forgets buckets that have left their ring's retention at `now_ms`, so
+    /// a late sample can no longer land in them.
+    pub fn prune(&mut self, now_ms: u64) {
+        if let Some(last) = now_ms.checked_sub(1) {
+            for ring in [&mut self.seconds, &mut self.minutes, &mut self.hours] {
+                ring.advance(last / ring.res_ms);
+            }
+        }
+    }
+
+    pub fn export(&self) -> SeriesState {
+        SeriesState {
+            minutes: self.minutes.export(),
+            hours: self.hours.export(),
+        }
+    }
+
+    /// A series with the minute and hour buckets of `state` (values
+    /// sanitised, buckets past retention dropped) and empty seconds.
+    pub fn import(period: Duration, state: &SeriesState) -> Series {
+        let mut series = Series::new(period);
+        series.minutes.import(&state.minutes);
+        series.hours.import(&state.hours);
+        series
+    }
+
+    /// Heap memory held, in bytes: fixed for the life of the series.
+    pub fn heap_bytes(&self) -> usize {
+        [&self.seconds, &self.minutes, &self.hours]
+            .iter()
+            .map(|r| r.slots.capacity() * std::mem::size_of::<Counts>())
+            .sum()
+    }
+}
+
+/// A ring of buckets of `res_ms`; bucket `k` covers `[k·res, (k+1)·res)` and
+/// lives in slot `k % len` while `head - len < k <= head`.
+#[derive(Clone, Debug)]
+struct Ring {
+    res_ms: u64,
+    /// Index of the newest bucket, `None` until the first sample.
+    head: Option<u64>,
+    slots: Vec<Counts>,
+}
+
+impl Ring {
+    fn new(res_ms: u64, len: usize) -> Ring {
+        Ring {
+            res_ms,
+            head: None,
+            slots: vec![Counts::default(); len.max(2)],
+        }
+    }
+
+    fn len(&self) -> u64 {
+        self.slots.len() as u64
+    }
+
+    /// Longest window this ring can sum: one bucket is kept for the partly
+    /// covered edge.
+    fn reach_ms(&self) -> u64 {
+        (self.len() - 1).saturating_mul(self.res_ms)
+    }
+
+    fn slot(&self, k: u64) -> usize {
+        (k % self.len()) as usize
+    }
+
+    fn add(&mut self, at_ms: u64, counts: Counts) {
+        let k = at_ms / self.res_ms;
+        match self.head {
+            // Out of order (a replayed spool): still inside the ring, or
+            // too old and gone.
+            Some(head) if k <= head => {
+                if head - k >= self.len() {
+                    return;
+                }
+            }
+            _ => self.advance(k),
+        }
+        let slot = self.slot(k);
+        self.slots[slot] += counts;
+    }
+
+    /// Moves the head forward to bucket `k`, emptying the slots it reuses.
+    fn advance(&mut self, k: u64) {
+        match self.head {
+            Some(head) if k <= head => return,
+            Some(head) if k - head < self.len() => {
+                for j in head + 1..=k {
+                    let slot = self.slot(j);
+                    self.slots[slot] = Counts::default();
+                }
+            }
+            _ => self.slots.fill(Counts::default()),
+        }
+        self.head = Some(k);
+    }
+
+    fn sum(&self, now_ms: u64, window_ms: u64) -> Counts {
+        let (Some(head), Some(end_ms)) = (self.head, now_ms.checked_sub(1)) else {
+            return Counts::default();
+        };
+        if window_ms == 0 {
+            return Counts::default();
+        }
+        let start_ms = now_ms.saturating_sub(window_ms);
+        let (first, last) = (start_ms / self.res_ms, end_ms / self.res_ms);
+        let oldest = (head + 1).saturating_sub(self.len());
+        let mut acc = Counts::default();
+        for k in first.max(oldest)..=last.min(head) {
+            let counts = self.slots[self.slot(k)];
+            if k == first && first < last {
+                let inside = (first + 1) * self.res_ms - start_ms;
+                acc += counts.scaled(inside as f64 / self.res_ms as f64);
+            } else {
+                acc += counts;
+            }
+        }
+        acc
+    }
+
+    fn export(&self) -> RingState {
+        let Some(head) = self.head else {
+            return RingState::default();
+        };
+        let oldest = (head + 1).saturating_sub(self.len());
+        let buckets: Vec<Counts> = (oldest..=head).map(|k| self.slots[self.slot(k)]).collect();
+        // Leading empty buckets (a young series) are not worth writing.
+        let skip = buckets
+            .iter()
+            .take_while(|c| c.total == 0.0 && c.good == 0.0)
+            .count();
+        let kept = &buckets[skip..];
+        RingState {
+            start_ms: (oldest + skip as u64) * self.res_ms,
+            total: kept.iter().map(|c| c.total).collect(),
+            bad: kept.iter().map(|c| c.bad()).collect(),
+        }
+    }
+
+    fn import(&mut self, state: &RingState) {
+        for (i, (total, bad)) in state.total.iter().zip(&state.bad).enumerate() {
+            let at_ms = (i as u64)
+                .saturating_mul(self.res_ms)
+                .saturating_add(state.start_ms);
+            self.add(at_ms, Counts::clamped(total - bad, *total));
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "series_tests.rs"]
+mod tests;

@@ -1,0 +1,93 @@
+//! What the collector keeps on disk (sled), so alert state and SLO history
+//! survive a restart.
+//!
+//! - `journal`: one compact entry per accepted report (its SLO samples and
+//!   sequence number), written before the report is acknowledged.
+//! - `state`: a checkpoint of the SLO engine, agents' sequence numbers and
+//!   live worlds, taken every few seconds and at shutdown; journal entries
+//!   up to the checkpoint are then deleted.
+//! - the alert book, written whenever an alert fires or resolves.
+//!
+//! At start the checkpoint is loaded and the journal replayed over it, so a
+//! crash loses at most what sled had not flushed (it flushes every 200 ms).
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::CollectorError;
+
+pub struct Store {
+    db: sled::Db,
+    journal: sled::Tree,
+    state: sled::Tree,
+    next_journal: AtomicU64,
+}
+
+pub const CHECKPOINT: &[u8] = b"checkpoint";
+pub const ALERTS: &[u8] = b"alerts";
+
+impl Store {
+    pub fn open(dir: &Path) -> Result<Store, CollectorError> {
+        std::fs::create_dir_all(dir).map_err(|source| CollectorError::DataDir { path: dir.to_owned(), source })?;
+        let db = sled::Config::new().path(dir.join("state")).flush_every_ms(Some(200)).open()?;
+        let journal = db.open_tree("journal")?;
+        let state = db.open_tree("state")?;
+        let next = journal.last()?.and_then(|(k, _)| k.as_ref().try_into().ok()).map(u64::from_be_bytes).unwrap_or(0) + 1;
+        Ok(Store { db, journal, state, next_journal: AtomicU64::new(next) })
+    }
+
+    /// Appends a journal entry; returns its position.
+    pub fn journal<T: Serialize>(&self, entry: &T) -> Result<u64, CollectorError> {
+        let pos = self.next_journal.fetch_add(1, Ordering::Relaxed);
+        self.journal.insert(pos.to_be_bytes(), serde_json::to_vec(entry)?)?;
+        Ok(pos)
+    }
+
+    /// Journal entries after `pos`, in order. Entries that no longer decode
+    /// (written by another version) are skipped with a warning.
+    pub fn journal_after<T: DeserializeOwned>(&self, pos: u64) -> Result<Vec<(u64, T)>, CollectorError> {
+        let mut out = Vec::new();
+        for item in self.journal.range((pos + 1).to_be_bytes()..) {
+            let (k, v) = item?;
+            let Ok(key) = <[u8; 8]>::try_from(k.as_ref()) else { continue };
+            match serde_json::from_slice(&v) {
+                Ok(e) => out.push((u64::from_be_bytes(key), e)),
+                Err(e) => tracing::warn!(error = %e, "skipping an unreadable journal entry"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The position of the last journal entry written.
+    pub fn journal_position(&self) -> u64 {
+        self.next_journal.load(Ordering::Relaxed) - 1
+    }
+
+    /// Deletes journal entries up to and including `pos`.
+    pub fn truncate_journal(&self, pos: u64) -> Result<(), CollectorError> {
+        for item in self.journal.range(..=pos.to_be_bytes()) {
+            let (k, _) = item?;
+            self.journal.remove(k)?;
+        }
+        Ok(())
+    }
+
+    pub fn put<T: Serialize>(&self, key: &[u8], value: &T) -> Result<(), CollectorError> {
+        self.state.insert(key, serde_json::to_vec(value)?)?;
+        Ok(())
+    }
+
+    pub fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, CollectorError> {
+        match self.state.get(key)? {
+            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn flush(&self) -> Result<(), CollectorError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}

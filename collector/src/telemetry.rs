@@ -1,0 +1,50 @@
+//! The collector's own `/metrics`: report intake, SLO status as gauges for
+//! Grafana, firing alerts and notification delivery.
+
+use liveops_telemetry::names::*;
+use liveops_telemetry::{Counter, Histogram, Registry};
+
+pub struct CollectorMetrics {
+    registry: Registry,
+    pub reports: Counter,
+    pub duplicates: Counter,
+    pub rejected: Counter,
+    pub report_latency: Histogram,
+}
+
+impl Default for CollectorMetrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CollectorMetrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        Self {
+            reports: registry.counter(COLLECTOR_REPORTS, &[]),
+            duplicates: registry.counter(COLLECTOR_REPORTS_DUPLICATE, &[]),
+            rejected: registry.counter(COLLECTOR_REPORTS_REJECTED, &[]),
+            report_latency: registry.histogram(COLLECTOR_REPORT_LATENCY, &[]),
+            registry,
+        }
+    }
+
+    pub fn notification_sent(&self, notifier: &str) {
+        self.registry.counter(NOTIFICATIONS_SENT, &[("notifier", notifier.to_owned())]).increment(1);
+    }
+
+    pub fn notification_failed(&self, notifier: &str) {
+        self.registry.counter(NOTIFICATIONS_FAILED, &[("notifier", notifier.to_owned())]).increment(1);
+    }
+
+    /// Sets a gauge whose labels are bounded by configuration (worlds, SLOs,
+    /// windows, alert names), never by player data.
+    pub fn set(&self, name: &'static str, labels: &[(&'static str, String)], value: f64) {
+        self.registry.gauge(name, labels).set(value);
+    }
+
+    pub fn render(&self) -> String {
+        self.registry.render()
+    }
+}

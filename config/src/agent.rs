@@ -1,0 +1,188 @@
+//! The agent's file: `[agent]`, `[health]`, `[ingest]`, `[spool]`.
+//!
+//! Every key has a default (the values in the shipped `config/agent.toml`),
+//! so a sidecar can run from flags alone; a file only overrides.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::document::{Document, decode, unknown_section};
+use crate::error::{ConfigErrors, Sink};
+use crate::model::{AgentConfig, HealthConfig, IngestConfig, SpoolConfig};
+use crate::values;
+
+pub(crate) const SECTIONS: &[&str] = &["agent", "health", "ingest", "spool"];
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAgent {
+    world: Option<Spanned<String>>,
+    collector: Option<Spanned<String>>,
+    /// File holding the report token (the token itself never sits in config).
+    token_file: Option<PathBuf>,
+    game: Option<Spanned<String>>,
+    statsd_udp: Option<Spanned<String>>,
+    statsd_unix: Option<PathBuf>,
+    http: Option<Spanned<String>>,
+    data_dir: Option<PathBuf>,
+    report_interval: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHealth {
+    probe_interval: Option<Spanned<String>>,
+    probe_timeout: Option<Spanned<String>>,
+    failures_before_down: Option<Spanned<u32>>,
+    stall_factor: Option<Spanned<f64>>,
+    stall_min: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawIngest {
+    max_series: Option<Spanned<usize>>,
+    recv_buffer_bytes: Option<usize>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSpool {
+    max_reports: Option<Spanned<u64>>,
+}
+
+pub(crate) fn parse(file: &str, text: &str) -> Result<AgentConfig, ConfigErrors> {
+    let mut sink = Sink::new(file, text);
+    let mut cfg = defaults();
+    let Some(doc) = Document::parse(text, &mut sink) else {
+        return sink.finish(cfg);
+    };
+    for entry in doc.entries() {
+        let span = entry.value.span();
+        match entry.name.as_str() {
+            "agent" => {
+                if let Some(raw) = decode::<RawAgent>(entry.value, &mut sink) {
+                    apply_agent(raw, &mut cfg, &mut sink);
+                }
+            }
+            "health" => {
+                if let Some(raw) = decode::<RawHealth>(entry.value, &mut sink) {
+                    apply_health(raw, span, &mut cfg.health, &mut sink);
+                }
+            }
+            "ingest" => {
+                if let Some(raw) = decode::<RawIngest>(entry.value, &mut sink) {
+                    if let Some(n) = raw.max_series {
+                        if *n.get_ref() == 0 {
+                            sink.at(n.span(), "max_series must be at least 1");
+                        }
+                        cfg.ingest.max_series = *n.get_ref();
+                    }
+                    if let Some(b) = raw.recv_buffer_bytes {
+                        cfg.ingest.recv_buffer_bytes = b;
+                    }
+                }
+            }
+            "spool" => {
+                if let Some(raw) = decode::<RawSpool>(entry.value, &mut sink)
+                    && let Some(n) = raw.max_reports
+                {
+                    if *n.get_ref() == 0 {
+                        sink.at(n.span(), "max_reports must be at least 1");
+                    }
+                    cfg.spool.max_reports = *n.get_ref();
+                }
+            }
+            _ => unknown_section(&entry, SECTIONS, &mut sink),
+        }
+    }
+    sink.finish(cfg)
+}
+
+fn apply_agent(raw: RawAgent, cfg: &mut AgentConfig, sink: &mut Sink<'_>) {
+    if let Some(w) = raw.world
+        && values::name(w.get_ref(), w.span(), "world", sink)
+    {
+        cfg.world = w.into_inner();
+    }
+    if let Some(u) = raw.collector.as_ref().and_then(|u| values::http_url(u, "collector", sink)) {
+        cfg.collector = u;
+    }
+    if let Some(path) = raw.token_file {
+        cfg.token_file = Some(path);
+    }
+    if let Some(g) = raw.game.as_ref() {
+        cfg.game = values::http_url(g, "game", sink);
+    }
+    if let Some(a) = raw.statsd_udp.as_ref() {
+        // An empty string turns the UDP listener off (Unix socket only).
+        cfg.statsd_udp = if a.get_ref().is_empty() { None } else { values::socket_addr(a, "statsd_udp", sink) };
+    }
+    if let Some(p) = raw.statsd_unix {
+        cfg.statsd_unix = Some(p);
+    }
+    if let Some(a) = raw.http.as_ref().and_then(|a| values::socket_addr(a, "http", sink)) {
+        cfg.http = a;
+    }
+    if let Some(d) = raw.data_dir {
+        cfg.data_dir = d;
+    }
+    if let Some(d) = raw.report_interval.as_ref().and_then(|d| values::duration(d, "report_interval", sink)) {
+        cfg.report_interval = d;
+    }
+}
+
+fn apply_health(raw: RawHealth, span: std::ops::Range<usize>, h: &mut HealthConfig, sink: &mut Sink<'_>) {
+    if let Some(d) = raw.probe_interval.as_ref().and_then(|d| values::duration(d, "probe_interval", sink)) {
+        h.probe_interval = d;
+    }
+    if let Some(d) = raw.probe_timeout.as_ref().and_then(|d| values::duration(d, "probe_timeout", sink)) {
+        h.probe_timeout = d;
+    }
+    if let Some(n) = raw.failures_before_down {
+        if *n.get_ref() == 0 {
+            sink.at(n.span(), "failures_before_down must be at least 1");
+        }
+        h.failures_before_down = *n.get_ref();
+    }
+    if let Some(f) = raw.stall_factor {
+        if !(*f.get_ref() >= 1.0 && f.get_ref().is_finite()) {
+            sink.at(f.span(), "stall_factor must be a number of at least 1 (times the usual tick interval)");
+        }
+        h.stall_factor = *f.get_ref();
+    }
+    if let Some(d) = raw.stall_min.as_ref().and_then(|d| values::duration(d, "stall_min", sink)) {
+        h.stall_min = d;
+    }
+    if h.probe_timeout > h.probe_interval {
+        sink.at(span, "probe_timeout must not be longer than probe_interval");
+    }
+}
+
+/// The defaults, as documented in the shipped `config/agent.toml`.
+pub fn defaults() -> AgentConfig {
+    use std::time::Duration;
+    AgentConfig {
+        world: "world".into(),
+        collector: "http://127.0.0.1:9470".into(),
+        token: None,
+        token_file: None,
+        game: None,
+        statsd_udp: Some("127.0.0.1:8125".parse().expect("literal address")),
+        statsd_unix: None,
+        http: "127.0.0.1:9471".parse().expect("literal address"),
+        data_dir: PathBuf::from("liveops-agent-data"),
+        report_interval: Duration::from_secs(1),
+        health: HealthConfig {
+            probe_interval: Duration::from_secs(1),
+            probe_timeout: Duration::from_millis(800),
+            failures_before_down: 2,
+            stall_factor: 5.0,
+            stall_min: Duration::from_secs(1),
+        },
+        ingest: IngestConfig { max_series: 10_000, recv_buffer_bytes: 8 << 20 },
+        spool: SpoolConfig { max_reports: 86_400 },
+    }
+}

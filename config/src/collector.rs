@@ -1,0 +1,262 @@
+//! The collector's file: `[collector]`, `[[token]]`, `[alerting]`,
+//! `[slo.NAME]`, `[[notifier]]`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::document::{Document, decode, decode_array, sub_entries, unknown_section};
+use crate::error::{ConfigErrors, Sink};
+use crate::model::{
+    AcuteConfig, AlertingConfig, BurnRateRule, CollectorConfig, NotifierConfig, Role, Severity, TokenEntry,
+};
+use crate::slo::parse_slo;
+use crate::values;
+
+pub(crate) const SECTIONS: &[&str] = &["collector", "token", "alerting", "slo", "notifier"];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCollector {
+    listen: Option<Spanned<String>>,
+    data_dir: Option<PathBuf>,
+    public_url: Option<Spanned<String>>,
+    no_data_after: Option<Spanned<String>>,
+    evaluation_interval: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawToken {
+    name: Spanned<String>,
+    role: Spanned<String>,
+    /// Hex SHA-256 of the token; `liveops token new` prints both.
+    sha256: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlerting {
+    min_events: Option<Spanned<f64>>,
+    burn_rate: Option<Vec<RawBurn>>,
+    acute: Option<RawAcute>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBurn {
+    severity: Spanned<String>,
+    long: Spanned<String>,
+    short: Spanned<String>,
+    factor: Spanned<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAcute {
+    window: Option<Spanned<String>>,
+    min_events: Option<f64>,
+    ratio: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotifier {
+    kind: Spanned<String>,
+    path: Option<PathBuf>,
+    url: Option<Spanned<String>>,
+    max_attempts: Option<u32>,
+    timeout: Option<Spanned<String>>,
+}
+
+pub(crate) fn parse(file: &str, text: &str) -> Result<CollectorConfig, ConfigErrors> {
+    let mut sink = Sink::new(file, text);
+    let mut cfg = defaults();
+    let Some(doc) = Document::parse(text, &mut sink) else {
+        return sink.finish(cfg);
+    };
+    for entry in doc.entries() {
+        match entry.name.as_str() {
+            "collector" => {
+                if let Some(raw) = decode::<RawCollector>(entry.value, &mut sink) {
+                    apply_collector(raw, &mut cfg, &mut sink);
+                }
+            }
+            "token" => {
+                for (_, raw) in decode_array::<RawToken>(entry, &mut sink) {
+                    if let Some(t) = token(raw, &mut sink) {
+                        cfg.tokens.push(t);
+                    }
+                }
+            }
+            "alerting" => {
+                if let Some(raw) = decode::<RawAlerting>(entry.value, &mut sink) {
+                    apply_alerting(raw, &mut cfg.alerting, &mut sink);
+                }
+            }
+            "slo" => {
+                for slo_entry in sub_entries(&entry, &mut sink) {
+                    if let Some(slo) = parse_slo(slo_entry, &mut sink) {
+                        cfg.slos.push(slo);
+                    }
+                }
+            }
+            "notifier" => {
+                for (span, raw) in decode_array::<RawNotifier>(entry, &mut sink) {
+                    if let Some(n) = notifier(raw, span, &mut sink) {
+                        cfg.notifiers.push(n);
+                    }
+                }
+            }
+            _ => unknown_section(&entry, SECTIONS, &mut sink),
+        }
+    }
+    if !doc.has("slo") {
+        sink.at(0..0, "no SLOs: add at least one [slo.NAME] table (the shipped config/collector.toml has the defaults)");
+    }
+    sink.finish(cfg)
+}
+
+fn apply_collector(raw: RawCollector, cfg: &mut CollectorConfig, sink: &mut Sink<'_>) {
+    if let Some(a) = raw.listen.as_ref().and_then(|a| values::socket_addr(a, "listen", sink)) {
+        cfg.listen = a;
+        cfg.public_url = format!("http://{a}");
+    }
+    if let Some(d) = raw.data_dir {
+        cfg.data_dir = d;
+    }
+    if let Some(u) = raw.public_url.as_ref().and_then(|u| values::http_url(u, "public_url", sink)) {
+        cfg.public_url = u;
+    }
+    if let Some(d) = raw.no_data_after.as_ref().and_then(|d| values::duration(d, "no_data_after", sink)) {
+        cfg.no_data_after = d;
+    }
+    if let Some(d) = raw.evaluation_interval.as_ref().and_then(|d| values::duration(d, "evaluation_interval", sink)) {
+        cfg.evaluation_interval = d;
+    }
+}
+
+fn token(raw: RawToken, sink: &mut Sink<'_>) -> Option<TokenEntry> {
+    let role = Role::parse(raw.role.get_ref());
+    if role.is_none() {
+        sink.at(raw.role.span(), format!("unknown role `{}`, expected `agent`, `viewer`, `responder` or `admin`", raw.role.get_ref()));
+    }
+    let mut sha = [0u8; 32];
+    let hash_ok = hex::decode_to_slice(raw.sha256.get_ref().trim(), &mut sha).is_ok();
+    if !hash_ok {
+        sink.at(raw.sha256.span(), "sha256 must be 64 hex digits: the SHA-256 of the token (`liveops token new` prints it)");
+    }
+    let name_ok = values::name(raw.name.get_ref(), raw.name.span(), "token name", sink);
+    (hash_ok && name_ok).then_some(TokenEntry { name: raw.name.into_inner(), role: role?, sha256: sha })
+}
+
+fn apply_alerting(raw: RawAlerting, a: &mut AlertingConfig, sink: &mut Sink<'_>) {
+    if let Some(m) = raw.min_events {
+        if *m.get_ref() < 0.0 {
+            sink.at(m.span(), "min_events must not be negative");
+        }
+        a.min_events = *m.get_ref();
+    }
+    if let Some(rules) = raw.burn_rate {
+        a.burn_rates = rules.into_iter().filter_map(|r| burn_rule(r, sink)).collect();
+    }
+    if let Some(acute) = raw.acute {
+        if let Some(w) = acute.window.as_ref().and_then(|w| values::duration(w, "acute window", sink)) {
+            if w > Duration::from_secs(120) {
+                sink.at(acute.window.as_ref().map(|w| w.span()).unwrap_or(0..0), "acute window must be at most 2m (longer windows are the burn-rate rules' job)");
+            }
+            a.acute.window = w;
+        }
+        if let Some(m) = acute.min_events {
+            a.acute.min_events = m;
+        }
+        if let Some(r) = acute.ratio {
+            if !(*r.get_ref() > 0.0 && *r.get_ref() <= 1.0) {
+                sink.at(r.span(), "acute ratio is a failure share in (0, 1], e.g. 0.5");
+            }
+            a.acute.ratio = *r.get_ref();
+        }
+    }
+}
+
+fn burn_rule(r: RawBurn, sink: &mut Sink<'_>) -> Option<BurnRateRule> {
+    let severity = match r.severity.get_ref().as_str() {
+        "page" => Some(Severity::Page),
+        "ticket" => Some(Severity::Ticket),
+        other => {
+            sink.at(r.severity.span(), format!("unknown severity `{other}`, expected `page` or `ticket`"));
+            None
+        }
+    };
+    let long = values::duration(&r.long, "long window", sink);
+    let short = values::duration(&r.short, "short window", sink);
+    if let (Some(l), Some(s)) = (long, short)
+        && s >= l
+    {
+        sink.at(r.short.span(), "the short window must be shorter than the long window");
+    }
+    if !(*r.factor.get_ref() > 0.0) {
+        sink.at(r.factor.span(), "factor must be above 0");
+    }
+    Some(BurnRateRule { severity: severity?, long: long?, short: short?, factor: *r.factor.get_ref() })
+}
+
+fn notifier(raw: RawNotifier, span: std::ops::Range<usize>, sink: &mut Sink<'_>) -> Option<NotifierConfig> {
+    match raw.kind.get_ref().as_str() {
+        "file" => match raw.path {
+            Some(path) => Some(NotifierConfig::File { path }),
+            None => {
+                sink.at(span, "a file notifier needs `path`");
+                None
+            }
+        },
+        "stdout" => Some(NotifierConfig::Stdout),
+        "webhook" => {
+            let Some(url) = raw.url.as_ref() else {
+                sink.at(span, "a webhook notifier needs `url`");
+                return None;
+            };
+            let url = values::http_url(url, "url", sink)?;
+            let timeout = match &raw.timeout {
+                Some(t) => values::duration(t, "timeout", sink)?,
+                None => Duration::from_secs(5),
+            };
+            Some(NotifierConfig::Webhook { url, max_attempts: raw.max_attempts.unwrap_or(8).max(1), timeout })
+        }
+        other => {
+            sink.at(raw.kind.span(), format!("unknown notifier kind `{other}`, expected `file`, `stdout` or `webhook`"));
+            None
+        }
+    }
+}
+
+/// Defaults for everything but SLOs, tokens and notifiers, which a file names.
+pub fn defaults() -> CollectorConfig {
+    let listen = "127.0.0.1:9470".parse().expect("literal address");
+    CollectorConfig {
+        listen,
+        data_dir: PathBuf::from("liveops-collector-data"),
+        public_url: format!("http://{listen}"),
+        no_data_after: Duration::from_secs(5),
+        evaluation_interval: Duration::from_secs(1),
+        tokens: Vec::new(),
+        alerting: AlertingConfig {
+            // Google SRE workbook, "Alerting on SLOs", multiwindow multi-burn-rate.
+            burn_rates: vec![
+                rule(Severity::Page, 3_600, 300, 14.4),
+                rule(Severity::Page, 6 * 3_600, 1_800, 6.0),
+                rule(Severity::Ticket, 3 * 86_400, 6 * 3_600, 1.0),
+            ],
+            min_events: 100.0,
+            acute: AcuteConfig { window: Duration::from_secs(5), min_events: 20.0, ratio: 0.5 },
+        },
+        slos: Vec::new(),
+        notifiers: Vec::new(),
+    }
+}
+
+fn rule(severity: Severity, long: u64, short: u64, factor: f64) -> BurnRateRule {
+    BurnRateRule { severity, long: Duration::from_secs(long), short: Duration::from_secs(short), factor }
+}

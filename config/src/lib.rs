@@ -1,0 +1,144 @@
+//! Typed liveops configuration, shared by every binary.
+//!
+//! Files are TOML written by people. Loading goes raw → validated: each
+//! section is deserialized into `deny_unknown_fields` structs (a misspelled
+//! key is an error, never silently ignored), then checked and converted into
+//! the types of [`model`], which cannot hold an invalid value. Every problem
+//! in a file is reported at once as `file:line:col: message`.
+//!
+//! # Layout
+//!
+//! - [`model`]: the validated types the agent, collector and CLI use.
+//! - `agent`, `collector`, `slo`: the raw sections of each file and their checks.
+//! - `document`, `values`, [`error`]: splitting a document into sections,
+//!   scalar checks (durations, addresses, URLs), and positioned errors.
+//!
+//! The shipped defaults (`config/agent.toml`, `config/collector.toml`) are
+//! embedded, so `liveops demo` and a bare `liveops-collector` need no files.
+
+mod agent;
+mod collector;
+mod document;
+pub mod error;
+pub mod model;
+mod slo;
+mod values;
+
+use std::path::{Path, PathBuf};
+
+pub use error::{ConfigErrors, Diagnostic};
+pub use model::*;
+
+/// The shipped agent file (every key at its default, documented).
+pub const DEFAULT_AGENT_TOML: &str = include_str!("../agent.toml");
+/// The shipped collector file: the default SLO set, alerting and notifiers.
+pub const DEFAULT_COLLECTOR_TOML: &str = include_str!("../collector.toml");
+
+/// Parses an agent file's text; `file` names it in errors.
+pub fn parse_agent(file: &str, text: &str) -> Result<AgentConfig, ConfigErrors> {
+    agent::parse(file, text)
+}
+
+/// Parses a collector file's text; `file` names it in errors.
+pub fn parse_collector(file: &str, text: &str) -> Result<CollectorConfig, ConfigErrors> {
+    collector::parse(file, text)
+}
+
+pub fn load_agent(path: &Path) -> Result<AgentConfig, ConfigErrors> {
+    let text = read(path)?;
+    parse_agent(&path.display().to_string(), &text)
+}
+
+pub fn load_collector(path: &Path) -> Result<CollectorConfig, ConfigErrors> {
+    let text = read(path)?;
+    parse_collector(&path.display().to_string(), &text)
+}
+
+/// The agent settings used when no file is given.
+pub fn default_agent() -> AgentConfig {
+    agent::defaults()
+}
+
+/// The collector settings used when no file is given: the shipped file.
+pub fn default_collector() -> CollectorConfig {
+    parse_collector("<embedded collector.toml>", DEFAULT_COLLECTOR_TOML)
+        .expect("the shipped collector.toml is valid (checked by a test)")
+}
+
+/// What a file configures, told from its top-level sections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Agent,
+    Collector,
+}
+
+/// The outcome of checking one file.
+#[derive(Debug)]
+pub struct Checked {
+    pub path: PathBuf,
+    pub result: Result<Kind, ConfigErrors>,
+}
+
+/// Checks a file, or every `*.toml` file in a directory (sorted, not recursive).
+pub fn check_path(path: &Path) -> Vec<Checked> {
+    let files = if path.is_dir() {
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(path) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
+                .collect(),
+            Err(e) => {
+                return vec![Checked { path: path.to_owned(), result: Err(whole_file(path, format!("cannot read directory: {e}"))) }];
+            }
+        };
+        files.sort();
+        files
+    } else {
+        vec![path.to_owned()]
+    };
+    files.into_iter().map(|p| Checked { result: check_file(&p), path: p }).collect()
+}
+
+fn check_file(path: &Path) -> Result<Kind, ConfigErrors> {
+    let text = read(path)?;
+    let name = path.display().to_string();
+    match detect(&text) {
+        Some(Kind::Agent) => parse_agent(&name, &text).map(|_| Kind::Agent),
+        Some(Kind::Collector) => parse_collector(&name, &text).map(|_| Kind::Collector),
+        None => Err(whole_file(
+            path,
+            "cannot tell what this file configures: expected an agent file ([agent], [health], …) or a collector file ([collector], [slo.NAME], …)".into(),
+        )),
+    }
+}
+
+fn detect(text: &str) -> Option<Kind> {
+    // A file that does not parse is still classified by its section headers so
+    // that its syntax errors get reported by the right parser.
+    let table: Option<toml::Table> = text.parse().ok();
+    let has = |key: &str| match &table {
+        Some(t) => t.contains_key(key),
+        None => text.lines().any(|l| {
+            let l = l.trim_start().trim_start_matches('[');
+            l.starts_with(key) && l[key.len()..].starts_with([']', '.'])
+        }),
+    };
+    if agent::SECTIONS.iter().any(|s| has(s)) {
+        Some(Kind::Agent)
+    } else if collector::SECTIONS.iter().any(|s| has(s)) {
+        Some(Kind::Collector)
+    } else {
+        None
+    }
+}
+
+fn read(path: &Path) -> Result<String, ConfigErrors> {
+    std::fs::read_to_string(path).map_err(|e| whole_file(path, format!("cannot read: {e}")))
+}
+
+fn whole_file(path: &Path, message: String) -> ConfigErrors {
+    ConfigErrors(vec![Diagnostic { file: path.display().to_string(), position: None, message }])
+}
+
+#[cfg(test)]
+mod tests;

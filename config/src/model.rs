@@ -1,0 +1,234 @@
+//! Validated configuration: types that cannot hold an invalid value.
+//!
+//! Produced from the raw TOML structs in [`crate::raw`] by [`crate::load`];
+//! every consumer (agent, collector, CLI) works only with these.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use liveops_protocol::Tags;
+
+/// A secret read from config or the environment; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+// ---------------------------------------------------------------- agent
+
+#[derive(Clone, Debug)]
+pub struct AgentConfig {
+    /// The world this agent sits beside; label of everything it reports.
+    pub world: String,
+    /// Base URL of the collector.
+    pub collector: String,
+    /// Bearer token for reports (flag or `LIVEOPS_AGENT_TOKEN`; never in a file).
+    pub token: Option<Secret>,
+    /// A file holding the token, read at start.
+    pub token_file: Option<PathBuf>,
+    /// Base URL of the game's HTTP contract; no health probe without it.
+    pub game: Option<String>,
+    pub statsd_udp: Option<SocketAddr>,
+    pub statsd_unix: Option<PathBuf>,
+    /// Where `/metrics` and `/healthz` are served.
+    pub http: SocketAddr,
+    pub data_dir: PathBuf,
+    pub report_interval: Duration,
+    pub health: HealthConfig,
+    pub ingest: IngestConfig,
+    pub spool: SpoolConfig,
+}
+
+#[derive(Clone, Debug)]
+pub struct HealthConfig {
+    pub probe_interval: Duration,
+    pub probe_timeout: Duration,
+    /// Consecutive failed probes before the world counts as down.
+    pub failures_before_down: u32,
+    /// A world is stalled after `stall_factor` × its usual tick interval
+    /// without a tick, and never sooner than `stall_min`.
+    pub stall_factor: f64,
+    pub stall_min: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct IngestConfig {
+    /// Distinct series held per interval; lines for more are counted and dropped.
+    pub max_series: usize,
+    /// Socket receive buffer asked of the kernel (capped by `rmem_max`).
+    pub recv_buffer_bytes: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct SpoolConfig {
+    /// Reports kept while the collector is unreachable; oldest dropped first.
+    pub max_reports: u64,
+}
+
+// ------------------------------------------------------------ collector
+
+#[derive(Clone, Debug)]
+pub struct CollectorConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Base of the links in notifications (`generatorURL`).
+    pub public_url: String,
+    /// An agent silent this long raises the no-data alert.
+    pub no_data_after: Duration,
+    pub evaluation_interval: Duration,
+    pub tokens: Vec<TokenEntry>,
+    pub alerting: AlertingConfig,
+    pub slos: Vec<Slo>,
+    pub notifiers: Vec<NotifierConfig>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// May send reports, nothing else.
+    Agent,
+    Viewer,
+    Responder,
+    Admin,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "agent" => Role::Agent,
+            "viewer" => Role::Viewer,
+            "responder" => Role::Responder,
+            "admin" => Role::Admin,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Viewer => "viewer",
+            Role::Responder => "responder",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Whether a token of this role may act where `needed` is required.
+    /// `agent` is a separate capability, not a rung of the ladder; `admin`
+    /// may do everything.
+    pub fn allows(self, needed: Role) -> bool {
+        match (self, needed) {
+            (Role::Admin, _) => true,
+            (Role::Agent, need) => need == Role::Agent,
+            (_, Role::Agent) => false,
+            (have, need) => have >= need,
+        }
+    }
+}
+
+/// An API token, stored as the SHA-256 of the token text.
+#[derive(Clone, Debug)]
+pub struct TokenEntry {
+    pub name: String,
+    pub role: Role,
+    pub sha256: [u8; 32],
+}
+
+#[derive(Clone, Debug)]
+pub struct AlertingConfig {
+    pub burn_rates: Vec<BurnRateRule>,
+    /// Events a burn-rate long window needs before it may fire, so a quiet
+    /// world does not page on one bad request.
+    pub min_events: f64,
+    pub acute: AcuteConfig,
+}
+
+/// A multi-window burn-rate rule: fires when both windows burn faster than
+/// `factor` times the rate that would exactly spend the budget in the period.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BurnRateRule {
+    pub severity: Severity,
+    pub long: Duration,
+    pub short: Duration,
+    pub factor: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Ticket,
+    Page,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Page => "page",
+            Severity::Ticket => "ticket",
+        }
+    }
+}
+
+/// Alerts that page at once on total failure, before any burn rate can.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AcuteConfig {
+    /// Window over which a failure ratio is measured.
+    pub window: Duration,
+    /// Events the window needs before the ratio counts.
+    pub min_events: f64,
+    /// Failure share (0..1) that pages.
+    pub ratio: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slo {
+    pub name: String,
+    pub description: String,
+    /// Target good share, 0..1 (99.9 % in the file is 0.999 here).
+    pub objective: f64,
+    pub period: Duration,
+    pub owner: String,
+    pub runbook: String,
+    pub kind: SloKind,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SloKind {
+    /// Share of observed time the world was up (probe healthy, ticking).
+    Uptime,
+    /// good / total from counters; `acute` adds a page on a failure burst.
+    Ratio { total: Selector, good: GoodEvents, acute: bool },
+    /// Share of `metric` events at or under `threshold_ms` (a bucket bound).
+    Latency { metric: Selector, threshold_ms: f64 },
+}
+
+/// Which series count: a metric name and tags they must carry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Selector {
+    pub metric: String,
+    pub tags: Tags,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum GoodEvents {
+    Good(Selector),
+    /// Good = total − bad.
+    Bad(Selector),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum NotifierConfig {
+    /// One JSON object per line, appended and flushed per notification.
+    File { path: PathBuf },
+    Stdout,
+    /// POST of one JSON object per notification, retried with backoff.
+    Webhook { url: String, max_attempts: u32, timeout: Duration },
+}

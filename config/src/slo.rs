@@ -1,0 +1,161 @@
+//! `[slo.NAME]` tables: what each SLO measures, its objective, and who owns it.
+//!
+//! An SLO without an owner or a runbook is refused: every page it causes
+//! must say who to call and what to do.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::document::{Entry, decode};
+use crate::error::Sink;
+use crate::model::{GoodEvents, Selector, Slo, SloKind};
+use crate::values;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSlo {
+    kind: Spanned<String>,
+    description: Option<Spanned<String>>,
+    /// Percent, as people write it: 99.9.
+    objective: Spanned<f64>,
+    period: Option<Spanned<String>>,
+    owner: Option<Spanned<String>>,
+    runbook: Option<Spanned<String>>,
+    // ratio
+    total: Option<RawSelector>,
+    good: Option<RawSelector>,
+    bad: Option<RawSelector>,
+    acute: Option<bool>,
+    // latency
+    metric: Option<Spanned<String>>,
+    tags: Option<BTreeMap<String, String>>,
+    threshold_ms: Option<Spanned<f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSelector {
+    metric: String,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+}
+
+impl From<RawSelector> for Selector {
+    fn from(r: RawSelector) -> Self {
+        Selector { metric: r.metric, tags: r.tags }
+    }
+}
+
+pub(crate) fn parse_slo(entry: Entry<'_>, sink: &mut Sink<'_>) -> Option<Slo> {
+    let span = entry.value.span();
+    let key_span = entry.key_span.clone();
+    let raw: RawSlo = decode(entry.value, sink)?;
+    let name_ok = values::name(&entry.name, key_span, "SLO name", sink);
+    let objective = *raw.objective.get_ref();
+    if !(objective > 0.0 && objective < 100.0) {
+        sink.at(raw.objective.span(), format!("objective must be a percentage between 0 and 100 (exclusive), got {objective}"));
+    }
+    let period = match &raw.period {
+        Some(p) => values::duration(p, "period", sink),
+        None => Some(std::time::Duration::from_secs(30 * 86_400)),
+    };
+    let owner = values::required(&raw.owner, "owner", span.clone(), sink);
+    let runbook = values::required(&raw.runbook, "runbook", span.clone(), sink);
+    // A runbook is a full URL, or a path on the collector (`/runbooks/uptime`)
+    // that notifications turn into a link under `public_url`.
+    if let Some(r) = &raw.runbook
+        && !r.get_ref().trim().is_empty()
+        && !r.get_ref().starts_with('/')
+    {
+        values::http_url(r, "runbook", sink);
+    }
+    let kind = parse_kind(&raw, span, sink);
+    let description = raw.description.map(|d| d.into_inner()).unwrap_or_default();
+    let (period, owner, runbook, kind) = (period?, owner?, runbook?, kind?);
+    name_ok.then(|| Slo {
+        name: entry.name,
+        description,
+        objective: objective / 100.0,
+        period,
+        owner,
+        runbook,
+        kind,
+    })
+}
+
+fn parse_kind(raw: &RawSlo, span: Range<usize>, sink: &mut Sink<'_>) -> Option<SloKind> {
+    let kind_span = raw.kind.span();
+    let stray = |sink: &mut Sink<'_>, fields: &[(&str, bool)], kind: &str| {
+        for (field, present) in fields {
+            if *present {
+                sink.at(span.clone(), format!("`{field}` does not apply to a {kind} SLO"));
+            }
+        }
+    };
+    match raw.kind.get_ref().as_str() {
+        "uptime" => {
+            stray(
+                sink,
+                &[
+                    ("total", raw.total.is_some()),
+                    ("good", raw.good.is_some()),
+                    ("bad", raw.bad.is_some()),
+                    ("metric", raw.metric.is_some()),
+                    ("threshold_ms", raw.threshold_ms.is_some()),
+                ],
+                "uptime",
+            );
+            Some(SloKind::Uptime)
+        }
+        "ratio" => {
+            stray(sink, &[("metric", raw.metric.is_some()), ("threshold_ms", raw.threshold_ms.is_some())], "ratio");
+            let total = raw.total.as_ref().map(|t| Selector { metric: t.metric.clone(), tags: t.tags.clone() });
+            let good = match (&raw.good, &raw.bad) {
+                (Some(g), None) => Some(GoodEvents::Good(Selector { metric: g.metric.clone(), tags: g.tags.clone() })),
+                (None, Some(b)) => Some(GoodEvents::Bad(Selector { metric: b.metric.clone(), tags: b.tags.clone() })),
+                (Some(_), Some(_)) => {
+                    sink.at(span.clone(), "a ratio SLO takes `good` or `bad`, not both");
+                    None
+                }
+                (None, None) => {
+                    sink.at(span.clone(), "a ratio SLO needs `good` or `bad` events, e.g. bad = { metric = \"request\", tags = { status = \"error\" } }");
+                    None
+                }
+            };
+            if total.is_none() {
+                sink.at(span.clone(), "a ratio SLO needs `total`, e.g. total = { metric = \"request\" }");
+            }
+            Some(SloKind::Ratio { total: total?, good: good?, acute: raw.acute.unwrap_or(false) })
+        }
+        "latency" => {
+            stray(sink, &[("total", raw.total.is_some()), ("good", raw.good.is_some()), ("bad", raw.bad.is_some())], "latency");
+            let Some(metric) = &raw.metric else {
+                sink.at(span, "a latency SLO needs `metric`, e.g. metric = \"tick.duration\"");
+                return None;
+            };
+            let Some(threshold) = &raw.threshold_ms else {
+                sink.at(span, "a latency SLO needs `threshold_ms`");
+                return None;
+            };
+            let t = *threshold.get_ref();
+            if liveops_protocol::histogram::bound_index(t).is_none() {
+                let bounds: Vec<String> =
+                    liveops_protocol::histogram::BUCKET_BOUNDS_MS.iter().map(|b| b.to_string()).collect();
+                sink.at(
+                    threshold.span(),
+                    format!("threshold_ms {t} is not a histogram bucket bound, so the SLI could not be exact; use one of {}", bounds.join(", ")),
+                );
+                return None;
+            }
+            let selector = Selector { metric: metric.get_ref().clone(), tags: raw.tags.clone().unwrap_or_default() };
+            Some(SloKind::Latency { metric: selector, threshold_ms: t })
+        }
+        other => {
+            sink.at(kind_span, format!("unknown SLO kind `{other}`, expected `uptime`, `ratio` or `latency`"));
+            None
+        }
+    }
+}

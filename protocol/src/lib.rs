@@ -1,0 +1,23 @@
+//! The contracts between the pieces of liveops, as plain data.
+//!
+//! Everything that crosses a process boundary is defined here so that the
+//! agent, the collector, the CLI and game-side clients agree by construction.
+//!
+//! # Layout
+//!
+//! - [`signal`]: the default DogStatsD signal names a game sends (the
+//!   integration contract documented in the README).
+//! - [`histogram`]: fixed-bucket latency histograms that add up across
+//!   worlds and time, so the collector can compute fleet-wide SLIs exactly.
+//! - [`report`]: what an agent sends the collector every interval.
+//! - [`notification`]: one alert as delivered to a pager, shaped like an
+//!   Alertmanager alert.
+
+pub mod histogram;
+pub mod notification;
+pub mod report;
+pub mod signal;
+
+pub use histogram::Histogram;
+pub use notification::{AlertStatus, Notification};
+pub use report::{CounterSeries, GaugeSeries, Health, HistogramSeries, Losses, Report, Tags};

@@ -1,0 +1,78 @@
+//! Every metric liveops exports. Dashboards and alert rules use these names;
+//! renaming one is a breaking change for users' Grafana.
+
+// ---- agent (label: world)
+pub const AGENT_STATSD_DATAGRAMS: &str = "liveops_agent_statsd_datagrams_total";
+pub const AGENT_STATSD_BYTES: &str = "liveops_agent_statsd_bytes_total";
+pub const AGENT_STATSD_LINES: &str = "liveops_agent_statsd_lines_total";
+pub const AGENT_STATSD_MALFORMED: &str = "liveops_agent_statsd_malformed_lines_total";
+pub const AGENT_STATSD_UNSUPPORTED: &str = "liveops_agent_statsd_unsupported_lines_total";
+pub const AGENT_STATSD_OVERFLOW: &str = "liveops_agent_statsd_series_overflow_lines_total";
+pub const AGENT_STATSD_RECV_ERRORS: &str = "liveops_agent_statsd_receive_errors_total";
+pub const AGENT_STATSD_RECV_BUFFER: &str = "liveops_agent_statsd_receive_buffer_bytes";
+pub const AGENT_TICK_DURATION: &str = "liveops_agent_tick_duration_seconds";
+pub const AGENT_LAST_TICK_AGE: &str = "liveops_agent_last_tick_age_seconds";
+pub const AGENT_WORLD_UP: &str = "liveops_agent_world_up";
+pub const AGENT_TICK_STALLED: &str = "liveops_agent_tick_stalled";
+pub const AGENT_PROBE_OK: &str = "liveops_agent_health_probe_ok";
+pub const AGENT_PLAYERS_ONLINE: &str = "liveops_agent_players_online";
+pub const AGENT_REPORTS_SENT: &str = "liveops_agent_reports_sent_total";
+pub const AGENT_REPORT_FAILURES: &str = "liveops_agent_report_failures_total";
+pub const AGENT_REPORT_LATENCY: &str = "liveops_agent_report_latency_seconds";
+pub const AGENT_SPOOL_REPORTS: &str = "liveops_agent_spool_reports";
+pub const AGENT_SPOOL_DROPPED: &str = "liveops_agent_spool_dropped_reports_total";
+
+// ---- collector (labels: world — a world name or "fleet" —, slo, window, alertname, severity)
+pub const COLLECTOR_REPORTS: &str = "liveops_collector_reports_total";
+pub const COLLECTOR_REPORTS_DUPLICATE: &str = "liveops_collector_duplicate_reports_total";
+pub const COLLECTOR_REPORTS_REJECTED: &str = "liveops_collector_rejected_reports_total";
+pub const COLLECTOR_REPORT_LATENCY: &str = "liveops_collector_report_latency_seconds";
+pub const COLLECTOR_AGENTS: &str = "liveops_collector_agents";
+pub const COLLECTOR_WORLD_UP: &str = "liveops_collector_world_up";
+pub const COLLECTOR_AGENT_SILENT: &str = "liveops_collector_agent_silent";
+pub const SLO_OBJECTIVE: &str = "liveops_slo_objective_ratio";
+pub const SLO_SLI: &str = "liveops_slo_sli_ratio";
+pub const SLO_EVENTS: &str = "liveops_slo_events";
+pub const SLO_BUDGET_REMAINING: &str = "liveops_slo_error_budget_remaining_ratio";
+pub const SLO_BURN_RATE: &str = "liveops_slo_burn_rate";
+pub const ALERTS_FIRING: &str = "liveops_alerts_firing";
+pub const NOTIFICATIONS_SENT: &str = "liveops_notifications_sent_total";
+pub const NOTIFICATIONS_FAILED: &str = "liveops_notifications_failed_total";
+
+/// Every name above, for the dashboard check.
+pub const ALL: &[&str] = &[
+    AGENT_STATSD_DATAGRAMS,
+    AGENT_STATSD_BYTES,
+    AGENT_STATSD_LINES,
+    AGENT_STATSD_MALFORMED,
+    AGENT_STATSD_UNSUPPORTED,
+    AGENT_STATSD_OVERFLOW,
+    AGENT_STATSD_RECV_ERRORS,
+    AGENT_STATSD_RECV_BUFFER,
+    AGENT_TICK_DURATION,
+    AGENT_LAST_TICK_AGE,
+    AGENT_WORLD_UP,
+    AGENT_TICK_STALLED,
+    AGENT_PROBE_OK,
+    AGENT_PLAYERS_ONLINE,
+    AGENT_REPORTS_SENT,
+    AGENT_REPORT_FAILURES,
+    AGENT_REPORT_LATENCY,
+    AGENT_SPOOL_REPORTS,
+    AGENT_SPOOL_DROPPED,
+    COLLECTOR_REPORTS,
+    COLLECTOR_REPORTS_DUPLICATE,
+    COLLECTOR_REPORTS_REJECTED,
+    COLLECTOR_REPORT_LATENCY,
+    COLLECTOR_AGENTS,
+    COLLECTOR_WORLD_UP,
+    COLLECTOR_AGENT_SILENT,
+    SLO_OBJECTIVE,
+    SLO_SLI,
+    SLO_EVENTS,
+    SLO_BUDGET_REMAINING,
+    SLO_BURN_RATE,
+    ALERTS_FIRING,
+    NOTIFICATIONS_SENT,
+    NOTIFICATIONS_FAILED,
+];
