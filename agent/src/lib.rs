@@ -30,9 +30,16 @@ pub use run::Agent;
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
     #[error("cannot listen for {what} on {addr}: {source}")]
-    Bind { what: &'static str, addr: String, source: std::io::Error },
+    Bind {
+        what: &'static str,
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("cannot use data dir {}: {source}", path.display())]
-    DataDir { path: PathBuf, source: std::io::Error },
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("spool: {0}")]
     Spool(#[from] sled::Error),
     #[error("cannot encode a report: {0}")]
@@ -45,7 +52,11 @@ pub enum AgentError {
 
 impl AgentError {
     pub(crate) fn bind(what: &'static str, addr: impl ToString, source: std::io::Error) -> Self {
-        AgentError::Bind { what, addr: addr.to_string(), source }
+        AgentError::Bind {
+            what,
+            addr: addr.to_string(),
+            source,
+        }
     }
 }
 

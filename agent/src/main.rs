@@ -59,13 +59,14 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let agent = match liveops_agent::Agent::start(cfg, liveops_telemetry::shutdown_signal()).await {
-            Ok(a) => a,
-            Err(e) => {
-                eprintln!("liveops-agent: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
+        let agent =
+            match liveops_agent::Agent::start(cfg, liveops_telemetry::shutdown_signal()).await {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("liveops-agent: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
         match agent.wait().await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -19,9 +19,9 @@ use tokio::task::JoinSet;
 use crate::health::{self, HealthHandle};
 use crate::http::{self, AppState};
 use crate::ingest::{self, Shared};
+use crate::report::Reporter;
 use crate::report::sender::Sender;
 use crate::report::spool::Spool;
-use crate::report::Reporter;
 use crate::telemetry::AgentMetrics;
 use crate::{AgentError, Bound};
 
@@ -43,7 +43,11 @@ impl Agent {
         cfg: AgentConfig,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<Agent, AgentError> {
-        let spool = Arc::new(Spool::open(&cfg.data_dir, cfg.spool.max_reports, &cfg.world)?);
+        let spool = Arc::new(Spool::open(
+            &cfg.data_dir,
+            cfg.spool.max_reports,
+            &cfg.world,
+        )?);
         let agent_id = spool.agent_id().to_owned();
         let metrics = Arc::new(AgentMetrics::new(&cfg.world));
         let shared = Arc::new(Shared::new(cfg.ingest.max_series));
@@ -52,20 +56,32 @@ impl Agent {
         let mut ingest_threads = Vec::new();
         let mut statsd_udp = None;
         if let Some(addr) = cfg.statsd_udp {
-            let (bound, t) = ingest::spawn_udp(addr, cfg.ingest.recv_buffer_bytes, shared.clone(), stop_ingest.clone())
-                .map_err(|e| AgentError::bind("DogStatsD (UDP)", addr, e))?;
+            let (bound, t) = ingest::spawn_udp(
+                addr,
+                cfg.ingest.recv_buffer_bytes,
+                shared.clone(),
+                stop_ingest.clone(),
+            )
+            .map_err(|e| AgentError::bind("DogStatsD (UDP)", addr, e))?;
             statsd_udp = Some(bound);
             ingest_threads.push(t);
         }
         if let Some(path) = &cfg.statsd_unix {
-            let t = ingest::spawn_unix(path, cfg.ingest.recv_buffer_bytes, shared.clone(), stop_ingest.clone())
-                .map_err(|e| AgentError::bind("DogStatsD (Unix)", path.display(), e))?;
+            let t = ingest::spawn_unix(
+                path,
+                cfg.ingest.recv_buffer_bytes,
+                shared.clone(),
+                stop_ingest.clone(),
+            )
+            .map_err(|e| AgentError::bind("DogStatsD (Unix)", path.display(), e))?;
             ingest_threads.push(t);
         }
         let listener = tokio::net::TcpListener::bind(cfg.http)
             .await
             .map_err(|e| AgentError::bind("HTTP", cfg.http, e))?;
-        let http_addr = listener.local_addr().map_err(|e| AgentError::bind("HTTP", cfg.http, e))?;
+        let http_addr = listener
+            .local_addr()
+            .map_err(|e| AgentError::bind("HTTP", cfg.http, e))?;
 
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
@@ -75,7 +91,13 @@ impl Agent {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
 
-        let sender = Sender::new(client.clone(), &cfg.collector, cfg.token.clone(), spool.clone(), metrics.clone());
+        let sender = Sender::new(
+            client.clone(),
+            &cfg.collector,
+            cfg.token.clone(),
+            spool.clone(),
+            metrics.clone(),
+        );
         let reporter = Reporter {
             world: cfg.world.clone(),
             interval: cfg.report_interval,
@@ -100,7 +122,16 @@ impl Agent {
         });
         tasks.spawn(health::tick_loop(health.clone(), shared.clone(), stop_rx.clone()).map_ok());
         if let Some(game) = cfg.game.clone() {
-            tasks.spawn(health::probe_loop(health.clone(), client, game, cfg.health.clone(), stop_rx.clone()).map_ok());
+            tasks.spawn(
+                health::probe_loop(
+                    health.clone(),
+                    client,
+                    game,
+                    cfg.health.clone(),
+                    stop_rx.clone(),
+                )
+                .map_ok(),
+            );
         }
         let state = AppState {
             world: cfg.world.clone(),
@@ -126,7 +157,10 @@ impl Agent {
         });
         tracing::info!(world = %cfg.world, agent = %agent_id, http = %http_addr, statsd = ?statsd_udp, collector = %cfg.collector, "agent started");
         Ok(Agent {
-            bound: Bound { http: http_addr, statsd_udp },
+            bound: Bound {
+                http: http_addr,
+                statsd_udp,
+            },
             agent_id,
             tasks,
             ingest_threads,
@@ -154,7 +188,9 @@ impl Agent {
     pub async fn wait(mut self) -> Result<(), AgentError> {
         let mut first_error = None;
         while let Some(joined) = self.tasks.join_next().await {
-            let result = joined.map_err(|e| AgentError::Task("agent", e.to_string())).and_then(|r| r);
+            let result = joined
+                .map_err(|e| AgentError::Task("agent", e.to_string()))
+                .and_then(|r| r);
             if let Err(e) = result {
                 tracing::error!(error = %e, "agent task failed");
                 // A failed task must not leave the others running.

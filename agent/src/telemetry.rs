@@ -34,9 +34,15 @@ impl AgentMetrics {
             (c(AGENT_STATSD_DATAGRAMS), |s| s.datagrams.load(Relaxed)),
             (c(AGENT_STATSD_BYTES), |s| s.bytes.load(Relaxed)),
             (c(AGENT_STATSD_LINES), |s| s.lines.load(Relaxed)),
-            (c(AGENT_STATSD_MALFORMED), |s| s.malformed_lines.load(Relaxed)),
-            (c(AGENT_STATSD_UNSUPPORTED), |s| s.unsupported_lines.load(Relaxed)),
-            (c(AGENT_STATSD_OVERFLOW), |s| s.series_overflow_lines.load(Relaxed)),
+            (c(AGENT_STATSD_MALFORMED), |s| {
+                s.malformed_lines.load(Relaxed)
+            }),
+            (c(AGENT_STATSD_UNSUPPORTED), |s| {
+                s.unsupported_lines.load(Relaxed)
+            }),
+            (c(AGENT_STATSD_OVERFLOW), |s| {
+                s.series_overflow_lines.load(Relaxed)
+            }),
             (c(AGENT_STATSD_RECV_ERRORS), |s| s.recv_errors.load(Relaxed)),
         ];
         Self {
@@ -64,7 +70,8 @@ impl AgentMetrics {
         for (counter, read) in &self.statsd {
             counter.absolute(read(stats));
         }
-        self.recv_buffer.set(stats.recv_buffer_bytes.load(Relaxed) as f64);
+        self.recv_buffer
+            .set(stats.recv_buffer_bytes.load(Relaxed) as f64);
         self.registry.render()
     }
 }

@@ -14,7 +14,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "liveops", version, about = "Keep game worlds healthy and get out of incidents fast.")]
+#[command(
+    name = "liveops",
+    version,
+    about = "Keep game worlds healthy and get out of incidents fast."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

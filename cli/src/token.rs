@@ -22,7 +22,8 @@ pub enum Command {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    Role::parse(s).ok_or_else(|| format!("unknown role `{s}`, expected agent, viewer, responder or admin"))
+    Role::parse(s)
+        .ok_or_else(|| format!("unknown role `{s}`, expected agent, viewer, responder or admin"))
 }
 
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
@@ -32,6 +33,9 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     let token = hex::encode(bytes);
     let sha = hex::encode(Sha256::digest(token.as_bytes()));
     println!("# token (give it to {name}; it is shown only now):\n# {token}\n");
-    println!("[[token]]\nname = \"{name}\"\nrole = \"{}\"\nsha256 = \"{sha}\"", role.as_str());
+    println!(
+        "[[token]]\nname = \"{name}\"\nrole = \"{}\"\nsha256 = \"{sha}\"",
+        role.as_str()
+    );
     Ok(ExitCode::SUCCESS)
 }

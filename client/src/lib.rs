@@ -100,7 +100,13 @@ impl Builder {
             let sep = if suffix.is_empty() { "|#" } else { "," };
             let _ = write!(suffix, "{sep}{k}:{v}");
         }
-        Ok(Client { inner: Arc::new(Inner { tx, stats, constant_tags: suffix }) })
+        Ok(Client {
+            inner: Arc::new(Inner {
+                tx,
+                stats,
+                constant_tags: suffix,
+            }),
+        })
     }
 }
 
@@ -198,7 +204,11 @@ impl Client {
         line.push_str(kind);
         line.push_str(&self.inner.constant_tags);
         for (i, (k, v)) in tags.iter().enumerate() {
-            let sep = if i == 0 && self.inner.constant_tags.is_empty() { "|#" } else { "," };
+            let sep = if i == 0 && self.inner.constant_tags.is_empty() {
+                "|#"
+            } else {
+                ","
+            };
             line.push_str(sep);
             line.push_str(k);
             line.push(':');
@@ -214,7 +224,11 @@ impl Client {
 }
 
 fn fmt_f64(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
 }
 
 #[cfg(test)]
@@ -226,8 +240,10 @@ mod tests {
     fn lines_are_batched_into_datagrams_in_dogstatsd_format() {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
         sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let client =
-            Builder::new(Target::Udp(sock.local_addr().unwrap())).tag("world", "w1").build().unwrap();
+        let client = Builder::new(Target::Udp(sock.local_addr().unwrap()))
+            .tag("world", "w1")
+            .build()
+            .unwrap();
         client.timing_ms("tick.duration", 12.5, &[]);
         client.incr("request", &[("op", "march"), ("status", "ok")]);
         client.gauge("players.online", 1200.0, &[]);

@@ -25,14 +25,16 @@ impl Socket {
     pub(crate) fn connect(target: &Target) -> io::Result<Socket> {
         match target {
             Target::Udp(addr) => {
-                let bind = if addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+                let bind = if addr.is_ipv4() {
+                    "0.0.0.0:0"
+                } else {
+                    "[::]:0"
+                };
                 let s = UdpSocket::bind(bind)?;
                 s.connect(addr)?;
                 Ok(Socket::Udp(s))
             }
-            Target::Unix(path) => {
-                Ok(Socket::Unix(UnixDatagram::unbound()?, path.clone()))
-            }
+            Target::Unix(path) => Ok(Socket::Unix(UnixDatagram::unbound()?, path.clone())),
         }
     }
 

@@ -33,7 +33,10 @@ pub const MAX_REPORT_BYTES: usize = 8 << 20;
 
 pub fn router(state: Arc<Shared>) -> Router {
     Router::new()
-        .route(REPORTS_PATH, post(report).layer(DefaultBodyLimit::max(MAX_REPORT_BYTES)))
+        .route(
+            REPORTS_PATH,
+            post(report).layer(DefaultBodyLimit::max(MAX_REPORT_BYTES)),
+        )
         .route("/api/v1/slos", get(slos))
         .route("/api/v1/alerts", get(alerts))
         .route("/api/v1/worlds", get(worlds))
@@ -58,9 +61,11 @@ impl From<AuthError> for AppError {
     fn from(e: AuthError) -> Self {
         match e {
             AuthError::Unauthenticated => AppError::Unauthorized,
-            AuthError::Forbidden { have, need } => {
-                AppError::Forbidden(format!("this needs role `{}`; the token has `{}`", need.as_str(), have.as_str()))
-            }
+            AuthError::Forbidden { have, need } => AppError::Forbidden(format!(
+                "this needs role `{}`; the token has `{}`",
+                need.as_str(),
+                have.as_str()
+            )),
         }
     }
 }
@@ -69,24 +74,39 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, msg) = match self {
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
-            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "a valid bearer token is required".to_owned()),
+            AppError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "a valid bearer token is required".to_owned(),
+            ),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             AppError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the collector's log".to_owned())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error; see the collector's log".to_owned(),
+                )
             }
         };
         let mut resp = (status, Json(json!({ "error": msg }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         resp
     }
 }
 
-async fn report(State(s): State<Arc<Shared>>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Json<ReportAck>, AppError> {
+async fn report(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<ReportAck>, AppError> {
     let started = Instant::now();
-    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     s.tokens.check(auth, Role::Agent)?;
     let report: Report = serde_json::from_slice(&body).map_err(|e| {
         s.metrics.rejected.increment(1);
@@ -96,22 +116,37 @@ async fn report(State(s): State<Arc<Shared>>, headers: HeaderMap, body: axum::bo
         s.metrics.rejected.increment(1);
         return Err(AppError::BadRequest(why));
     }
-    let outcome = s.accept(&report).map_err(|e| AppError::Internal(e.to_string()))?;
+    let outcome = s
+        .accept(&report)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     let duplicate = outcome == Accepted::Duplicate;
     if duplicate {
         s.metrics.duplicates.increment(1);
     } else {
         s.metrics.reports.increment(1);
     }
-    s.metrics.report_latency.record(started.elapsed().as_secs_f64());
-    Ok(Json(ReportAck { seq: report.seq, duplicate }))
+    s.metrics
+        .report_latency
+        .record(started.elapsed().as_secs_f64());
+    Ok(Json(ReportAck {
+        seq: report.seq,
+        duplicate,
+    }))
 }
 
 /// Checks a report's shape beyond what JSON decoding does.
 fn check(r: &Report) -> Result<(), String> {
-    let name_ok = |n: &str| !n.is_empty() && n.len() <= 64 && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    let name_ok = |n: &str| {
+        !n.is_empty()
+            && n.len() <= 64
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
     if !name_ok(&r.world) {
-        return Err(format!("world `{}` must be 1–64 letters, digits, `-`, `_` or `.`", r.world));
+        return Err(format!(
+            "world `{}` must be 1–64 letters, digits, `-`, `_` or `.`",
+            r.world
+        ));
     }
     if r.agent.is_empty() || r.agent.len() > 128 {
         return Err("agent id must be 1–128 characters".into());
@@ -123,7 +158,10 @@ fn check(r: &Report) -> Result<(), String> {
         return Err("end_ms is more than 5 minutes in the future: check the agent's clock".into());
     }
     if let Some(h) = r.histograms.iter().find(|h| !h.histogram.is_well_formed()) {
-        return Err(format!("histogram `{}` has a bucket layout this collector does not use", h.name));
+        return Err(format!(
+            "histogram `{}` has a bucket layout this collector does not use",
+            h.name
+        ));
     }
     Ok(())
 }
@@ -149,7 +187,10 @@ async fn slos(State(s): State<Arc<Shared>>, Query(f): Query<Filter>) -> Json<Slo
     if let Some(name) = &f.slo {
         slos.retain(|st| &st.slo == name);
     }
-    Json(SlosResponse { generated_at: crate::rfc3339(now_ms()), slos })
+    Json(SlosResponse {
+        generated_at: crate::rfc3339(now_ms()),
+        slos,
+    })
 }
 
 async fn alerts(State(s): State<Arc<Shared>>) -> Json<serde_json::Value> {
@@ -161,5 +202,11 @@ async fn worlds(State(s): State<Arc<Shared>>) -> Json<serde_json::Value> {
 }
 
 async fn metrics(State(s): State<Arc<Shared>>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], s.metrics.render())
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        s.metrics.render(),
+    )
 }

@@ -35,7 +35,11 @@ impl Tokens {
 
     /// Adds a token given in plain text (the environment, the demo).
     pub fn add_plain(&mut self, name: &str, role: Role, token: &str) {
-        self.entries.push(TokenEntry { name: name.to_owned(), role, sha256: hash(token) });
+        self.entries.push(TokenEntry {
+            name: name.to_owned(),
+            role,
+            sha256: hash(token),
+        });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -45,7 +49,10 @@ impl Tokens {
     /// Checks an `Authorization` header value against the needed role.
     pub fn check(&self, authorization: Option<&str>, need: Role) -> Result<Caller, AuthError> {
         let token = authorization
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::Unauthenticated)?;
@@ -58,9 +65,15 @@ impl Tokens {
         }
         let entry = found.ok_or(AuthError::Unauthenticated)?;
         if entry.role.allows(need) {
-            Ok(Caller { name: entry.name.clone(), role: entry.role })
+            Ok(Caller {
+                name: entry.name.clone(),
+                role: entry.role,
+            })
         } else {
-            Err(AuthError::Forbidden { have: entry.role, need })
+            Err(AuthError::Forbidden {
+                have: entry.role,
+                need,
+            })
         }
     }
 }
@@ -81,18 +94,51 @@ mod tests {
         t.add_plain("root", Role::Admin, "x-secret");
         let cases: &[(Option<&str>, Role, Result<&str, AuthError>)] = &[
             (None, Role::Agent, Err(AuthError::Unauthenticated)),
-            (Some("Bearer nope"), Role::Viewer, Err(AuthError::Unauthenticated)),
-            (Some("a-secret"), Role::Agent, Err(AuthError::Unauthenticated)),
+            (
+                Some("Bearer nope"),
+                Role::Viewer,
+                Err(AuthError::Unauthenticated),
+            ),
+            (
+                Some("a-secret"),
+                Role::Agent,
+                Err(AuthError::Unauthenticated),
+            ),
             (Some("Bearer a-secret"), Role::Agent, Ok("agents")),
-            (Some("Bearer a-secret"), Role::Viewer, Err(AuthError::Forbidden { have: Role::Agent, need: Role::Viewer })),
+            (
+                Some("Bearer a-secret"),
+                Role::Viewer,
+                Err(AuthError::Forbidden {
+                    have: Role::Agent,
+                    need: Role::Viewer,
+                }),
+            ),
             (Some("Bearer r-secret"), Role::Viewer, Ok("oncall")),
-            (Some("Bearer r-secret"), Role::Agent, Err(AuthError::Forbidden { have: Role::Responder, need: Role::Agent })),
-            (Some("Bearer r-secret"), Role::Admin, Err(AuthError::Forbidden { have: Role::Responder, need: Role::Admin })),
+            (
+                Some("Bearer r-secret"),
+                Role::Agent,
+                Err(AuthError::Forbidden {
+                    have: Role::Responder,
+                    need: Role::Agent,
+                }),
+            ),
+            (
+                Some("Bearer r-secret"),
+                Role::Admin,
+                Err(AuthError::Forbidden {
+                    have: Role::Responder,
+                    need: Role::Admin,
+                }),
+            ),
             (Some("Bearer x-secret"), Role::Agent, Ok("root")),
         ];
         for (header, need, want) in cases {
             let got = t.check(*header, *need).map(|c| c.name);
-            assert_eq!(got.as_deref().map_err(|e| format!("{e:?}")), want.as_ref().map(|s| *s).map_err(|e| format!("{e:?}")), "{header:?} {need:?}");
+            assert_eq!(
+                got.as_deref().map_err(|e| format!("{e:?}")),
+                want.as_ref().map(|s| *s).map_err(|e| format!("{e:?}")),
+                "{header:?} {need:?}"
+            );
         }
     }
 }

@@ -37,9 +37,15 @@ pub use run::Collector;
 #[derive(Debug, thiserror::Error)]
 pub enum CollectorError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("cannot use data dir {}: {source}", path.display())]
-    DataDir { path: PathBuf, source: std::io::Error },
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("state store: {0}")]
     Store(#[from] sled::Error),
     #[error("state store encoding: {0}")]
@@ -51,7 +57,10 @@ pub enum CollectorError {
 }
 
 pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 pub fn rfc3339(ms: u64) -> String {

@@ -59,7 +59,13 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let collector = match liveops_collector::Collector::start(cfg, tokens, liveops_telemetry::shutdown_signal()).await {
+        let collector = match liveops_collector::Collector::start(
+            cfg,
+            tokens,
+            liveops_telemetry::shutdown_signal(),
+        )
+        .await
+        {
             Ok(c) => c,
             Err(e) => {
                 eprintln!("liveops-collector: {e}");

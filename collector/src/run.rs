@@ -42,8 +42,16 @@ impl Collector {
     ) -> Result<Collector, CollectorError> {
         let listener = tokio::net::TcpListener::bind(cfg.listen)
             .await
-            .map_err(|source| CollectorError::Bind { addr: cfg.listen.to_string(), source })?;
-        let addr = listener.local_addr().map_err(|source| CollectorError::Bind { addr: cfg.listen.to_string(), source })?;
+            .map_err(|source| CollectorError::Bind {
+                addr: cfg.listen.to_string(),
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| CollectorError::Bind {
+                addr: cfg.listen.to_string(),
+                source,
+            })?;
         if cfg.listen.port() == 0 && cfg.public_url == format!("http://{}", cfg.listen) {
             cfg.public_url = format!("http://{addr}");
         }
@@ -54,13 +62,18 @@ impl Collector {
             }
         }
         if tokens.is_empty() {
-            tracing::warn!("no API tokens configured: every report will be refused (401); see [[token]] in the config or LIVEOPS_AGENT_TOKEN");
+            tracing::warn!(
+                "no API tokens configured: every report will be refused (401); see [[token]] in the config or LIVEOPS_AGENT_TOKEN"
+            );
         }
         let store = Store::open(&cfg.data_dir)?;
         let metrics = Arc::new(CollectorMetrics::new());
-        let http = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build()?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()?;
         let mut notifier_tasks = JoinSet::new();
-        let notifiers = Notifiers::start(&cfg.notifiers, http, metrics.clone(), &mut notifier_tasks);
+        let notifiers =
+            Notifiers::start(&cfg.notifiers, http, metrics.clone(), &mut notifier_tasks);
         let shared = Arc::new(Shared::new(cfg, tokens, metrics, notifiers, store));
         shared.restore()?;
 
@@ -84,7 +97,13 @@ impl Collector {
             let _ = stop.send(true);
         });
         tracing::info!(%addr, slos = shared.cfg.slos.len(), notifiers = shared.cfg.notifiers.len(), "collector started");
-        Ok(Collector { addr, shared, tasks, notifier_tasks, stop_tx })
+        Ok(Collector {
+            addr,
+            shared,
+            tasks,
+            notifier_tasks,
+            stop_tx,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -108,7 +127,10 @@ impl Collector {
     pub async fn wait(mut self) -> Result<(), CollectorError> {
         let mut first_error = None;
         while let Some(joined) = self.tasks.join_next().await {
-            if let Err(e) = joined.map_err(|e| CollectorError::Task("collector", e.to_string())).and_then(|r| r) {
+            if let Err(e) = joined
+                .map_err(|e| CollectorError::Task("collector", e.to_string()))
+                .and_then(|r| r)
+            {
                 tracing::error!(error = %e, "collector task failed");
                 let _ = self.stop_tx.send(true);
                 first_error.get_or_insert(e);
@@ -117,7 +139,10 @@ impl Collector {
         // Dropping the last handle to the notifiers closes their queues;
         // their tasks end once what was queued is delivered.
         drop(self.shared);
-        let drained = tokio::time::timeout(NOTIFY_DRAIN, async { while self.notifier_tasks.join_next().await.is_some() {} }).await;
+        let drained = tokio::time::timeout(NOTIFY_DRAIN, async {
+            while self.notifier_tasks.join_next().await.is_some() {}
+        })
+        .await;
         if drained.is_err() {
             tracing::warn!("notifications still undelivered at shutdown");
             self.notifier_tasks.abort_all();
@@ -127,7 +152,10 @@ impl Collector {
     }
 }
 
-async fn evaluate_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> Result<(), CollectorError> {
+async fn evaluate_loop(
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), CollectorError> {
     let mut every = tokio::time::interval(shared.cfg.evaluation_interval);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -144,7 +172,10 @@ async fn evaluate_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> 
     Ok(())
 }
 
-async fn checkpoint_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -> Result<(), CollectorError> {
+async fn checkpoint_loop(
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), CollectorError> {
     let mut every = tokio::time::interval(CHECKPOINT_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     every.tick().await;
@@ -154,10 +185,15 @@ async fn checkpoint_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) -
             _ = stop.changed() => break,
         }
         let s = shared.clone();
-        if let Err(e) = tokio::task::spawn_blocking(move || s.checkpoint()).await.map_err(|e| CollectorError::Task("checkpoint", e.to_string()))? {
+        if let Err(e) = tokio::task::spawn_blocking(move || s.checkpoint())
+            .await
+            .map_err(|e| CollectorError::Task("checkpoint", e.to_string()))?
+        {
             tracing::error!(error = %e, "checkpoint failed; the journal still holds every report");
         }
     }
     let s = shared.clone();
-    tokio::task::spawn_blocking(move || s.checkpoint()).await.map_err(|e| CollectorError::Task("checkpoint", e.to_string()))?
+    tokio::task::spawn_blocking(move || s.checkpoint())
+        .await
+        .map_err(|e| CollectorError::Task("checkpoint", e.to_string()))?
 }

@@ -9,14 +9,31 @@ use axum::response::IntoResponse;
 pub const RUNBOOKS: &[(&str, &str)] = &[
     ("uptime", include_str!("../../runbooks/uptime.md")),
     ("error-rate", include_str!("../../runbooks/error-rate.md")),
-    ("tick-latency", include_str!("../../runbooks/tick-latency.md")),
-    ("payment-success", include_str!("../../runbooks/payment-success.md")),
-    ("auth-latency", include_str!("../../runbooks/auth-latency.md")),
+    (
+        "tick-latency",
+        include_str!("../../runbooks/tick-latency.md"),
+    ),
+    (
+        "payment-success",
+        include_str!("../../runbooks/payment-success.md"),
+    ),
+    (
+        "auth-latency",
+        include_str!("../../runbooks/auth-latency.md"),
+    ),
 ];
 
 pub async fn serve(Path(name): Path<String>) -> impl IntoResponse {
     match RUNBOOKS.iter().find(|(n, _)| *n == name) {
-        Some((_, text)) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], *text),
-        None => (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "no such runbook\n"),
+        Some((_, text)) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            *text,
+        ),
+        None => (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "no such runbook\n",
+        ),
     }
 }

@@ -84,14 +84,28 @@ pub enum Accepted {
 }
 
 impl Shared {
-    pub fn new(cfg: CollectorConfig, tokens: Tokens, metrics: Arc<CollectorMetrics>, notifiers: Notifiers, store: Store) -> Self {
+    pub fn new(
+        cfg: CollectorConfig,
+        tokens: Tokens,
+        metrics: Arc<CollectorMetrics>,
+        notifiers: Notifiers,
+        store: Store,
+    ) -> Self {
         let inner = Inner {
             engine: Engine::new(cfg.slos.clone()),
             agents: HashMap::new(),
             worlds: BTreeMap::new(),
             book: AlertBook::new(),
         };
-        Self { cfg, tokens, metrics, notifiers, store, evaluate_now: Notify::new(), inner: Mutex::new(inner) }
+        Self {
+            cfg,
+            tokens,
+            metrics,
+            notifiers,
+            store,
+            evaluate_now: Notify::new(),
+            inner: Mutex::new(inner),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -123,7 +137,12 @@ impl Shared {
         for w in inner.worlds.values_mut() {
             w.last_report_ms = w.last_report_ms.max(now);
         }
-        tracing::info!(worlds = inner.worlds.len(), replayed, alerts = inner.book.len(), "collector state restored");
+        tracing::info!(
+            worlds = inner.worlds.len(),
+            replayed,
+            alerts = inner.book.len(),
+            "collector state restored"
+        );
         Ok(())
     }
 
@@ -132,11 +151,19 @@ impl Shared {
     pub fn accept(&self, report: &Report) -> Result<Accepted, CollectorError> {
         let received_ms = now_ms();
         let mut inner = self.lock();
-        if inner.agents.get(&report.agent).is_some_and(|a| report.seq <= a.last_seq) {
+        if inner
+            .agents
+            .get(&report.agent)
+            .is_some_and(|a| report.seq <= a.last_seq)
+        {
             return Ok(Accepted::Duplicate);
         }
-        let samples: Vec<(String, Counts)> =
-            inner.engine.slos().iter().map(|slo| (slo.name.clone(), sample(slo, report))).collect();
+        let samples: Vec<(String, Counts)> = inner
+            .engine
+            .slos()
+            .iter()
+            .map(|slo| (slo.name.clone(), sample(slo, report)))
+            .collect();
         let entry = JournalEntry {
             agent: report.agent.clone(),
             seq: report.seq,
@@ -147,10 +174,25 @@ impl Shared {
             health: report.health.clone(),
         };
         self.store.journal(&entry)?;
-        let health_changed = inner.worlds.get(&report.world).is_none_or(|w| w.health.up != report.health.up || w.health.probe_ok != report.health.probe_ok);
+        // A report that alone crosses an acute failure ratio is evaluated at
+        // once rather than at the next tick: a payment outage pages a second
+        // sooner.
+        let acute_now = inner
+            .engine
+            .slos()
+            .iter()
+            .zip(&entry.samples)
+            .any(|(slo, (_, c))| {
+                matches!(slo.kind, liveops_config::SloKind::Ratio { acute: true, .. })
+                    && c.total > 0.0
+                    && c.bad() / c.total > self.cfg.alerting.acute.ratio
+            });
+        let health_changed = inner.worlds.get(&report.world).is_none_or(|w| {
+            w.health.up != report.health.up || w.health.probe_ok != report.health.probe_ok
+        });
         apply(&mut inner, entry);
         drop(inner);
-        if report.urgent || health_changed {
+        if report.urgent || health_changed || acute_now {
             self.evaluate_now.notify_one();
         }
         Ok(Accepted::New)
@@ -165,10 +207,20 @@ impl Shared {
         let live: Vec<WorldLive> = inner
             .worlds
             .iter()
-            .map(|(w, s)| WorldLive { world: w.clone(), last_report_ms: s.last_report_ms, health: s.health.clone() })
+            .map(|(w, s)| WorldLive {
+                world: w.clone(),
+                last_report_ms: s.last_report_ms,
+                health: s.health.clone(),
+            })
             .collect();
         let mut candidates = burn_rate_alerts(&inner.engine, alerting, now);
-        candidates.extend(acute_alerts(&inner.engine, alerting, &live, self.cfg.no_data_after, now));
+        candidates.extend(acute_alerts(
+            &inner.engine,
+            alerting,
+            &live,
+            self.cfg.no_data_after,
+            now,
+        ));
         let notes = inner.book.reconcile(candidates, now, &self.cfg.public_url);
         if !notes.is_empty()
             && let Err(e) = self.store.put(ALERTS, &inner.book)
@@ -194,25 +246,54 @@ impl Shared {
                 m.set(SLO_BUDGET_REMAINING, &l, v);
             }
             for b in &s.burn_rates {
-                let l = [("world", world.clone()), ("slo", s.slo.clone()), ("window", b.window.clone())];
+                let l = [
+                    ("world", world.clone()),
+                    ("slo", s.slo.clone()),
+                    ("window", b.window.clone()),
+                ];
                 m.set(SLO_BURN_RATE, &l, b.burn_rate.unwrap_or(0.0));
             }
         }
         for w in live {
-            let silent = now.saturating_sub(w.last_report_ms) as u128 > self.cfg.no_data_after.as_millis();
-            m.set(COLLECTOR_WORLD_UP, &[("world", w.world.clone())], if w.health.up && !silent { 1.0 } else { 0.0 });
-            m.set(COLLECTOR_AGENT_SILENT, &[("world", w.world.clone())], if silent { 1.0 } else { 0.0 });
+            let silent =
+                now.saturating_sub(w.last_report_ms) as u128 > self.cfg.no_data_after.as_millis();
+            m.set(
+                COLLECTOR_WORLD_UP,
+                &[("world", w.world.clone())],
+                if w.health.up && !silent { 1.0 } else { 0.0 },
+            );
+            m.set(
+                COLLECTOR_AGENT_SILENT,
+                &[("world", w.world.clone())],
+                if silent { 1.0 } else { 0.0 },
+            );
         }
         m.set(COLLECTOR_AGENTS, &[], inner.agents.len() as f64);
         let mut firing: BTreeMap<(String, String), f64> = BTreeMap::new();
         for a in inner.book.active() {
-            let key = (a.labels.get("alertname").cloned().unwrap_or_default(), a.labels.get("severity").cloned().unwrap_or_default());
+            let key = (
+                a.labels.get("alertname").cloned().unwrap_or_default(),
+                a.labels.get("severity").cloned().unwrap_or_default(),
+            );
             *firing.entry(key).or_default() += 1.0;
         }
-        for name in ["ErrorBudgetBurn", "WorldDown", "TickStalled", "HighFailureRatio", "AgentSilent"] {
+        for name in [
+            "ErrorBudgetBurn",
+            "WorldDown",
+            "TickStalled",
+            "HighFailureRatio",
+            "AgentSilent",
+        ] {
             for sev in ["page", "ticket"] {
-                let v = firing.get(&(name.to_owned(), sev.to_owned())).copied().unwrap_or(0.0);
-                m.set(ALERTS_FIRING, &[("alertname", name.to_owned()), ("severity", sev.to_owned())], v);
+                let v = firing
+                    .get(&(name.to_owned(), sev.to_owned()))
+                    .copied()
+                    .unwrap_or(0.0);
+                m.set(
+                    ALERTS_FIRING,
+                    &[("alertname", name.to_owned()), ("severity", sev.to_owned())],
+                    v,
+                );
             }
         }
     }
@@ -253,19 +334,36 @@ fn apply(inner: &mut Inner, e: JournalEntry) {
         .engine
         .slos()
         .iter()
-        .map(|slo| e.samples.iter().find(|(n, _)| *n == slo.name).map(|(_, c)| *c).unwrap_or_default())
+        .map(|slo| {
+            e.samples
+                .iter()
+                .find(|(n, _)| *n == slo.name)
+                .map(|(_, c)| *c)
+                .unwrap_or_default()
+        })
         .collect();
     inner.engine.add_samples(&e.world, e.at_ms, &counts);
-    let agent = inner.agents.entry(e.agent.clone()).or_insert(AgentSeen { world: e.world.clone(), last_seq: 0 });
+    let agent = inner.agents.entry(e.agent.clone()).or_insert(AgentSeen {
+        world: e.world.clone(),
+        last_seq: 0,
+    });
     agent.last_seq = agent.last_seq.max(e.seq);
     agent.world = e.world.clone();
     // Replayed spool backlogs arrive oldest first; only a newer interval
     // may replace what is known of the world now.
-    let newer = inner.worlds.get(&e.world).is_none_or(|w| e.at_ms >= w.report_end_ms);
+    let newer = inner
+        .worlds
+        .get(&e.world)
+        .is_none_or(|w| e.at_ms >= w.report_end_ms);
     if newer {
         inner.worlds.insert(
             e.world,
-            WorldSeen { last_report_ms: e.received_ms, report_end_ms: e.at_ms, agent: e.agent, health: e.health },
+            WorldSeen {
+                last_report_ms: e.received_ms,
+                report_end_ms: e.at_ms,
+                agent: e.agent,
+                health: e.health,
+            },
         );
     } else if let Some(w) = inner.worlds.get_mut(&e.world) {
         // An old report still proves the agent is alive.

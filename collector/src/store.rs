@@ -30,28 +30,50 @@ pub const ALERTS: &[u8] = b"alerts";
 
 impl Store {
     pub fn open(dir: &Path) -> Result<Store, CollectorError> {
-        std::fs::create_dir_all(dir).map_err(|source| CollectorError::DataDir { path: dir.to_owned(), source })?;
-        let db = sled::Config::new().path(dir.join("state")).flush_every_ms(Some(200)).open()?;
+        std::fs::create_dir_all(dir).map_err(|source| CollectorError::DataDir {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let db = sled::Config::new()
+            .path(dir.join("state"))
+            .flush_every_ms(Some(200))
+            .open()?;
         let journal = db.open_tree("journal")?;
         let state = db.open_tree("state")?;
-        let next = journal.last()?.and_then(|(k, _)| k.as_ref().try_into().ok()).map(u64::from_be_bytes).unwrap_or(0) + 1;
-        Ok(Store { db, journal, state, next_journal: AtomicU64::new(next) })
+        let next = journal
+            .last()?
+            .and_then(|(k, _)| k.as_ref().try_into().ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0)
+            + 1;
+        Ok(Store {
+            db,
+            journal,
+            state,
+            next_journal: AtomicU64::new(next),
+        })
     }
 
     /// Appends a journal entry; returns its position.
     pub fn journal<T: Serialize>(&self, entry: &T) -> Result<u64, CollectorError> {
         let pos = self.next_journal.fetch_add(1, Ordering::Relaxed);
-        self.journal.insert(pos.to_be_bytes(), serde_json::to_vec(entry)?)?;
+        self.journal
+            .insert(pos.to_be_bytes(), serde_json::to_vec(entry)?)?;
         Ok(pos)
     }
 
     /// Journal entries after `pos`, in order. Entries that no longer decode
     /// (written by another version) are skipped with a warning.
-    pub fn journal_after<T: DeserializeOwned>(&self, pos: u64) -> Result<Vec<(u64, T)>, CollectorError> {
+    pub fn journal_after<T: DeserializeOwned>(
+        &self,
+        pos: u64,
+    ) -> Result<Vec<(u64, T)>, CollectorError> {
         let mut out = Vec::new();
         for item in self.journal.range((pos + 1).to_be_bytes()..) {
             let (k, v) = item?;
-            let Ok(key) = <[u8; 8]>::try_from(k.as_ref()) else { continue };
+            let Ok(key) = <[u8; 8]>::try_from(k.as_ref()) else {
+                continue;
+            };
             match serde_json::from_slice(&v) {
                 Ok(e) => out.push((u64::from_be_bytes(key), e)),
                 Err(e) => tracing::warn!(error = %e, "skipping an unreadable journal entry"),

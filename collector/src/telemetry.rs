@@ -31,11 +31,15 @@ impl CollectorMetrics {
     }
 
     pub fn notification_sent(&self, notifier: &str) {
-        self.registry.counter(NOTIFICATIONS_SENT, &[("notifier", notifier.to_owned())]).increment(1);
+        self.registry
+            .counter(NOTIFICATIONS_SENT, &[("notifier", notifier.to_owned())])
+            .increment(1);
     }
 
     pub fn notification_failed(&self, notifier: &str) {
-        self.registry.counter(NOTIFICATIONS_FAILED, &[("notifier", notifier.to_owned())]).increment(1);
+        self.registry
+            .counter(NOTIFICATIONS_FAILED, &[("notifier", notifier.to_owned())])
+            .increment(1);
     }
 
     /// Sets a gauge whose labels are bounded by configuration (worlds, SLOs,

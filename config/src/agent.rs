@@ -107,7 +107,11 @@ fn apply_agent(raw: RawAgent, cfg: &mut AgentConfig, sink: &mut Sink<'_>) {
     {
         cfg.world = w.into_inner();
     }
-    if let Some(u) = raw.collector.as_ref().and_then(|u| values::http_url(u, "collector", sink)) {
+    if let Some(u) = raw
+        .collector
+        .as_ref()
+        .and_then(|u| values::http_url(u, "collector", sink))
+    {
         cfg.collector = u;
     }
     if let Some(path) = raw.token_file {
@@ -118,27 +122,52 @@ fn apply_agent(raw: RawAgent, cfg: &mut AgentConfig, sink: &mut Sink<'_>) {
     }
     if let Some(a) = raw.statsd_udp.as_ref() {
         // An empty string turns the UDP listener off (Unix socket only).
-        cfg.statsd_udp = if a.get_ref().is_empty() { None } else { values::socket_addr(a, "statsd_udp", sink) };
+        cfg.statsd_udp = if a.get_ref().is_empty() {
+            None
+        } else {
+            values::socket_addr(a, "statsd_udp", sink)
+        };
     }
     if let Some(p) = raw.statsd_unix {
         cfg.statsd_unix = Some(p);
     }
-    if let Some(a) = raw.http.as_ref().and_then(|a| values::socket_addr(a, "http", sink)) {
+    if let Some(a) = raw
+        .http
+        .as_ref()
+        .and_then(|a| values::socket_addr(a, "http", sink))
+    {
         cfg.http = a;
     }
     if let Some(d) = raw.data_dir {
         cfg.data_dir = d;
     }
-    if let Some(d) = raw.report_interval.as_ref().and_then(|d| values::duration(d, "report_interval", sink)) {
+    if let Some(d) = raw
+        .report_interval
+        .as_ref()
+        .and_then(|d| values::duration(d, "report_interval", sink))
+    {
         cfg.report_interval = d;
     }
 }
 
-fn apply_health(raw: RawHealth, span: std::ops::Range<usize>, h: &mut HealthConfig, sink: &mut Sink<'_>) {
-    if let Some(d) = raw.probe_interval.as_ref().and_then(|d| values::duration(d, "probe_interval", sink)) {
+fn apply_health(
+    raw: RawHealth,
+    span: std::ops::Range<usize>,
+    h: &mut HealthConfig,
+    sink: &mut Sink<'_>,
+) {
+    if let Some(d) = raw
+        .probe_interval
+        .as_ref()
+        .and_then(|d| values::duration(d, "probe_interval", sink))
+    {
         h.probe_interval = d;
     }
-    if let Some(d) = raw.probe_timeout.as_ref().and_then(|d| values::duration(d, "probe_timeout", sink)) {
+    if let Some(d) = raw
+        .probe_timeout
+        .as_ref()
+        .and_then(|d| values::duration(d, "probe_timeout", sink))
+    {
         h.probe_timeout = d;
     }
     if let Some(n) = raw.failures_before_down {
@@ -149,11 +178,18 @@ fn apply_health(raw: RawHealth, span: std::ops::Range<usize>, h: &mut HealthConf
     }
     if let Some(f) = raw.stall_factor {
         if !(*f.get_ref() >= 1.0 && f.get_ref().is_finite()) {
-            sink.at(f.span(), "stall_factor must be a number of at least 1 (times the usual tick interval)");
+            sink.at(
+                f.span(),
+                "stall_factor must be a number of at least 1 (times the usual tick interval)",
+            );
         }
         h.stall_factor = *f.get_ref();
     }
-    if let Some(d) = raw.stall_min.as_ref().and_then(|d| values::duration(d, "stall_min", sink)) {
+    if let Some(d) = raw
+        .stall_min
+        .as_ref()
+        .and_then(|d| values::duration(d, "stall_min", sink))
+    {
         h.stall_min = d;
     }
     if h.probe_timeout > h.probe_interval {
@@ -182,7 +218,12 @@ pub fn defaults() -> AgentConfig {
             stall_factor: 5.0,
             stall_min: Duration::from_secs(1),
         },
-        ingest: IngestConfig { max_series: 10_000, recv_buffer_bytes: 8 << 20 },
-        spool: SpoolConfig { max_reports: 86_400 },
+        ingest: IngestConfig {
+            max_series: 10_000,
+            recv_buffer_bytes: 8 << 20,
+        },
+        spool: SpoolConfig {
+            max_reports: 86_400,
+        },
     }
 }

@@ -10,7 +10,8 @@ use toml::Spanned;
 use crate::document::{Document, decode, decode_array, sub_entries, unknown_section};
 use crate::error::{ConfigErrors, Sink};
 use crate::model::{
-    AcuteConfig, AlertingConfig, BurnRateRule, CollectorConfig, NotifierConfig, Role, Severity, TokenEntry,
+    AcuteConfig, AlertingConfig, BurnRateRule, CollectorConfig, NotifierConfig, Role, Severity,
+    TokenEntry,
 };
 use crate::slo::parse_slo;
 use crate::values;
@@ -120,20 +121,36 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<CollectorConfig, ConfigErr
 }
 
 fn apply_collector(raw: RawCollector, cfg: &mut CollectorConfig, sink: &mut Sink<'_>) {
-    if let Some(a) = raw.listen.as_ref().and_then(|a| values::socket_addr(a, "listen", sink)) {
+    if let Some(a) = raw
+        .listen
+        .as_ref()
+        .and_then(|a| values::socket_addr(a, "listen", sink))
+    {
         cfg.listen = a;
         cfg.public_url = format!("http://{a}");
     }
     if let Some(d) = raw.data_dir {
         cfg.data_dir = d;
     }
-    if let Some(u) = raw.public_url.as_ref().and_then(|u| values::http_url(u, "public_url", sink)) {
+    if let Some(u) = raw
+        .public_url
+        .as_ref()
+        .and_then(|u| values::http_url(u, "public_url", sink))
+    {
         cfg.public_url = u;
     }
-    if let Some(d) = raw.no_data_after.as_ref().and_then(|d| values::duration(d, "no_data_after", sink)) {
+    if let Some(d) = raw
+        .no_data_after
+        .as_ref()
+        .and_then(|d| values::duration(d, "no_data_after", sink))
+    {
         cfg.no_data_after = d;
     }
-    if let Some(d) = raw.evaluation_interval.as_ref().and_then(|d| values::duration(d, "evaluation_interval", sink)) {
+    if let Some(d) = raw
+        .evaluation_interval
+        .as_ref()
+        .and_then(|d| values::duration(d, "evaluation_interval", sink))
+    {
         cfg.evaluation_interval = d;
     }
 }
@@ -141,7 +158,13 @@ fn apply_collector(raw: RawCollector, cfg: &mut CollectorConfig, sink: &mut Sink
 fn token(raw: RawToken, sink: &mut Sink<'_>) -> Option<TokenEntry> {
     let role = Role::parse(raw.role.get_ref());
     if role.is_none() {
-        sink.at(raw.role.span(), format!("unknown role `{}`, expected `agent`, `viewer`, `responder` or `admin`", raw.role.get_ref()));
+        sink.at(
+            raw.role.span(),
+            format!(
+                "unknown role `{}`, expected `agent`, `viewer`, `responder` or `admin`",
+                raw.role.get_ref()
+            ),
+        );
     }
     let mut sha = [0u8; 32];
     let hash_ok = hex::decode_to_slice(raw.sha256.get_ref().trim(), &mut sha).is_ok();
@@ -149,7 +172,11 @@ fn token(raw: RawToken, sink: &mut Sink<'_>) -> Option<TokenEntry> {
         sink.at(raw.sha256.span(), "sha256 must be 64 hex digits: the SHA-256 of the token (`liveops token new` prints it)");
     }
     let name_ok = values::name(raw.name.get_ref(), raw.name.span(), "token name", sink);
-    (hash_ok && name_ok).then_some(TokenEntry { name: raw.name.into_inner(), role: role?, sha256: sha })
+    (hash_ok && name_ok).then_some(TokenEntry {
+        name: raw.name.into_inner(),
+        role: role?,
+        sha256: sha,
+    })
 }
 
 fn apply_alerting(raw: RawAlerting, a: &mut AlertingConfig, sink: &mut Sink<'_>) {
@@ -160,12 +187,22 @@ fn apply_alerting(raw: RawAlerting, a: &mut AlertingConfig, sink: &mut Sink<'_>)
         a.min_events = *m.get_ref();
     }
     if let Some(rules) = raw.burn_rate {
-        a.burn_rates = rules.into_iter().filter_map(|r| burn_rule(r, sink)).collect();
+        a.burn_rates = rules
+            .into_iter()
+            .filter_map(|r| burn_rule(r, sink))
+            .collect();
     }
     if let Some(acute) = raw.acute {
-        if let Some(w) = acute.window.as_ref().and_then(|w| values::duration(w, "acute window", sink)) {
+        if let Some(w) = acute
+            .window
+            .as_ref()
+            .and_then(|w| values::duration(w, "acute window", sink))
+        {
             if w > Duration::from_secs(120) {
-                sink.at(acute.window.as_ref().map(|w| w.span()).unwrap_or(0..0), "acute window must be at most 2m (longer windows are the burn-rate rules' job)");
+                sink.at(
+                    acute.window.as_ref().map(|w| w.span()).unwrap_or(0..0),
+                    "acute window must be at most 2m (longer windows are the burn-rate rules' job)",
+                );
             }
             a.acute.window = w;
         }
@@ -174,7 +211,10 @@ fn apply_alerting(raw: RawAlerting, a: &mut AlertingConfig, sink: &mut Sink<'_>)
         }
         if let Some(r) = acute.ratio {
             if !(*r.get_ref() > 0.0 && *r.get_ref() <= 1.0) {
-                sink.at(r.span(), "acute ratio is a failure share in (0, 1], e.g. 0.5");
+                sink.at(
+                    r.span(),
+                    "acute ratio is a failure share in (0, 1], e.g. 0.5",
+                );
             }
             a.acute.ratio = *r.get_ref();
         }
@@ -186,7 +226,10 @@ fn burn_rule(r: RawBurn, sink: &mut Sink<'_>) -> Option<BurnRateRule> {
         "page" => Some(Severity::Page),
         "ticket" => Some(Severity::Ticket),
         other => {
-            sink.at(r.severity.span(), format!("unknown severity `{other}`, expected `page` or `ticket`"));
+            sink.at(
+                r.severity.span(),
+                format!("unknown severity `{other}`, expected `page` or `ticket`"),
+            );
             None
         }
     };
@@ -195,15 +238,27 @@ fn burn_rule(r: RawBurn, sink: &mut Sink<'_>) -> Option<BurnRateRule> {
     if let (Some(l), Some(s)) = (long, short)
         && s >= l
     {
-        sink.at(r.short.span(), "the short window must be shorter than the long window");
+        sink.at(
+            r.short.span(),
+            "the short window must be shorter than the long window",
+        );
     }
     if !(*r.factor.get_ref() > 0.0) {
         sink.at(r.factor.span(), "factor must be above 0");
     }
-    Some(BurnRateRule { severity: severity?, long: long?, short: short?, factor: *r.factor.get_ref() })
+    Some(BurnRateRule {
+        severity: severity?,
+        long: long?,
+        short: short?,
+        factor: *r.factor.get_ref(),
+    })
 }
 
-fn notifier(raw: RawNotifier, span: std::ops::Range<usize>, sink: &mut Sink<'_>) -> Option<NotifierConfig> {
+fn notifier(
+    raw: RawNotifier,
+    span: std::ops::Range<usize>,
+    sink: &mut Sink<'_>,
+) -> Option<NotifierConfig> {
     match raw.kind.get_ref().as_str() {
         "file" => match raw.path {
             Some(path) => Some(NotifierConfig::File { path }),
@@ -223,10 +278,17 @@ fn notifier(raw: RawNotifier, span: std::ops::Range<usize>, sink: &mut Sink<'_>)
                 Some(t) => values::duration(t, "timeout", sink)?,
                 None => Duration::from_secs(5),
             };
-            Some(NotifierConfig::Webhook { url, max_attempts: raw.max_attempts.unwrap_or(8).max(1), timeout })
+            Some(NotifierConfig::Webhook {
+                url,
+                max_attempts: raw.max_attempts.unwrap_or(8).max(1),
+                timeout,
+            })
         }
         other => {
-            sink.at(raw.kind.span(), format!("unknown notifier kind `{other}`, expected `file`, `stdout` or `webhook`"));
+            sink.at(
+                raw.kind.span(),
+                format!("unknown notifier kind `{other}`, expected `file`, `stdout` or `webhook`"),
+            );
             None
         }
     }
@@ -250,7 +312,11 @@ pub fn defaults() -> CollectorConfig {
                 rule(Severity::Ticket, 3 * 86_400, 6 * 3_600, 1.0),
             ],
             min_events: 100.0,
-            acute: AcuteConfig { window: Duration::from_secs(5), min_events: 20.0, ratio: 0.5 },
+            acute: AcuteConfig {
+                window: Duration::from_secs(3),
+                min_events: 20.0,
+                ratio: 0.5,
+            },
         },
         slos: Vec::new(),
         notifiers: Vec::new(),
@@ -258,5 +324,10 @@ pub fn defaults() -> CollectorConfig {
 }
 
 fn rule(severity: Severity, long: u64, short: u64, factor: f64) -> BurnRateRule {
-    BurnRateRule { severity, long: Duration::from_secs(long), short: Duration::from_secs(short), factor }
+    BurnRateRule {
+        severity,
+        long: Duration::from_secs(long),
+        short: Duration::from_secs(short),
+        factor,
+    }
 }

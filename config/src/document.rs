@@ -45,12 +45,19 @@ impl<'i> Document<'i> {
 pub(crate) fn table_entries<'i>(table: &DeTable<'i>) -> Vec<Entry<'i>> {
     table
         .iter()
-        .map(|(k, v)| Entry { name: k.get_ref().to_string(), key_span: k.span(), value: v.clone() })
+        .map(|(k, v)| Entry {
+            name: k.get_ref().to_string(),
+            key_span: k.span(),
+            value: v.clone(),
+        })
         .collect()
 }
 
 /// Deserializes one value, reporting failure to `sink`.
-pub(crate) fn decode<T: DeserializeOwned>(value: Spanned<DeValue<'_>>, sink: &mut Sink<'_>) -> Option<T> {
+pub(crate) fn decode<T: DeserializeOwned>(
+    value: Spanned<DeValue<'_>>,
+    sink: &mut Sink<'_>,
+) -> Option<T> {
     let span = value.span();
     match T::deserialize(value.into_deserializer()) {
         Ok(v) => Some(v),
@@ -62,7 +69,10 @@ pub(crate) fn decode<T: DeserializeOwned>(value: Spanned<DeValue<'_>>, sink: &mu
 }
 
 /// The elements of an array of tables (`[[token]]`), each decoded alone.
-pub(crate) fn decode_array<T: DeserializeOwned>(entry: Entry<'_>, sink: &mut Sink<'_>) -> Vec<(Range<usize>, T)> {
+pub(crate) fn decode_array<T: DeserializeOwned>(
+    entry: Entry<'_>,
+    sink: &mut Sink<'_>,
+) -> Vec<(Range<usize>, T)> {
     match entry.value.get_ref() {
         DeValue::Array(items) => items
             .iter()
@@ -72,7 +82,13 @@ pub(crate) fn decode_array<T: DeserializeOwned>(entry: Entry<'_>, sink: &mut Sin
             })
             .collect(),
         _ => {
-            sink.at(entry.key_span, format!("`{}` must be an array of tables: write it as [[{}]]", entry.name, entry.name));
+            sink.at(
+                entry.key_span,
+                format!(
+                    "`{}` must be an array of tables: write it as [[{}]]",
+                    entry.name, entry.name
+                ),
+            );
             Vec::new()
         }
     }
@@ -83,7 +99,13 @@ pub(crate) fn sub_entries<'i>(entry: &Entry<'i>, sink: &mut Sink<'_>) -> Vec<Ent
     match entry.value.get_ref() {
         DeValue::Table(t) => table_entries(t),
         _ => {
-            sink.at(entry.key_span.clone(), format!("`{}` must be a table of tables, like [{}.NAME]", entry.name, entry.name));
+            sink.at(
+                entry.key_span.clone(),
+                format!(
+                    "`{}` must be a table of tables, like [{}.NAME]",
+                    entry.name, entry.name
+                ),
+            );
             Vec::new()
         }
     }
@@ -91,6 +113,13 @@ pub(crate) fn sub_entries<'i>(entry: &Entry<'i>, sink: &mut Sink<'_>) -> Vec<Ent
 
 /// The error for a top-level key no config kind knows.
 pub(crate) fn unknown_section(entry: &Entry<'_>, known: &[&str], sink: &mut Sink<'_>) {
-    let list = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
-    sink.at(entry.key_span.clone(), format!("unknown section `{}`, expected one of {list}", entry.name));
+    let list = known
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    sink.at(
+        entry.key_span.clone(),
+        format!("unknown section `{}`, expected one of {list}", entry.name),
+    );
 }

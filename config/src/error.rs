@@ -49,19 +49,33 @@ pub(crate) struct Sink<'a> {
 
 impl<'a> Sink<'a> {
     pub(crate) fn new(file: &'a str, text: &'a str) -> Self {
-        Self { file, text, errors: Vec::new() }
+        Self {
+            file,
+            text,
+            errors: Vec::new(),
+        }
     }
 
     pub(crate) fn at(&mut self, span: Range<usize>, message: impl Into<String>) {
         let position = Some(line_col(self.text, span.start));
-        self.errors.push(Diagnostic { file: self.file.to_owned(), position, message: message.into() });
+        self.errors.push(Diagnostic {
+            file: self.file.to_owned(),
+            position,
+            message: message.into(),
+        });
     }
 
     /// A deserialization error from the TOML layer, which carries its own span.
     pub(crate) fn toml(&mut self, err: &toml::de::Error, fallback: Range<usize>) {
         let span = err.span().unwrap_or(fallback);
         // toml's messages can span lines; the first one is the useful part.
-        let msg = err.message().lines().next().unwrap_or("invalid value").trim().to_owned();
+        let msg = err
+            .message()
+            .lines()
+            .next()
+            .unwrap_or("invalid value")
+            .trim()
+            .to_owned();
         self.at(span, msg);
     }
 

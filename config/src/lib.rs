@@ -88,7 +88,10 @@ pub fn check_path(path: &Path) -> Vec<Checked> {
                 .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
                 .collect(),
             Err(e) => {
-                return vec![Checked { path: path.to_owned(), result: Err(whole_file(path, format!("cannot read directory: {e}"))) }];
+                return vec![Checked {
+                    path: path.to_owned(),
+                    result: Err(whole_file(path, format!("cannot read directory: {e}"))),
+                }];
             }
         };
         files.sort();
@@ -96,7 +99,13 @@ pub fn check_path(path: &Path) -> Vec<Checked> {
     } else {
         vec![path.to_owned()]
     };
-    files.into_iter().map(|p| Checked { result: check_file(&p), path: p }).collect()
+    files
+        .into_iter()
+        .map(|p| Checked {
+            result: check_file(&p),
+            path: p,
+        })
+        .collect()
 }
 
 fn check_file(path: &Path) -> Result<Kind, ConfigErrors> {
@@ -137,7 +146,11 @@ fn read(path: &Path) -> Result<String, ConfigErrors> {
 }
 
 fn whole_file(path: &Path, message: String) -> ConfigErrors {
-    ConfigErrors(vec![Diagnostic { file: path.display().to_string(), position: None, message }])
+    ConfigErrors(vec![Diagnostic {
+        file: path.display().to_string(),
+        position: None,
+        message,
+    }])
 }
 
 #[cfg(test)]

@@ -205,7 +205,11 @@ pub enum SloKind {
     /// Share of observed time the world was up (probe healthy, ticking).
     Uptime,
     /// good / total from counters; `acute` adds a page on a failure burst.
-    Ratio { total: Selector, good: GoodEvents, acute: bool },
+    Ratio {
+        total: Selector,
+        good: GoodEvents,
+        acute: bool,
+    },
     /// Share of `metric` events at or under `threshold_ms` (a bucket bound).
     Latency { metric: Selector, threshold_ms: f64 },
 }
@@ -227,8 +231,14 @@ pub enum GoodEvents {
 #[derive(Clone, Debug, PartialEq)]
 pub enum NotifierConfig {
     /// One JSON object per line, appended and flushed per notification.
-    File { path: PathBuf },
+    File {
+        path: PathBuf,
+    },
     Stdout,
     /// POST of one JSON object per notification, retried with backoff.
-    Webhook { url: String, max_attempts: u32, timeout: Duration },
+    Webhook {
+        url: String,
+        max_attempts: u32,
+        timeout: Duration,
+    },
 }

@@ -45,7 +45,10 @@ struct RawSelector {
 
 impl From<RawSelector> for Selector {
     fn from(r: RawSelector) -> Self {
-        Selector { metric: r.metric, tags: r.tags }
+        Selector {
+            metric: r.metric,
+            tags: r.tags,
+        }
     }
 }
 
@@ -56,7 +59,12 @@ pub(crate) fn parse_slo(entry: Entry<'_>, sink: &mut Sink<'_>) -> Option<Slo> {
     let name_ok = values::name(&entry.name, key_span, "SLO name", sink);
     let objective = *raw.objective.get_ref();
     if !(objective > 0.0 && objective < 100.0) {
-        sink.at(raw.objective.span(), format!("objective must be a percentage between 0 and 100 (exclusive), got {objective}"));
+        sink.at(
+            raw.objective.span(),
+            format!(
+                "objective must be a percentage between 0 and 100 (exclusive), got {objective}"
+            ),
+        );
     }
     let period = match &raw.period {
         Some(p) => values::duration(p, "period", sink),
@@ -91,7 +99,10 @@ fn parse_kind(raw: &RawSlo, span: Range<usize>, sink: &mut Sink<'_>) -> Option<S
     let stray = |sink: &mut Sink<'_>, fields: &[(&str, bool)], kind: &str| {
         for (field, present) in fields {
             if *present {
-                sink.at(span.clone(), format!("`{field}` does not apply to a {kind} SLO"));
+                sink.at(
+                    span.clone(),
+                    format!("`{field}` does not apply to a {kind} SLO"),
+                );
             }
         }
     };
@@ -111,11 +122,27 @@ fn parse_kind(raw: &RawSlo, span: Range<usize>, sink: &mut Sink<'_>) -> Option<S
             Some(SloKind::Uptime)
         }
         "ratio" => {
-            stray(sink, &[("metric", raw.metric.is_some()), ("threshold_ms", raw.threshold_ms.is_some())], "ratio");
-            let total = raw.total.as_ref().map(|t| Selector { metric: t.metric.clone(), tags: t.tags.clone() });
+            stray(
+                sink,
+                &[
+                    ("metric", raw.metric.is_some()),
+                    ("threshold_ms", raw.threshold_ms.is_some()),
+                ],
+                "ratio",
+            );
+            let total = raw.total.as_ref().map(|t| Selector {
+                metric: t.metric.clone(),
+                tags: t.tags.clone(),
+            });
             let good = match (&raw.good, &raw.bad) {
-                (Some(g), None) => Some(GoodEvents::Good(Selector { metric: g.metric.clone(), tags: g.tags.clone() })),
-                (None, Some(b)) => Some(GoodEvents::Bad(Selector { metric: b.metric.clone(), tags: b.tags.clone() })),
+                (Some(g), None) => Some(GoodEvents::Good(Selector {
+                    metric: g.metric.clone(),
+                    tags: g.tags.clone(),
+                })),
+                (None, Some(b)) => Some(GoodEvents::Bad(Selector {
+                    metric: b.metric.clone(),
+                    tags: b.tags.clone(),
+                })),
                 (Some(_), Some(_)) => {
                     sink.at(span.clone(), "a ratio SLO takes `good` or `bad`, not both");
                     None
@@ -126,14 +153,32 @@ fn parse_kind(raw: &RawSlo, span: Range<usize>, sink: &mut Sink<'_>) -> Option<S
                 }
             };
             if total.is_none() {
-                sink.at(span.clone(), "a ratio SLO needs `total`, e.g. total = { metric = \"request\" }");
+                sink.at(
+                    span.clone(),
+                    "a ratio SLO needs `total`, e.g. total = { metric = \"request\" }",
+                );
             }
-            Some(SloKind::Ratio { total: total?, good: good?, acute: raw.acute.unwrap_or(false) })
+            Some(SloKind::Ratio {
+                total: total?,
+                good: good?,
+                acute: raw.acute.unwrap_or(false),
+            })
         }
         "latency" => {
-            stray(sink, &[("total", raw.total.is_some()), ("good", raw.good.is_some()), ("bad", raw.bad.is_some())], "latency");
+            stray(
+                sink,
+                &[
+                    ("total", raw.total.is_some()),
+                    ("good", raw.good.is_some()),
+                    ("bad", raw.bad.is_some()),
+                ],
+                "latency",
+            );
             let Some(metric) = &raw.metric else {
-                sink.at(span, "a latency SLO needs `metric`, e.g. metric = \"tick.duration\"");
+                sink.at(
+                    span,
+                    "a latency SLO needs `metric`, e.g. metric = \"tick.duration\"",
+                );
                 return None;
             };
             let Some(threshold) = &raw.threshold_ms else {
@@ -142,19 +187,30 @@ fn parse_kind(raw: &RawSlo, span: Range<usize>, sink: &mut Sink<'_>) -> Option<S
             };
             let t = *threshold.get_ref();
             if liveops_protocol::histogram::bound_index(t).is_none() {
-                let bounds: Vec<String> =
-                    liveops_protocol::histogram::BUCKET_BOUNDS_MS.iter().map(|b| b.to_string()).collect();
+                let bounds: Vec<String> = liveops_protocol::histogram::BUCKET_BOUNDS_MS
+                    .iter()
+                    .map(|b| b.to_string())
+                    .collect();
                 sink.at(
                     threshold.span(),
                     format!("threshold_ms {t} is not a histogram bucket bound, so the SLI could not be exact; use one of {}", bounds.join(", ")),
                 );
                 return None;
             }
-            let selector = Selector { metric: metric.get_ref().clone(), tags: raw.tags.clone().unwrap_or_default() };
-            Some(SloKind::Latency { metric: selector, threshold_ms: t })
+            let selector = Selector {
+                metric: metric.get_ref().clone(),
+                tags: raw.tags.clone().unwrap_or_default(),
+            };
+            Some(SloKind::Latency {
+                metric: selector,
+                threshold_ms: t,
+            })
         }
         other => {
-            sink.at(kind_span, format!("unknown SLO kind `{other}`, expected `uptime`, `ratio` or `latency`"));
+            sink.at(
+                kind_span,
+                format!("unknown SLO kind `{other}`, expected `uptime`, `ratio` or `latency`"),
+            );
             None
         }
     }

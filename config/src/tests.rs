@@ -12,8 +12,21 @@ fn shipped_files_are_valid_and_agent_file_shows_the_defaults() {
     assert_eq!(agent.spool.max_reports, d.spool.max_reports);
     let c = default_collector();
     let names: Vec<&str> = c.slos.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names, ["uptime", "error_rate", "tick_latency", "payment_success", "auth_latency"]);
-    assert!(c.slos.iter().all(|s| !s.owner.is_empty() && !s.runbook.is_empty()));
+    assert_eq!(
+        names,
+        [
+            "uptime",
+            "error_rate",
+            "tick_latency",
+            "payment_success",
+            "auth_latency"
+        ]
+    );
+    assert!(
+        c.slos
+            .iter()
+            .all(|s| !s.owner.is_empty() && !s.runbook.is_empty())
+    );
     assert_eq!(c.alerting.burn_rates.len(), 3);
     assert!((c.slos[0].objective - 0.999).abs() < 1e-12);
 }
@@ -69,7 +82,10 @@ objectiv = 99
 #[test]
 fn unknown_sections_and_syntax_errors_are_positioned() {
     let e = errors(&format!("{SLO_OK}\n[colector]\nlisten = \"127.0.0.1:1\"\n"));
-    assert_eq!(e, "c.toml:8:2: unknown section `colector`, expected one of `collector`, `token`, `alerting`, `slo`, `notifier`");
+    assert_eq!(
+        e,
+        "c.toml:8:2: unknown section `colector`, expected one of `collector`, `token`, `alerting`, `slo`, `notifier`"
+    );
     let e = errors("[slo.x\nkind = 1\n");
     assert!(e.starts_with("c.toml:1:"), "{e}");
 }
@@ -109,7 +125,12 @@ fn agent_file_overrides_defaults_and_rejects_misspellings() {
     assert_eq!(a.world, "w7");
     assert_eq!(a.game.as_deref(), Some("http://127.0.0.1:8080"));
     assert_eq!(a.health.stall_min, std::time::Duration::from_secs(2));
-    let e = parse_agent("a.toml", "[agent]\nwrold = \"w7\"\n[spool]\nmax_reports = 0\n").unwrap_err().to_string();
+    let e = parse_agent(
+        "a.toml",
+        "[agent]\nwrold = \"w7\"\n[spool]\nmax_reports = 0\n",
+    )
+    .unwrap_err()
+    .to_string();
     assert_eq!(
         e,
         "a.toml:2:1: unknown field `wrold`, expected one of `world`, `collector`, `token_file`, `game`, `statsd_udp`, `statsd_unix`, `http`, `data_dir`, `report_interval`\n\
@@ -125,7 +146,10 @@ fn check_path_classifies_files_in_a_directory() {
     std::fs::write(dir.join("collector.toml"), DEFAULT_COLLECTOR_TOML).unwrap();
     std::fs::write(dir.join("other.toml"), "x = 1\n").unwrap();
     let checked = check_path(&dir);
-    let kinds: Vec<_> = checked.iter().map(|c| c.result.as_ref().ok().copied()).collect();
+    let kinds: Vec<_> = checked
+        .iter()
+        .map(|c| c.result.as_ref().ok().copied())
+        .collect();
     assert_eq!(kinds, [Some(Kind::Agent), Some(Kind::Collector), None]);
     std::fs::remove_dir_all(&dir).unwrap();
 }

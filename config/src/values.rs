@@ -17,17 +17,33 @@ pub(crate) fn duration(v: &Spanned<String>, what: &str, sink: &mut Sink<'_>) -> 
         }
         Ok(d) => Some(d),
         Err(e) => {
-            sink.at(v.span(), format!("{what}: `{}` is not a duration ({e}); write e.g. \"500ms\", \"5m\", \"30d\"", v.get_ref()));
+            sink.at(
+                v.span(),
+                format!(
+                    "{what}: `{}` is not a duration ({e}); write e.g. \"500ms\", \"5m\", \"30d\"",
+                    v.get_ref()
+                ),
+            );
             None
         }
     }
 }
 
-pub(crate) fn socket_addr(v: &Spanned<String>, what: &str, sink: &mut Sink<'_>) -> Option<SocketAddr> {
+pub(crate) fn socket_addr(
+    v: &Spanned<String>,
+    what: &str,
+    sink: &mut Sink<'_>,
+) -> Option<SocketAddr> {
     match v.get_ref().parse() {
         Ok(a) => Some(a),
         Err(_) => {
-            sink.at(v.span(), format!("{what}: `{}` is not an address; write IP:PORT, e.g. \"127.0.0.1:8125\"", v.get_ref()));
+            sink.at(
+                v.span(),
+                format!(
+                    "{what}: `{}` is not an address; write IP:PORT, e.g. \"127.0.0.1:8125\"",
+                    v.get_ref()
+                ),
+            );
             None
         }
     }
@@ -36,13 +52,20 @@ pub(crate) fn socket_addr(v: &Spanned<String>, what: &str, sink: &mut Sink<'_>) 
 /// An http(s) base URL, returned without a trailing slash.
 pub(crate) fn http_url(v: &Spanned<String>, what: &str, sink: &mut Sink<'_>) -> Option<String> {
     let s = v.get_ref().trim();
-    let rest = s.strip_prefix("http://").or_else(|| s.strip_prefix("https://"));
+    let rest = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"));
     match rest {
-        Some(host) if !host.is_empty() && !host.starts_with('/') && !s.contains(char::is_whitespace) => {
+        Some(host)
+            if !host.is_empty() && !host.starts_with('/') && !s.contains(char::is_whitespace) =>
+        {
             Some(s.trim_end_matches('/').to_owned())
         }
         _ => {
-            sink.at(v.span(), format!("{what}: `{s}` is not an http:// or https:// URL"));
+            sink.at(
+                v.span(),
+                format!("{what}: `{s}` is not an http:// or https:// URL"),
+            );
             None
         }
     }
@@ -52,15 +75,24 @@ pub(crate) fn http_url(v: &Spanned<String>, what: &str, sink: &mut Sink<'_>) -> 
 pub(crate) fn name(v: &str, span: std::ops::Range<usize>, what: &str, sink: &mut Sink<'_>) -> bool {
     let ok = !v.is_empty()
         && v.len() <= 64
-        && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if !ok {
-        sink.at(span, format!("{what} `{v}` must be 1–64 characters of letters, digits, `-`, `_` or `.`"));
+        sink.at(
+            span,
+            format!("{what} `{v}` must be 1–64 characters of letters, digits, `-`, `_` or `.`"),
+        );
     }
     ok
 }
 
 /// A required, non-empty text field.
-pub(crate) fn required(v: &Option<Spanned<String>>, what: &str, table_span: std::ops::Range<usize>, sink: &mut Sink<'_>) -> Option<String> {
+pub(crate) fn required(
+    v: &Option<Spanned<String>>,
+    what: &str,
+    table_span: std::ops::Range<usize>,
+    sink: &mut Sink<'_>,
+) -> Option<String> {
     match v {
         Some(s) if !s.get_ref().trim().is_empty() => Some(s.get_ref().trim().to_owned()),
         Some(s) => {

@@ -42,7 +42,11 @@ pub struct Histogram {
 
 impl Default for Histogram {
     fn default() -> Self {
-        Self { counts: vec![0.0; BUCKETS], sum: 0.0, count: 0.0 }
+        Self {
+            counts: vec![0.0; BUCKETS],
+            sum: 0.0,
+            count: 0.0,
+        }
     }
 }
 
@@ -59,7 +63,10 @@ impl Histogram {
     /// (a malformed report) are refused rather than merged wrongly.
     pub fn merge(&mut self, other: &Histogram) -> Result<(), BucketMismatch> {
         if other.counts.len() != self.counts.len() {
-            return Err(BucketMismatch { expected: self.counts.len(), got: other.counts.len() });
+            return Err(BucketMismatch {
+                expected: self.counts.len(),
+                got: other.counts.len(),
+            });
         }
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
             *a += b;
@@ -90,7 +97,11 @@ pub struct BucketMismatch {
 
 impl std::fmt::Display for BucketMismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "histogram has {} buckets, expected {}", self.got, self.expected)
+        write!(
+            f,
+            "histogram has {} buckets, expected {}",
+            self.got, self.expected
+        )
     }
 }
 
@@ -102,7 +113,15 @@ mod tests {
 
     #[test]
     fn values_land_in_the_bucket_whose_bound_is_at_or_above_them() {
-        let cases = [(0.0, 0), (1.0, 0), (1.5, 1), (250.0, 16), (250.1, 17), (30000.0, 27), (1e9, 28)];
+        let cases = [
+            (0.0, 0),
+            (1.0, 0),
+            (1.5, 1),
+            (250.0, 16),
+            (250.1, 17),
+            (30000.0, 27),
+            (1e9, 28),
+        ];
         for (v, idx) in cases {
             let mut h = Histogram::default();
             h.record(v, 1.0);
@@ -131,7 +150,11 @@ mod tests {
         a.merge(&b).unwrap();
         assert_eq!(a.count, 4.0);
         assert_eq!(a.sum, 20.0 * 3.0 + 5000.0);
-        let bad = Histogram { counts: vec![1.0; 3], sum: 0.0, count: 3.0 };
+        let bad = Histogram {
+            counts: vec![1.0; 3],
+            sum: 0.0,
+            count: 3.0,
+        };
         assert!(a.merge(&bad).is_err());
     }
 }

@@ -15,16 +15,23 @@ pub mod names;
 
 pub use metrics::{Counter, Gauge, Histogram};
 use metrics::{Key, Label, Level, Metadata, Recorder};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 
 /// Histogram buckets in seconds: the same bounds as the report histograms
 /// (`liveops_protocol::histogram`), so Prometheus and the collector agree.
 pub fn latency_buckets_seconds() -> Vec<f64> {
-    liveops_protocol::histogram::BUCKET_BOUNDS_MS.iter().map(|ms| ms / 1000.0).collect()
+    liveops_protocol::histogram::BUCKET_BOUNDS_MS
+        .iter()
+        .map(|ms| ms / 1000.0)
+        .collect()
 }
 
 /// Request latency buckets for liveops' own HTTP APIs (fast, loopback).
-const API_BUCKETS: &[f64] = &[0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+const API_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
 
 /// One instance's metrics and their Prometheus rendering.
 pub struct Registry {
@@ -43,8 +50,13 @@ impl Default for Registry {
 impl Registry {
     pub fn new() -> Self {
         let recorder = PrometheusBuilder::new()
-            .set_buckets_for_metric(Matcher::Suffix("_duration_seconds".into()), &latency_buckets_seconds())
-            .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_latency_seconds".into()), API_BUCKETS))
+            .set_buckets_for_metric(
+                Matcher::Suffix("_duration_seconds".into()),
+                &latency_buckets_seconds(),
+            )
+            .and_then(|b| {
+                b.set_buckets_for_metric(Matcher::Suffix("_latency_seconds".into()), API_BUCKETS)
+            })
             .expect("bucket lists are non-empty")
             .build_recorder();
         let handle = recorder.handle();
@@ -52,7 +64,8 @@ impl Registry {
     }
 
     pub fn counter(&self, name: &'static str, labels: &[(&'static str, String)]) -> Counter {
-        self.recorder.register_counter(&key(name, labels), &METADATA)
+        self.recorder
+            .register_counter(&key(name, labels), &METADATA)
     }
 
     pub fn gauge(&self, name: &'static str, labels: &[(&'static str, String)]) -> Gauge {
@@ -60,7 +73,8 @@ impl Registry {
     }
 
     pub fn histogram(&self, name: &'static str, labels: &[(&'static str, String)]) -> Histogram {
-        self.recorder.register_histogram(&key(name, labels), &METADATA)
+        self.recorder
+            .register_histogram(&key(name, labels), &METADATA)
     }
 
     /// Prometheus text exposition format.
@@ -70,7 +84,10 @@ impl Registry {
 }
 
 fn key(name: &'static str, labels: &[(&'static str, String)]) -> Key {
-    let labels: Vec<Label> = labels.iter().map(|(k, v)| Label::new(*k, v.clone())).collect();
+    let labels: Vec<Label> = labels
+        .iter()
+        .map(|(k, v)| Label::new(*k, v.clone()))
+        .collect();
     Key::from_parts(name, labels)
 }
 
@@ -83,7 +100,10 @@ pub fn init_logging() {
 pub fn init_logging_with_default(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 #[cfg(test)]
@@ -94,11 +114,19 @@ mod tests {
     fn registries_are_independent_and_histograms_have_buckets() {
         let a = Registry::new();
         let b = Registry::new();
-        a.counter(names::AGENT_REPORTS_SENT, &[("world", "w1".into())]).increment(3);
-        a.histogram(names::AGENT_TICK_DURATION, &[("world", "w1".into())]).record(0.048);
+        a.counter(names::AGENT_REPORTS_SENT, &[("world", "w1".into())])
+            .increment(3);
+        a.histogram(names::AGENT_TICK_DURATION, &[("world", "w1".into())])
+            .record(0.048);
         let text = a.render();
-        assert!(text.contains("liveops_agent_reports_sent_total{world=\"w1\"} 3"), "{text}");
-        assert!(text.contains("liveops_agent_tick_duration_seconds_bucket{world=\"w1\",le=\"0.05\"} 1"), "{text}");
+        assert!(
+            text.contains("liveops_agent_reports_sent_total{world=\"w1\"} 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("liveops_agent_tick_duration_seconds_bucket{world=\"w1\",le=\"0.05\"} 1"),
+            "{text}"
+        );
         assert!(!b.render().contains("liveops_agent_reports_sent_total"));
     }
 }

@@ -32,7 +32,10 @@ pub struct HealthHandle {
 
 impl HealthHandle {
     pub fn new(cfg: HealthConfig) -> Self {
-        Self { monitor: Arc::new(Mutex::new(Monitor::new(cfg, Instant::now()))), changed: Arc::new(Notify::new()) }
+        Self {
+            monitor: Arc::new(Mutex::new(Monitor::new(cfg, Instant::now()))),
+            changed: Arc::new(Notify::new()),
+        }
     }
 
     fn update(&self, f: impl FnOnce(&mut Monitor) -> bool) {
@@ -65,7 +68,10 @@ pub async fn probe_loop(
         let result = match http.get(&url).timeout(cfg.probe_timeout).send().await {
             Ok(r) if r.status().is_success() => Ok(()),
             Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
-            Err(e) if e.is_timeout() => Err(format!("no answer within {} ms", cfg.probe_timeout.as_millis())),
+            Err(e) if e.is_timeout() => Err(format!(
+                "no answer within {} ms",
+                cfg.probe_timeout.as_millis()
+            )),
             Err(e) if e.is_connect() => Err("connection refused".to_owned()),
             Err(e) => Err(e.to_string()),
         };
@@ -83,7 +89,10 @@ pub async fn tick_loop(handle: HealthHandle, ingest: Arc<Shared>, mut stop: watc
             _ = stop.changed() => return,
         }
         let now = Instant::now();
-        let (age, usual) = (ingest.ticks.last_tick_age(now), ingest.ticks.usual_interval());
+        let (age, usual) = (
+            ingest.ticks.last_tick_age(now),
+            ingest.ticks.usual_interval(),
+        );
         handle.update(|m| m.on_tick_check(now, age, usual));
     }
 }

@@ -85,7 +85,12 @@ impl Monitor {
     /// Checks tick liveness. `last_tick_age` is `None` before the first tick,
     /// in which case the agent's own start stands in for it: a world that
     /// never ticks is stalled too. Returns true when "up" changed.
-    pub fn on_tick_check(&mut self, now: Instant, last_tick_age: Option<Duration>, usual: Option<Duration>) -> bool {
+    pub fn on_tick_check(
+        &mut self,
+        now: Instant,
+        last_tick_age: Option<Duration>,
+        usual: Option<Duration>,
+    ) -> bool {
         self.account(now);
         let was_up = self.up();
         let age = last_tick_age.unwrap_or_else(|| now.saturating_duration_since(self.started));
@@ -99,7 +104,10 @@ impl Monitor {
     pub fn take(&mut self, now: Instant) -> Health {
         self.account(now);
         let detail = if !self.probe_ok {
-            Some(format!("health probe failing: {}", self.probe_detail.as_deref().unwrap_or("unknown error")))
+            Some(format!(
+                "health probe failing: {}",
+                self.probe_detail.as_deref().unwrap_or("unknown error")
+            ))
         } else if self.stalled {
             Some(match self.last_tick_age {
                 Some(age) => format!("no tick for {:.1} s", age.as_secs_f64()),
@@ -126,7 +134,10 @@ impl Monitor {
     /// Adds the time since the last event to the uptime counters, in the
     /// state that held during it.
     fn account(&mut self, now: Instant) {
-        let elapsed = now.saturating_duration_since(self.accounted_to).as_secs_f64() * 1000.0;
+        let elapsed = now
+            .saturating_duration_since(self.accounted_to)
+            .as_secs_f64()
+            * 1000.0;
         self.observed_ms += elapsed;
         if self.up() {
             self.up_ms += elapsed;
@@ -152,7 +163,12 @@ mod tests {
     #[test]
     fn stall_threshold_is_factor_times_usual_interval_never_below_minimum() {
         let m = Monitor::new(cfg(), Instant::now());
-        let cases = [(None, 1000), (Some(100), 1000), (Some(400), 2000), (Some(1000), 5000)];
+        let cases = [
+            (None, 1000),
+            (Some(100), 1000),
+            (Some(400), 2000),
+            (Some(1000), 5000),
+        ];
         for (usual, want) in cases {
             let got = m.stall_after(usual.map(Duration::from_millis));
             assert_eq!(got, Duration::from_millis(want), "usual {usual:?}");
@@ -178,8 +194,16 @@ mod tests {
         let t0 = Instant::now();
         let mut m = Monitor::new(cfg(), t0);
         let usual = Some(Duration::from_millis(100));
-        assert!(!m.on_tick_check(t0 + Duration::from_millis(500), Some(Duration::from_millis(50)), usual));
-        assert!(m.on_tick_check(t0 + Duration::from_millis(1600), Some(Duration::from_millis(1100)), usual));
+        assert!(!m.on_tick_check(
+            t0 + Duration::from_millis(500),
+            Some(Duration::from_millis(50)),
+            usual
+        ));
+        assert!(m.on_tick_check(
+            t0 + Duration::from_millis(1600),
+            Some(Duration::from_millis(1100)),
+            usual
+        ));
         assert!(m.stalled() && m.probe_ok() && !m.up());
         let h = m.take(t0 + Duration::from_millis(2000));
         assert!(h.stalled && !h.up);
@@ -192,6 +216,9 @@ mod tests {
         let mut m = Monitor::new(cfg(), t0);
         assert!(!m.on_tick_check(t0 + Duration::from_millis(900), None, None));
         assert!(m.on_tick_check(t0 + Duration::from_millis(1100), None, None));
-        assert_eq!(m.take(t0 + Duration::from_millis(1100)).detail.as_deref(), Some("no tick received yet"));
+        assert_eq!(
+            m.take(t0 + Duration::from_millis(1100)).detail.as_deref(),
+            Some("no tick received yet")
+        );
     }
 }

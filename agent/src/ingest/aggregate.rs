@@ -8,6 +8,7 @@
 //! is remembered as an alias, so the next line with that spelling is a single
 //! lookup again.
 
+use liveops_protocol::signal::TICK_DURATION;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::mem;
@@ -30,7 +31,14 @@ pub struct Interval {
     pub histograms: Vec<HistogramSeries>,
     /// Lines lost in this interval (malformed, over the series limit).
     pub losses: Losses,
+    /// Raw `tick.duration` values (ms), at most [`MAX_TICK_SAMPLES`], for the
+    /// agent's own Prometheus histogram; the report carries the aggregate.
+    pub tick_samples: Vec<f64>,
 }
+
+/// Tick values kept per interval for `/metrics`: a world ticking at 100/s
+/// fits many times over; a flood cannot grow the buffer.
+pub const MAX_TICK_SAMPLES: usize = 4096;
 
 /// Why the aggregator did not record a line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
@@ -49,6 +57,7 @@ pub struct Aggregator {
     /// Reused buffer for the lookup key, so hits do not allocate.
     key: Vec<u8>,
     losses: Losses,
+    tick_samples: Vec<f64>,
 }
 
 #[derive(Debug)]
@@ -73,6 +82,7 @@ impl Aggregator {
             series: Vec::new(),
             key: Vec::with_capacity(256),
             losses: Losses::default(),
+            tick_samples: Vec::new(),
         }
     }
 
@@ -96,7 +106,13 @@ impl Aggregator {
         match &mut self.series[idx].acc {
             Acc::Counter(sum) => *sum += m.values().sum::<f64>() * weight,
             Acc::Gauge(last) => *last = m.values().last().unwrap_or(*last),
-            Acc::Histogram(h) => m.values().for_each(|v| h.record(v, weight)),
+            Acc::Histogram(h) => {
+                m.values().for_each(|v| h.record(v, weight));
+                if m.name == TICK_DURATION.as_bytes() {
+                    let room = MAX_TICK_SAMPLES.saturating_sub(self.tick_samples.len());
+                    self.tick_samples.extend(m.values().take(room));
+                }
+            }
         }
         Ok(())
     }
@@ -117,6 +133,7 @@ impl Aggregator {
     pub fn take(&mut self) -> Interval {
         let mut out = Interval {
             losses: mem::take(&mut self.losses),
+            tick_samples: mem::take(&mut self.tick_samples),
             ..Interval::default()
         };
         self.index.clear();

@@ -60,7 +60,11 @@ impl Reporter {
         let end_ms = now_ms().max(start_ms + 1);
         let interval = self.ingest.take_interval();
         let health = {
-            let mut m = self.health.monitor.lock().unwrap_or_else(|p| p.into_inner());
+            let mut m = self
+                .health
+                .monitor
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             m.take(Instant::now())
         };
         self.record_health(&health, &interval);
@@ -104,12 +108,22 @@ impl Reporter {
         if let Some(age) = h.last_tick_age_ms {
             m.last_tick_age.set(age as f64 / 1000.0);
         }
-        if let Some(g) = interval.gauges.iter().find(|g| g.name == signal::PLAYERS_ONLINE) {
+        for ms in &interval.tick_samples {
+            m.tick_duration.record(ms / 1000.0);
+        }
+        if let Some(g) = interval
+            .gauges
+            .iter()
+            .find(|g| g.name == signal::PLAYERS_ONLINE)
+        {
             m.players_online.set(g.value);
         }
     }
 }
 
 pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }

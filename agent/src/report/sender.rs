@@ -39,8 +39,21 @@ const MIN_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 impl Sender {
-    pub fn new(http: reqwest::Client, collector: &str, token: Option<Secret>, spool: Arc<Spool>, metrics: Arc<AgentMetrics>) -> Self {
-        Self { http, url: format!("{collector}{REPORTS_PATH}"), token, spool, metrics, wake: Arc::new(Notify::new()) }
+    pub fn new(
+        http: reqwest::Client,
+        collector: &str,
+        token: Option<Secret>,
+        spool: Arc<Spool>,
+        metrics: Arc<AgentMetrics>,
+    ) -> Self {
+        Self {
+            http,
+            url: format!("{collector}{REPORTS_PATH}"),
+            token,
+            spool,
+            metrics,
+            wake: Arc::new(Notify::new()),
+        }
     }
 
     /// Runs until `stop` turns true, then tries once more to deliver what is
@@ -100,25 +113,36 @@ impl Sender {
 
     async fn send(&self, body: Vec<u8>) -> Outcome {
         let started = Instant::now();
-        let mut req = self.http.post(&self.url).header("content-type", "application/json").body(body);
+        let mut req = self
+            .http
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .body(body);
         if let Some(t) = &self.token {
             req = req.bearer_auth(t.expose());
         }
         let outcome = match req.send().await {
             Ok(resp) if resp.status().is_success() => Outcome::Delivered,
-            Ok(resp) if resp.status() == reqwest::StatusCode::BAD_REQUEST || resp.status() == reqwest::StatusCode::PAYLOAD_TOO_LARGE => {
+            Ok(resp)
+                if resp.status() == reqwest::StatusCode::BAD_REQUEST
+                    || resp.status() == reqwest::StatusCode::PAYLOAD_TOO_LARGE =>
+            {
                 Outcome::Refused
             }
             Ok(resp) => {
                 let status = resp.status();
-                if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+                if status == reqwest::StatusCode::UNAUTHORIZED
+                    || status == reqwest::StatusCode::FORBIDDEN
+                {
                     tracing::warn!(%status, "collector refused the agent token; reports stay spooled");
                 }
                 Outcome::Retry(format!("collector answered {status}"))
             }
             Err(e) => Outcome::Retry(e.to_string()),
         };
-        self.metrics.report_latency.record(started.elapsed().as_secs_f64());
+        self.metrics
+            .report_latency
+            .record(started.elapsed().as_secs_f64());
         outcome
     }
 }

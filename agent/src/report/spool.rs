@@ -34,8 +34,14 @@ const EPOCH: &[u8] = b"epoch";
 
 impl Spool {
     pub fn open(dir: &Path, max_reports: u64, world: &str) -> Result<Spool, AgentError> {
-        std::fs::create_dir_all(dir).map_err(|source| AgentError::DataDir { path: dir.to_owned(), source })?;
-        let db = sled::Config::new().path(dir.join("spool")).flush_every_ms(Some(200)).open()?;
+        std::fs::create_dir_all(dir).map_err(|source| AgentError::DataDir {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let db = sled::Config::new()
+            .path(dir.join("spool"))
+            .flush_every_ms(Some(200))
+            .open()?;
         let reports = db.open_tree("reports")?;
         let meta = db.open_tree("meta")?;
         let agent_id = match meta.get(AGENT_ID)? {
@@ -48,7 +54,10 @@ impl Spool {
         };
         let epoch = meta
             .update_and_fetch(EPOCH, |old| {
-                let n = old.and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0);
+                let n = old
+                    .and_then(|b| b.try_into().ok())
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(0);
                 Some((n + 1).to_be_bytes().to_vec())
             })?
             .and_then(|b| b.as_ref().try_into().ok())
@@ -129,7 +138,12 @@ fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     // RandomState is seeded from the OS; enough for an identity suffix.
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
     h.finish()
 }
 

@@ -63,9 +63,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn demo(args: Args) -> anyhow::Result<ExitCode> {
-    let tmp = tempfile::Builder::new().prefix("liveops-demo-").tempdir().context("creating a temporary directory")?;
-    let data = args.data_dir.clone().unwrap_or_else(|| tmp.path().to_owned());
+    let tmp = tempfile::Builder::new()
+        .prefix("liveops-demo-")
+        .tempdir()
+        .context("creating a temporary directory")?;
+    let data = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| tmp.path().to_owned());
+    // Worlds and agents stop first, so each agent's last report still
+    // reaches the collector; the collector stops after them.
     let (stop_tx, stop_rx) = watch::channel(false);
+    let (collector_stop_tx, collector_stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
@@ -75,16 +84,25 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     cfg.public_url = format!("http://{}", args.listen);
     cfg.data_dir = data.join("collector");
     // The demo prints pages itself; the pager log is the machine-readable copy.
-    cfg.notifiers = args.pager_log.iter().map(|p| NotifierConfig::File { path: p.clone() }).collect();
+    cfg.notifiers = args
+        .pager_log
+        .iter()
+        .map(|p| NotifierConfig::File { path: p.clone() })
+        .collect();
     let agent_token = random_token();
     let mut tokens = Tokens::new(cfg.tokens.clone());
     tokens.add_plain("demo-agents", Role::Agent, &agent_token);
     if let Some(t) = &args.admin_token {
         tokens.add_plain("demo-admin", Role::Admin, t);
     }
-    let collector = Collector::start(cfg, tokens, stopped(stop_rx.clone()))
+    let collector = Collector::start(cfg, tokens, stopped(collector_stop_rx))
         .await
-        .with_context(|| format!("starting the collector on {} (another demo running? use --listen)", args.listen))?;
+        .with_context(|| {
+            format!(
+                "starting the collector on {} (another demo running? use --listen)",
+                args.listen
+            )
+        })?;
 
     let mut agents = Vec::new();
     let mut worlds = Vec::new();
@@ -100,10 +118,23 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         acfg.game = Some(game);
         acfg.statsd_udp = Some("127.0.0.1:0".parse()?);
         acfg.http = "127.0.0.1:0".parse()?;
+        // A simulated world sends a few hundred lines a second; the default
+        // 8 MiB buffer (and its rmem_max warning) is for production floods.
+        acfg.ingest.recv_buffer_bytes = 256 << 10;
         acfg.data_dir = data.join(format!("agent-{name}"));
-        let agent = Agent::start(acfg, stopped(stop_rx.clone())).await.with_context(|| format!("starting the agent of {name}"))?;
-        let statsd = agent.bound().statsd_udp.context("agent has no UDP listener")?;
-        let world = World::start(WorldConfig::new(name, Target::Udp(statsd)), listener, stopped(stop_rx.clone())).await?;
+        let agent = Agent::start(acfg, stopped(stop_rx.clone()))
+            .await
+            .with_context(|| format!("starting the agent of {name}"))?;
+        let statsd = agent
+            .bound()
+            .statsd_udp
+            .context("agent has no UDP listener")?;
+        let world = World::start(
+            WorldConfig::new(name, Target::Udp(statsd)),
+            listener,
+            stopped(stop_rx.clone()),
+        )
+        .await?;
         agents.push(agent);
         worlds.push(world);
     }
@@ -126,13 +157,20 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         {
             if let Some(w) = worlds.iter().find(|w| w.name() == args.fault_world) {
                 w.set_fault(Some(fault));
-                println!("{:>6.1}s  FAULT     {fault} injected into {}", elapsed.as_secs_f64(), w.name());
+                println!(
+                    "{:>6.1}s  FAULT     {fault} injected into {}",
+                    elapsed.as_secs_f64(),
+                    w.name()
+                );
             }
             fault_pending = None;
         }
         printer.alerts(elapsed);
         printer.summary_every(elapsed, Duration::from_secs(5));
-        if args.duration.is_some_and(|d| elapsed >= Duration::from_secs(d)) {
+        if args
+            .duration
+            .is_some_and(|d| elapsed >= Duration::from_secs(d))
+        {
             break;
         }
     }
@@ -147,6 +185,8 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
             eprintln!("agent: {e}");
         }
     }
+    drop(printer);
+    let _ = collector_stop_tx.send(true);
     collector.wait().await?;
     Ok(ExitCode::SUCCESS)
 }

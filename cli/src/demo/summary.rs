@@ -1,7 +1,7 @@
 //! What the demo prints: where to look, pages as they fire and resolve, and
 //! a per-world SLO table every few seconds.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,14 +14,31 @@ use super::{Args, WORLDS};
 
 pub fn banner(collector: &Collector, agents: &[Agent], worlds: &[World], args: &Args) {
     let c = collector.url();
-    println!("liveops demo: a collector and {} simulated worlds on loopback\n", worlds.len());
-    println!("  collector     {c}   (SLOs {c}/api/v1/slos · alerts {c}/api/v1/alerts · {c}/metrics)");
+    println!(
+        "liveops demo: a collector and {} simulated worlds on loopback\n",
+        worlds.len()
+    );
+    println!(
+        "  collector     {c}   (SLOs {c}/api/v1/slos · alerts {c}/api/v1/alerts · {c}/metrics)"
+    );
     for (a, w) in agents.iter().zip(worlds) {
-        let statsd = a.bound().statsd_udp.map(|s| s.to_string()).unwrap_or_default();
-        println!("  {:<4} agent    http://{}/metrics   DogStatsD udp://{statsd}   game {}", w.name(), a.bound().http, w.url());
+        let statsd = a
+            .bound()
+            .statsd_udp
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        println!(
+            "  {:<4} agent    http://{}/metrics   DogStatsD udp://{statsd}   game {}",
+            w.name(),
+            a.bound().http,
+            w.url()
+        );
     }
     match &args.fault {
-        Some(f) => println!("\n  fault: {f} on {} at {} s", args.fault_world, args.fault_at),
+        Some(f) => println!(
+            "\n  fault: {f} on {} at {} s",
+            args.fault_world, args.fault_at
+        ),
         None => println!("\n  no fault scheduled (try --fault tick-stall)"),
     }
     if let Some(p) = &args.pager_log {
@@ -32,26 +49,39 @@ pub fn banner(collector: &Collector, agents: &[Agent], worlds: &[World], args: &
 
 pub struct Printer {
     shared: Arc<Shared>,
-    firing: BTreeSet<String>,
+    /// Fingerprint → how the alert was announced, to name it when it resolves.
+    firing: BTreeMap<String, String>,
     last_summary: Option<Duration>,
 }
 
 impl Printer {
     pub fn new(shared: Arc<Shared>) -> Self {
-        Self { shared, firing: BTreeSet::new(), last_summary: None }
+        Self {
+            shared,
+            firing: BTreeMap::new(),
+            last_summary: None,
+        }
     }
 
     /// Prints alerts that started or ended since the last call.
     pub fn alerts(&mut self, elapsed: Duration) {
         let active = self.shared.alerts();
         let now: BTreeSet<String> = active.iter().map(|a| a.fingerprint.clone()).collect();
-        for a in active.iter().filter(|a| !self.firing.contains(&a.fingerprint)) {
+        let new: Vec<_> = active
+            .iter()
+            .filter(|a| !self.firing.contains_key(&a.fingerprint))
+            .collect();
+        for a in new {
             let l = |k: &str| a.labels.get(k).map(String::as_str).unwrap_or("-");
             let n = |k: &str| a.annotations.get(k).map(String::as_str).unwrap_or("-");
             println!(
                 "{:>6.1}s  {:<9} {} {} [{}] {}\n          owner {} · runbook {}",
                 elapsed.as_secs_f64(),
-                if l("severity") == "page" { "PAGE" } else { "TICKET" },
+                if l("severity") == "page" {
+                    "PAGE"
+                } else {
+                    "TICKET"
+                },
                 l("alertname"),
                 l("world"),
                 l("slo"),
@@ -59,11 +89,22 @@ impl Printer {
                 n("owner"),
                 n("runbook_url"),
             );
+            self.firing.insert(
+                a.fingerprint.clone(),
+                format!("{} {} [{}]", l("alertname"), l("world"), l("slo")),
+            );
         }
-        for gone in self.firing.difference(&now) {
-            println!("{:>6.1}s  RESOLVED  {gone}", elapsed.as_secs_f64());
+        let gone: Vec<String> = self
+            .firing
+            .keys()
+            .filter(|f| !now.contains(*f))
+            .cloned()
+            .collect();
+        for f in gone {
+            if let Some(what) = self.firing.remove(&f) {
+                println!("{:>6.1}s  RESOLVED  {what}", elapsed.as_secs_f64());
+            }
         }
-        self.firing = now;
     }
 
     /// Prints the SLO table if `every` has passed since the last one.
@@ -86,7 +127,10 @@ impl Printer {
             "auth<1s"
         );
         for name in WORLDS.iter().map(|w| Some(*w)).chain([None]) {
-            let row: Vec<_> = status.iter().filter(|s| s.world.as_deref() == name).collect();
+            let row: Vec<_> = status
+                .iter()
+                .filter(|s| s.world.as_deref() == name)
+                .collect();
             let sli = |slo: &str| {
                 row.iter()
                     .find(|s| s.slo == slo)
@@ -116,7 +160,11 @@ impl Printer {
                 sli("tick_latency"),
                 sli("payment_success"),
                 sli("auth_latency"),
-                if budget.is_finite() { format!("{:.1}%", budget * 100.0) } else { "-".into() },
+                if budget.is_finite() {
+                    format!("{:.1}%", budget * 100.0)
+                } else {
+                    "-".into()
+                },
             );
         }
     }

@@ -86,7 +86,15 @@ pub fn burn_rate_alerts(engine: &Engine, alerting: &AlertingConfig, now_ms: u64)
     for scope in engine.scopes() {
         for (i, slo) in engine.slos().iter().enumerate() {
             let mut fastest: BTreeMap<Severity, Firing> = BTreeMap::new();
+            let history = engine.history(scope, now_ms);
             for rule in &alerting.burn_rates {
+                // A window holding less data than the short window is a
+                // handful of seconds judged as if they were hours: right after
+                // a world (or liveops) starts, one unlucky error would raise a
+                // 3-day ticket. Total failures are the acute alerts' job.
+                if history < rule.short {
+                    continue;
+                }
                 let long = engine.window(scope, i, now_ms, rule.long);
                 // A quiet world with 3 events and 1 error burns at 333× a
                 // 99.9 % budget; that is noise, not an outage.

@@ -66,9 +66,11 @@ fn workbook_example_total_outage_pages_after_about_52_seconds() {
 #[test]
 fn min_events_gate_keeps_a_quiet_world_quiet() {
     let mut engine = Engine::new(vec![ratio_bad_slo(&[])]);
-    // Three events in an hour, one of them failed: a 333× burn on paper.
-    feed(&mut engine, "quiet", 0, 1, 2.0, 1.0);
-    let now = 60_000;
+    // Seven hours of history, then three events, one of them failed: a
+    // 333× burn on paper.
+    feed(&mut engine, "quiet", 0, 1, 0.0, 0.0);
+    feed(&mut engine, "quiet", 7 * 3600, 1, 2.0, 1.0);
+    let now = (7 * 3600 + 60) * 1000;
     let cases = [(10.0, 0), (3.0, 4)];
     for (min_events, expected) in cases {
         let alerting = AlertingConfig {
@@ -83,10 +85,10 @@ fn min_events_gate_keeps_a_quiet_world_quiet() {
 
 #[test]
 fn one_candidate_per_scope_slo_and_severity() {
-    // An hour of total outage from the start: every rule fires, at 1000×.
+    // Seven hours of total outage from the start: every rule fires, at 1000×.
     let mut engine = Engine::new(vec![ratio_bad_slo(&[])]);
-    feed(&mut engine, "w1", 0, 3600, 0.0, 10.0);
-    let candidates = burn_rate_alerts(&engine, &workbook_alerting(), 3_600_000);
+    feed(&mut engine, "w1", 0, 7 * 3600, 0.0, 10.0);
+    let candidates = burn_rate_alerts(&engine, &workbook_alerting(), 7 * 3_600_000);
     let keys: Vec<(&str, &str, &str)> = candidates
         .iter()
         .map(|c| {
@@ -102,6 +104,27 @@ fn one_candidate_per_scope_slo_and_severity() {
         ("w1", "ticket", "3d/6h"),
     ];
     assert_eq!(keys, expected);
+}
+
+#[test]
+fn a_rule_waits_until_the_data_covers_its_short_window() {
+    // One hour of total outage: the 1h/5m page fires; the 3d/6h ticket
+    // does not, because an hour of data is no basis for a 3-day verdict.
+    let mut engine = Engine::new(vec![ratio_bad_slo(&[])]);
+    feed(&mut engine, "w1", 0, 3600, 0.0, 10.0);
+    let cases = [
+        (240_000, vec![]),
+        (3_600_000, vec![("fleet", "1h/5m"), ("w1", "1h/5m")]),
+    ];
+    for (now, want) in cases {
+        let candidates = burn_rate_alerts(&engine, &workbook_alerting(), now);
+        assert_eq!(pages(&candidates), want, "at {now} ms");
+        assert!(
+            candidates
+                .iter()
+                .all(|c| c.label("severity") == Some("page"))
+        );
+    }
 }
 
 #[test]

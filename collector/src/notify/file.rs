@@ -15,7 +15,11 @@ pub enum Target {
     Stdout,
 }
 
-pub async fn run(target: Target, mut rx: mpsc::Receiver<Notification>, metrics: Arc<CollectorMetrics>) {
+pub async fn run(
+    target: Target,
+    mut rx: mpsc::Receiver<Notification>,
+    metrics: Arc<CollectorMetrics>,
+) {
     let name = match &target {
         Target::File(p) => format!("file:{}", p.display()),
         Target::Stdout => "stdout".to_owned(),
@@ -26,7 +30,12 @@ pub async fn run(target: Target, mut rx: mpsc::Receiver<Notification>, metrics: 
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 let _ = tokio::fs::create_dir_all(dir).await;
             }
-            match tokio::fs::OpenOptions::new().create(true).append(true).open(path).await {
+            match tokio::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .await
+            {
                 Ok(f) => Box::new(f),
                 Err(e) => {
                     tracing::error!(path = %path.display(), error = %e, "cannot open the pager log; notifications to it are lost");

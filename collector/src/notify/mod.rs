@@ -30,7 +30,12 @@ pub struct Notifiers {
 impl Notifiers {
     /// Starts one task per notifier in `tasks`; they end when the
     /// `Notifiers` is dropped, after delivering what was queued.
-    pub fn start(configs: &[NotifierConfig], http: reqwest::Client, metrics: Arc<CollectorMetrics>, tasks: &mut JoinSet<()>) -> Self {
+    pub fn start(
+        configs: &[NotifierConfig],
+        http: reqwest::Client,
+        metrics: Arc<CollectorMetrics>,
+        tasks: &mut JoinSet<()>,
+    ) -> Self {
         let mut queues = Vec::new();
         for cfg in configs {
             let (tx, rx) = mpsc::channel(QUEUE);
@@ -44,8 +49,17 @@ impl Notifiers {
                     tasks.spawn(file::run(file::Target::Stdout, rx, m));
                     "stdout".to_owned()
                 }
-                NotifierConfig::Webhook { url, max_attempts, timeout } => {
-                    let hook = webhook::Webhook { http: http.clone(), url: url.clone(), max_attempts: *max_attempts, timeout: *timeout };
+                NotifierConfig::Webhook {
+                    url,
+                    max_attempts,
+                    timeout,
+                } => {
+                    let hook = webhook::Webhook {
+                        http: http.clone(),
+                        url: url.clone(),
+                        max_attempts: *max_attempts,
+                        timeout: *timeout,
+                    };
                     tasks.spawn(hook.run(rx, m));
                     "webhook".to_owned()
                 }

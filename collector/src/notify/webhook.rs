@@ -34,9 +34,19 @@ impl Webhook {
         let mut backoff = Duration::from_millis(500);
         let mut last = String::new();
         for attempt in 1..=self.max_attempts {
-            match self.http.post(&self.url).timeout(self.timeout).json(n).send().await {
+            match self
+                .http
+                .post(&self.url)
+                .timeout(self.timeout)
+                .json(n)
+                .send()
+                .await
+            {
                 Ok(r) if r.status().is_success() => return Ok(()),
-                Ok(r) if r.status().is_client_error() && r.status() != reqwest::StatusCode::TOO_MANY_REQUESTS => {
+                Ok(r)
+                    if r.status().is_client_error()
+                        && r.status() != reqwest::StatusCode::TOO_MANY_REQUESTS =>
+                {
                     return Err(format!("receiver answered {}", r.status()));
                 }
                 Ok(r) => last = format!("receiver answered {}", r.status()),

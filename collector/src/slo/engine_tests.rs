@@ -154,3 +154,21 @@ fn window_names() {
         assert_eq!(window_name(d), name);
     }
 }
+
+#[test]
+fn add_samples_replays_counts_by_slo_position() {
+    let mut e = engine();
+    let c = |good, total| Counts { good, total };
+    // One count too few, then one too many: neither is an error.
+    e.add_samples("w1", 999, &[c(1.0, 1.0), c(9.0, 10.0)]);
+    e.add_samples(
+        "w1",
+        1999,
+        &[c(1.0, 1.0), c(5.0, 5.0), c(3.0, 4.0), c(7.0, 7.0)],
+    );
+    let w = Duration::from_secs(10);
+    let got: Vec<Counts> = (0..3)
+        .map(|i| e.window(Scope::World("w1"), i, 2000, w))
+        .collect();
+    assert_eq!(got, [c(2.0, 2.0), c(14.0, 15.0), c(3.0, 4.0)]);
+}

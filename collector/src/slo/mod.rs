@@ -57,6 +57,8 @@ struct World {
     /// Latest sample time, to forget worlds gone for longer than any SLO
     /// period.
     last_ms: u64,
+    /// Earliest sample time: how much history the world's windows hold.
+    first_ms: u64,
     /// One per SLO, in the order of [`Engine::slos`].
     series: Vec<Series>,
 }
@@ -133,6 +135,7 @@ impl Engine {
     pub fn add_samples(&mut self, world: &str, at_ms: u64, counts: &[Counts]) {
         let world = world_mut(&mut self.worlds, &self.slos, world);
         world.last_ms = world.last_ms.max(at_ms);
+        world.first_ms = world.first_ms.min(at_ms);
         for (series, c) in world.series.iter_mut().zip(counts) {
             series.add(at_ms, *c);
         }
@@ -148,9 +151,24 @@ impl Engine {
         std::iter::once(Scope::Fleet).chain(self.worlds().map(Scope::World))
     }
 
+    /// How far back the scope's data reaches (zero before any sample); the
+    /// fleet's is that of its oldest world.
+    pub fn history(&self, scope: Scope<'_>, now_ms: u64) -> Duration {
+        let first = match scope {
+            Scope::World(w) => self.worlds.get(w).map_or(u64::MAX, |w| w.first_ms),
+            Scope::Fleet => self
+                .worlds
+                .values()
+                .map(|w| w.first_ms)
+                .min()
+                .unwrap_or(u64::MAX),
+        };
+        Duration::from_millis(now_ms.saturating_sub(first.min(now_ms)))
+    }
+
     /// Counts of SLO number `slo` over `[now - window, now)`. Zero for an
     /// unknown world or SLO.
-    pub fn window(&self, scope: Scope, slo: usize, now_ms: u64, window: Duration) -> Counts {
+    pub fn window(&self, scope: Scope<'_>, slo: usize, now_ms: u64, window: Duration) -> Counts {
         let of = |w: &World| {
             w.series
                 .get(slo)
@@ -245,6 +263,9 @@ impl Engine {
             let period = self.slos[i].period;
             let world = world_mut(&mut self.worlds, &self.slos, &entry.world);
             world.last_ms = world.last_ms.max(entry.state.newest_ms().unwrap_or(0));
+            world.first_ms = world
+                .first_ms
+                .min(entry.state.oldest_ms().unwrap_or(u64::MAX));
             world.series[i] = Series::import(period, &entry.state);
         }
     }
@@ -259,7 +280,14 @@ fn world_mut<'a>(
     // Not `entry(name.to_string())`: that would allocate on every report.
     if !worlds.contains_key(name) {
         let series = slos.iter().map(|s| Series::new(s.period)).collect();
-        worlds.insert(name.to_string(), World { last_ms: 0, series });
+        worlds.insert(
+            name.to_string(),
+            World {
+                last_ms: 0,
+                first_ms: u64::MAX,
+                series,
+            },
+        );
     }
     worlds.get_mut(name).expect("inserted above")
 }

@@ -36,6 +36,9 @@ const HOUR_MS: u64 = 60 * MINUTE_MS;
 const SECOND_SLOTS: usize = 128;
 /// Answers windows up to 6 h 5 min.
 const MINUTE_SLOTS: usize = 6 * 60 + 6;
+/// A year and a margin (about 140 KB): an absurd period in config must not
+/// allocate gigabytes per world. Longer windows are clamped to this.
+const MAX_HOUR_SLOTS: usize = 366 * 24 + 2;
 
 /// One (world, SLO) at seconds, minutes and hours.
 #[derive(Clone, Debug)]
@@ -56,6 +59,17 @@ pub struct SeriesState {
 impl SeriesState {
     /// End of the newest non-empty bucket: when the series last saw data,
     /// to a minute's precision.
+    /// Start of the oldest bucket holding any event.
+    pub fn oldest_ms(&self) -> Option<u64> {
+        [(&self.minutes, MINUTE_MS), (&self.hours, HOUR_MS)]
+            .into_iter()
+            .filter_map(|(ring, res_ms)| {
+                let n = ring.total.iter().position(|t| *t != 0.0)? as u64;
+                Some(ring.start_ms.saturating_add(n.saturating_mul(res_ms)))
+            })
+            .min()
+    }
+
     pub fn newest_ms(&self) -> Option<u64> {
         [(&self.minutes, MINUTE_MS), (&self.hours, HOUR_MS)]
             .into_iter()
@@ -82,7 +96,8 @@ impl Series {
         let hours = period.as_millis().div_ceil(u128::from(HOUR_MS));
         let hours = usize::try_from(hours)
             .unwrap_or(usize::MAX)
-            .saturating_add(2);
+            .saturating_add(2)
+            .min(MAX_HOUR_SLOTS);
         Series {
             seconds: Ring::new(SECOND_MS, SECOND_SLOTS),
             minutes: Ring::new(MINUTE_MS, MINUTE_SLOTS),
@@ -221,7 +236,7 @@ impl Ring {
         for k in first.max(oldest)..=last.min(head) {
             let counts = self.slots[self.slot(k)];
             if k == first && first < last {
-                let inside = (first + 1) * self.res_ms - start_ms;
+                let inside = (first + 1).saturating_mul(self.res_ms) - start_ms;
                 acc += counts.scaled(inside as f64 / self.res_ms as f64);
             } else {
                 acc += counts;
