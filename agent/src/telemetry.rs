@@ -8,6 +8,9 @@ use liveops_telemetry::{Counter, Gauge, Histogram, Registry};
 
 use crate::ingest::IngestStats;
 
+/// An exported counter and the ingest atomic it mirrors.
+type Mirrored = (Counter, fn(&IngestStats) -> u64);
+
 pub struct AgentMetrics {
     registry: Registry,
     pub reports_sent: Counter,
@@ -21,7 +24,7 @@ pub struct AgentMetrics {
     pub tick_stalled: Gauge,
     pub probe_ok: Gauge,
     pub players_online: Gauge,
-    statsd: [(Counter, fn(&IngestStats) -> u64); 7],
+    statsd: [Mirrored; 7],
     recv_buffer: Gauge,
 }
 
@@ -30,7 +33,7 @@ impl AgentMetrics {
         let registry = Registry::new();
         let l = [("world", world.to_owned())];
         let c = |name| registry.counter(name, &l);
-        let statsd: [(Counter, fn(&IngestStats) -> u64); 7] = [
+        let statsd: [Mirrored; 7] = [
             (c(AGENT_STATSD_DATAGRAMS), |s| s.datagrams.load(Relaxed)),
             (c(AGENT_STATSD_BYTES), |s| s.bytes.load(Relaxed)),
             (c(AGENT_STATSD_LINES), |s| s.lines.load(Relaxed)),

@@ -22,7 +22,7 @@ use crate::telemetry::CollectorMetrics;
 use crate::{CollectorError, api};
 
 /// How often SLO series are checkpointed; the journal covers in between.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(30);
 /// Time queued notifications get to go out at shutdown.
 const NOTIFY_DRAIN: Duration = Duration::from_secs(5);
 

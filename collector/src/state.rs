@@ -198,7 +198,7 @@ impl Shared {
         Ok(Accepted::New)
     }
 
-    /// Evaluates every alert rule, updates the book and the gauges, and
+    /// Evaluates every alert rule, updates the alert book, and
     /// returns the notifications to deliver.
     pub fn evaluate(&self) -> Vec<Notification> {
         let now = now_ms();
@@ -227,12 +227,17 @@ impl Shared {
         {
             tracing::error!(error = %e, "cannot persist alert state");
         }
-        self.export_gauges(&inner, &live, now);
         notes
     }
 
-    fn export_gauges(&self, inner: &Inner, live: &[WorldLive], now: u64) {
+    /// Sets the SLO, world and alert gauges and renders `/metrics`. Done at
+    /// scrape time (every 15 s or so), not at every evaluation: SLO status
+    /// for a thousand worlds is the most expensive thing the collector
+    /// computes, and only a scrape reads it.
+    pub fn render_metrics(&self) -> String {
         use liveops_telemetry::names::*;
+        let now = now_ms();
+        let inner = self.lock();
         let m = &self.metrics;
         for s in inner.engine.status(now, &self.cfg.alerting.burn_rates) {
             let world = s.world.clone().unwrap_or_else(|| "fleet".to_owned());
@@ -254,19 +259,12 @@ impl Shared {
                 m.set(SLO_BURN_RATE, &l, b.burn_rate.unwrap_or(0.0));
             }
         }
-        for w in live {
+        for (world, w) in &inner.worlds {
             let silent =
                 now.saturating_sub(w.last_report_ms) as u128 > self.cfg.no_data_after.as_millis();
-            m.set(
-                COLLECTOR_WORLD_UP,
-                &[("world", w.world.clone())],
-                if w.health.up && !silent { 1.0 } else { 0.0 },
-            );
-            m.set(
-                COLLECTOR_AGENT_SILENT,
-                &[("world", w.world.clone())],
-                if silent { 1.0 } else { 0.0 },
-            );
+            let up = if w.health.up && !silent { 1.0 } else { 0.0 };
+            m.set(COLLECTOR_WORLD_UP, &[("world", world.clone())], up);
+            m.set(COLLECTOR_AGENT_SILENT, &[("world", world.clone())], if silent { 1.0 } else { 0.0 });
         }
         m.set(COLLECTOR_AGENTS, &[], inner.agents.len() as f64);
         let mut firing: BTreeMap<(String, String), f64> = BTreeMap::new();
@@ -296,6 +294,8 @@ impl Shared {
                 );
             }
         }
+        drop(inner);
+        m.render()
     }
 
     /// Writes a checkpoint and drops the journal it covers.

@@ -243,7 +243,7 @@ fn burn_rule(r: RawBurn, sink: &mut Sink<'_>) -> Option<BurnRateRule> {
             "the short window must be shorter than the long window",
         );
     }
-    if !(*r.factor.get_ref() > 0.0) {
+    if r.factor.get_ref().is_nan() || *r.factor.get_ref() <= 0.0 {
         sink.at(r.factor.span(), "factor must be above 0");
     }
     Some(BurnRateRule {

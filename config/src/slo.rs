@@ -43,14 +43,6 @@ struct RawSelector {
     tags: BTreeMap<String, String>,
 }
 
-impl From<RawSelector> for Selector {
-    fn from(r: RawSelector) -> Self {
-        Selector {
-            metric: r.metric,
-            tags: r.tags,
-        }
-    }
-}
 
 pub(crate) fn parse_slo(entry: Entry<'_>, sink: &mut Sink<'_>) -> Option<Slo> {
     let span = entry.value.span();

@@ -106,6 +106,19 @@ pub fn init_logging_with_default(default: &str) {
         .try_init();
 }
 
+/// Resolves on SIGINT or SIGTERM: what every liveops binary stops on.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,18 +141,5 @@ mod tests {
             "{text}"
         );
         assert!(!b.render().contains("liveops_agent_reports_sent_total"));
-    }
-}
-
-/// Resolves on SIGINT or SIGTERM: what every liveops binary stops on.
-pub async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
     }
 }
