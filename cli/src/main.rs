@@ -1,12 +1,15 @@
 //! `liveops`, the operator CLI. Each subcommand lives in its own module;
 //! this file only parses arguments and maps results to exit codes.
 //!
-//! Operator commands that talk to a running collector (later) find it with
-//! `--collector` (env `LIVEOPS_COLLECTOR`) and authenticate with `--token`
-//! (env `LIVEOPS_TOKEN`).
+//! Operator commands that talk to a running collector find it with
+//! `--collector` (env `LIVEOPS_COLLECTOR`, default the collector's default
+//! address) and authenticate with `--token` (env `LIVEOPS_TOKEN`); see
+//! `remote.rs`.
 
 mod check;
 mod demo;
+mod remote;
+mod status;
 mod token;
 
 use std::process::ExitCode;
@@ -30,6 +33,8 @@ enum Command {
     Demo(demo::Args),
     /// Validate config files: a file, or every *.toml in a directory.
     CheckConfig(check::Args),
+    /// SLOs and firing alerts of a running collector.
+    Status(status::Args),
     /// Create API tokens.
     #[command(subcommand)]
     Token(token::Command),
@@ -40,6 +45,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::CheckConfig(args) => check::run(args),
+        Command::Status(args) => status::run(args),
         Command::Token(cmd) => token::run(cmd),
     };
     match result {

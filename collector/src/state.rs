@@ -264,7 +264,11 @@ impl Shared {
                 now.saturating_sub(w.last_report_ms) as u128 > self.cfg.no_data_after.as_millis();
             let up = if w.health.up && !silent { 1.0 } else { 0.0 };
             m.set(COLLECTOR_WORLD_UP, &[("world", world.clone())], up);
-            m.set(COLLECTOR_AGENT_SILENT, &[("world", world.clone())], if silent { 1.0 } else { 0.0 });
+            m.set(
+                COLLECTOR_AGENT_SILENT,
+                &[("world", world.clone())],
+                if silent { 1.0 } else { 0.0 },
+            );
         }
         m.set(COLLECTOR_AGENTS, &[], inner.agents.len() as f64);
         let mut firing: BTreeMap<(String, String), f64> = BTreeMap::new();

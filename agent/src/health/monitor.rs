@@ -104,10 +104,11 @@ impl Monitor {
     pub fn take(&mut self, now: Instant) -> Health {
         self.account(now);
         let detail = if !self.probe_ok {
-            Some(format!(
-                "health probe failing: {}",
-                self.probe_detail.as_deref().unwrap_or("unknown error")
-            ))
+            Some(
+                self.probe_detail
+                    .clone()
+                    .unwrap_or_else(|| "unknown error".to_owned()),
+            )
         } else if self.stalled {
             Some(match self.last_tick_age {
                 Some(age) => format!("no tick for {:.1} s", age.as_secs_f64()),
@@ -184,7 +185,7 @@ mod tests {
         assert!(m.on_probe(t0 + Duration::from_secs(1), Err("HTTP 503".into())));
         assert!(!m.up());
         let h = m.take(t0 + Duration::from_secs(2));
-        assert_eq!(h.detail.as_deref(), Some("health probe failing: HTTP 503"));
+        assert_eq!(h.detail.as_deref(), Some("HTTP 503"));
         assert_eq!((h.up_ms, h.observed_ms), (1000, 2000));
         assert!(m.on_probe(t0 + Duration::from_secs(3), Ok(())));
     }

@@ -79,14 +79,15 @@ pub fn acute_alerts(
             .map(|d| format!(": {d}"))
             .unwrap_or_default();
         if !health.probe_ok {
-            let summary = format!("{world} is down: its health endpoint fails{detail}");
+            let summary = format!("{world} is down: its health probe fails{detail}");
             let description = format!(
                 "The agent beside {world} reports that the game's health probe fails. \
                  Players cannot be served until it answers again."
             );
             out.push(page("WorldDown", world, summary, description));
         } else if health.stalled {
-            let summary = format!("{world} is not ticking: {}{detail}", tick_words(health));
+            // The tick figures say it all; the agent's detail repeats them.
+            let summary = format!("{world} is not ticking: {}", tick_words(health));
             let description = format!(
                 "{world} answers its health probe but its simulation has stopped \
                  advancing: a deadlock, a long pause or an overloaded tick."

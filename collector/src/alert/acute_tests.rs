@@ -85,7 +85,7 @@ fn summaries_say_what_is_wrong_in_plain_words() {
         summaries,
         [
             "w0: no report from its agent for 2.5 min (limit 1.0 min)",
-            "w1 is down: its health endpoint fails: health endpoint answered 503",
+            "w1 is down: its health probe fails: health endpoint answered 503",
             "w2 is not ticking: last tick 1.2 s ago (usual interval 100 ms)",
         ]
     );
