@@ -8,8 +8,9 @@
 //!   up to the checkpoint are then deleted.
 //! - the alert book, written whenever an alert fires or resolves.
 //!
-//! At start the checkpoint is loaded and the journal replayed over it, so a
-//! crash loses at most what sled had not flushed (it flushes every 200 ms).
+//! At start the checkpoint is loaded and the journal replayed over it. A
+//! report is acknowledged only once its journal entry is flushed, so a
+//! crash loses nothing the agents have let go of.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -106,6 +107,16 @@ impl Store {
             Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
             None => Ok(None),
         }
+    }
+
+    /// Waits until everything written so far is on disk. Reports are
+    /// acknowledged only after this, because the agent deletes a report
+    /// once acknowledged: a collector killed right after an ack must still
+    /// have it. Concurrent waiters share one flush, so under load this is a
+    /// group commit, not an fsync per report.
+    pub async fn durable(&self) -> Result<(), CollectorError> {
+        self.journal.flush_async().await?;
+        Ok(())
     }
 
     pub fn flush(&self) -> Result<(), CollectorError> {
