@@ -85,7 +85,10 @@ pub fn check_path(path: &Path) -> Vec<Checked> {
         let mut files: Vec<PathBuf> = match std::fs::read_dir(path) {
             Ok(rd) => rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
+                // `config/` is also the home of this crate: its manifest is
+                // not a liveops config.
                 .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
+                .filter(|p| p.file_name().is_none_or(|n| n != "Cargo.toml"))
                 .collect(),
             Err(e) => {
                 return vec![Checked {

@@ -145,6 +145,7 @@ fn check_path_classifies_files_in_a_directory() {
     std::fs::write(dir.join("agent.toml"), DEFAULT_AGENT_TOML).unwrap();
     std::fs::write(dir.join("collector.toml"), DEFAULT_COLLECTOR_TOML).unwrap();
     std::fs::write(dir.join("other.toml"), "x = 1\n").unwrap();
+    std::fs::write(dir.join("Cargo.toml"), "[package]\n").unwrap();
     let checked = check_path(&dir);
     let kinds: Vec<_> = checked
         .iter()
