@@ -23,6 +23,8 @@ pub struct AppState {
     pub ingest: Arc<Shared>,
     pub spool: Arc<Spool>,
     pub health: HealthHandle,
+    /// The bound DogStatsD UDP address, to read its kernel drop count.
+    pub statsd_udp: Option<std::net::SocketAddr>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -33,7 +35,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
-    let body = s.metrics.render(&s.ingest.stats);
+    let body = s.metrics.render(&s.ingest.stats, s.statsd_udp);
     (
         [(
             header::CONTENT_TYPE,

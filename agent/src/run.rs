@@ -140,6 +140,7 @@ impl Agent {
             ingest: shared,
             spool: spool.clone(),
             health,
+            statsd_udp,
         };
         let mut http_stop = stop_rx.clone();
         tasks.spawn(async move {

@@ -1,6 +1,7 @@
 //! The agent's own `/metrics`: handles for every series it exports, all
 //! labelled with the world. Names come from `liveops_telemetry::names`.
 
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 
 use liveops_telemetry::names::*;
@@ -26,6 +27,7 @@ pub struct AgentMetrics {
     pub players_online: Gauge,
     statsd: [Mirrored; 7],
     recv_buffer: Gauge,
+    kernel_drops: Counter,
 }
 
 impl AgentMetrics {
@@ -61,6 +63,7 @@ impl AgentMetrics {
             probe_ok: registry.gauge(AGENT_PROBE_OK, &l),
             players_online: registry.gauge(AGENT_PLAYERS_ONLINE, &l),
             recv_buffer: registry.gauge(AGENT_STATSD_RECV_BUFFER, &l),
+            kernel_drops: registry.counter(AGENT_STATSD_KERNEL_DROPS, &l),
             statsd,
             registry,
         }
@@ -69,12 +72,15 @@ impl AgentMetrics {
     /// Copies the ingest threads' atomics into the exported counters, then
     /// renders. Done at scrape time so the hot ingest loop touches only
     /// plain atomics.
-    pub fn render(&self, stats: &IngestStats) -> String {
+    pub fn render(&self, stats: &IngestStats, statsd_udp: Option<SocketAddr>) -> String {
         for (counter, read) in &self.statsd {
             counter.absolute(read(stats));
         }
         self.recv_buffer
             .set(stats.recv_buffer_bytes.load(Relaxed) as f64);
+        if let Some(drops) = statsd_udp.and_then(crate::ingest::kernel::udp_drops) {
+            self.kernel_drops.absolute(drops);
+        }
         self.registry.render()
     }
 }

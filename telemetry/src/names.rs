@@ -10,6 +10,7 @@ pub const AGENT_STATSD_UNSUPPORTED: &str = "liveops_agent_statsd_unsupported_lin
 pub const AGENT_STATSD_OVERFLOW: &str = "liveops_agent_statsd_series_overflow_lines_total";
 pub const AGENT_STATSD_RECV_ERRORS: &str = "liveops_agent_statsd_receive_errors_total";
 pub const AGENT_STATSD_RECV_BUFFER: &str = "liveops_agent_statsd_receive_buffer_bytes";
+pub const AGENT_STATSD_KERNEL_DROPS: &str = "liveops_agent_statsd_kernel_drops_total";
 pub const AGENT_TICK_DURATION: &str = "liveops_agent_tick_duration_seconds";
 pub const AGENT_LAST_TICK_AGE: &str = "liveops_agent_last_tick_age_seconds";
 pub const AGENT_WORLD_UP: &str = "liveops_agent_world_up";
@@ -49,6 +50,7 @@ pub const ALL: &[&str] = &[
     AGENT_STATSD_OVERFLOW,
     AGENT_STATSD_RECV_ERRORS,
     AGENT_STATSD_RECV_BUFFER,
+    AGENT_STATSD_KERNEL_DROPS,
     AGENT_TICK_DURATION,
     AGENT_LAST_TICK_AGE,
     AGENT_WORLD_UP,

@@ -12,6 +12,7 @@
 //! - [`aggregate`]: series keyed by (name, class, tags), drained per interval.
 //! - [`tick`]: the tick heartbeat (`tick.duration` arrivals) for stall detection.
 //! - [`socket`]: the UDP and Unix listener threads.
+//! - [`kernel`]: datagrams the kernel dropped before we could read them.
 //!
 //! # Wiring
 //!
@@ -20,6 +21,7 @@
 //! `stop` and joins the threads (each notices within [`socket::POLL`]).
 
 pub mod aggregate;
+pub mod kernel;
 pub mod parse;
 pub mod socket;
 pub mod tick;
