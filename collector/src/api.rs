@@ -120,8 +120,11 @@ async fn report(
         .accept(&report)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let duplicate = outcome == Accepted::Duplicate;
-    if !duplicate {
-        s.store.durable().await.map_err(|e| AppError::Internal(e.to_string()))?;
+    if let Accepted::New(position) = outcome {
+        s.store
+            .durable(position)
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
     }
     if duplicate {
         s.metrics.duplicates.increment(1);

@@ -79,7 +79,8 @@ struct Checkpoint {
 /// What became of one report.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Accepted {
-    New,
+    /// Journaled at this position; acknowledge once it is durable.
+    New(u64),
     Duplicate,
 }
 
@@ -173,7 +174,7 @@ impl Shared {
             samples,
             health: report.health.clone(),
         };
-        self.store.journal(&entry)?;
+        let position = self.store.journal(&entry)?;
         // A report that alone crosses an acute failure ratio is evaluated at
         // once rather than at the next tick: a payment outage pages a second
         // sooner.
@@ -195,7 +196,7 @@ impl Shared {
         if report.urgent || health_changed || acute_now {
             self.evaluate_now.notify_one();
         }
-        Ok(Accepted::New)
+        Ok(Accepted::New(position))
     }
 
     /// Evaluates every alert rule, updates the alert book, and

@@ -24,6 +24,10 @@ pub struct Store {
     journal: sled::Tree,
     state: sled::Tree,
     next_journal: AtomicU64,
+    /// Journal position known to be on disk.
+    flushed: tokio::sync::watch::Sender<u64>,
+    /// Held by the one request flushing on behalf of all that wait.
+    flushing: tokio::sync::Mutex<()>,
 }
 
 pub const CHECKPOINT: &[u8] = b"checkpoint";
@@ -52,6 +56,8 @@ impl Store {
             journal,
             state,
             next_journal: AtomicU64::new(next),
+            flushed: tokio::sync::watch::channel(next - 1).0,
+            flushing: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -109,14 +115,37 @@ impl Store {
         }
     }
 
-    /// Waits until everything written so far is on disk. Reports are
-    /// acknowledged only after this, because the agent deletes a report
-    /// once acknowledged: a collector killed right after an ack must still
-    /// have it. Concurrent waiters share one flush, so under load this is a
-    /// group commit, not an fsync per report.
-    pub async fn durable(&self) -> Result<(), CollectorError> {
-        self.journal.flush_async().await?;
-        Ok(())
+    /// Waits until the journal entry at `pos` is on disk. Reports are
+    /// acknowledged only after this, because the agent deletes a report once
+    /// acknowledged: a collector killed right after an ack must still have
+    /// it. This is a group commit: one request at a time flushes, covering
+    /// every entry written before it began, and the others wait for the
+    /// flush that covers theirs, so a thousand reports a second cost a few
+    /// hundred fsyncs at most, not a thousand.
+    pub async fn durable(&self, pos: u64) -> Result<(), CollectorError> {
+        // Subscribe before looking, so a flush finishing in between is seen.
+        let mut flushed = self.flushed.subscribe();
+        loop {
+            if *flushed.borrow_and_update() >= pos {
+                return Ok(());
+            }
+            if let Ok(_turn) = self.flushing.try_lock() {
+                let upto = self.journal_position();
+                let result = self.journal.flush_async().await;
+                // Wake the waiters even on failure: one of them retries.
+                self.flushed.send_modify(|f| {
+                    if result.is_ok() {
+                        *f = (*f).max(upto);
+                    }
+                });
+                result?;
+                continue;
+            }
+            // Someone else is flushing; theirs may or may not cover `pos`.
+            if flushed.changed().await.is_err() {
+                return Ok(());
+            }
+        }
     }
 
     pub fn flush(&self) -> Result<(), CollectorError> {
