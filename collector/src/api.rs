@@ -107,13 +107,20 @@ async fn report(
     let auth = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    s.tokens.check(auth, Role::Agent)?;
+    s.tokens.check(auth, Role::Agent).inspect_err(|e| {
+        let reason = if *e == AuthError::Unauthenticated {
+            "unauthenticated"
+        } else {
+            "forbidden"
+        };
+        s.metrics.rejected(reason);
+    })?;
     let report: Report = serde_json::from_slice(&body).map_err(|e| {
-        s.metrics.rejected.increment(1);
+        s.metrics.rejected("malformed");
         AppError::BadRequest(format!("not a report: {e}"))
     })?;
     if let Err(why) = check(&report) {
-        s.metrics.rejected.increment(1);
+        s.metrics.rejected("invalid");
         return Err(AppError::BadRequest(why));
     }
     let outcome = s
@@ -213,6 +220,6 @@ async fn metrics(State(s): State<Arc<Shared>>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        s.metrics.render(),
+        s.render_metrics(),
     )
 }

@@ -8,7 +8,6 @@ pub struct CollectorMetrics {
     registry: Registry,
     pub reports: Counter,
     pub duplicates: Counter,
-    pub rejected: Counter,
     pub report_latency: Histogram,
 }
 
@@ -21,13 +20,27 @@ impl Default for CollectorMetrics {
 impl CollectorMetrics {
     pub fn new() -> Self {
         let registry = Registry::new();
+        // Registered up front so dashboards see zeros, not missing series.
+        for reason in ["unauthenticated", "forbidden", "malformed", "invalid"] {
+            registry
+                .counter(COLLECTOR_REPORTS_REJECTED, &[("reason", reason.to_owned())])
+                .absolute(0);
+        }
         Self {
             reports: registry.counter(COLLECTOR_REPORTS, &[]),
             duplicates: registry.counter(COLLECTOR_REPORTS_DUPLICATE, &[]),
-            rejected: registry.counter(COLLECTOR_REPORTS_REJECTED, &[]),
             report_latency: registry.histogram(COLLECTOR_REPORT_LATENCY, &[]),
             registry,
         }
+    }
+
+    /// A report turned away, by why: `unauthenticated`, `forbidden`,
+    /// `malformed` (not JSON of a report) or `invalid` (a report that breaks
+    /// a rule, such as a future timestamp).
+    pub fn rejected(&self, reason: &'static str) {
+        self.registry
+            .counter(COLLECTOR_REPORTS_REJECTED, &[("reason", reason.to_owned())])
+            .increment(1);
     }
 
     pub fn notification_sent(&self, notifier: &str) {
