@@ -133,10 +133,21 @@ impl Shared {
         }
         // The collector was away, not necessarily the agents: give every
         // world a fresh no-data grace period instead of paging AgentSilent
-        // for all of them the moment the collector is back.
+        // for all of them the moment the collector is back. A world whose
+        // agent was already silent stays silent: its alert must not resolve
+        // and page again.
+        let silent: Vec<String> = inner
+            .book
+            .active()
+            .into_iter()
+            .filter(|a| a.labels.get("alertname").map(String::as_str) == Some("AgentSilent"))
+            .filter_map(|a| a.labels.get("world").cloned())
+            .collect();
         let now = now_ms();
-        for w in inner.worlds.values_mut() {
-            w.last_report_ms = w.last_report_ms.max(now);
+        for (world, w) in inner.worlds.iter_mut() {
+            if !silent.contains(world) {
+                w.last_report_ms = w.last_report_ms.max(now);
+            }
         }
         tracing::info!(
             worlds = inner.worlds.len(),

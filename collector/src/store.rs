@@ -32,6 +32,8 @@ pub struct Store {
 
 pub const CHECKPOINT: &[u8] = b"checkpoint";
 pub const ALERTS: &[u8] = b"alerts";
+/// The highest journal position ever truncated.
+const JOURNAL_FLOOR: &[u8] = b"journal_floor";
 
 impl Store {
     pub fn open(dir: &Path) -> Result<Store, CollectorError> {
@@ -45,12 +47,18 @@ impl Store {
             .open()?;
         let journal = db.open_tree("journal")?;
         let state = db.open_tree("state")?;
-        let next = journal
+        let last_key = journal
             .last()?
             .and_then(|(k, _)| k.as_ref().try_into().ok())
-            .map(u64::from_be_bytes)
-            .unwrap_or(0)
-            + 1;
+            .map(u64::from_be_bytes);
+        // A truncated journal is empty, but its positions must go on above
+        // the checkpoint's, or entries written after a restart would sort
+        // below it and be skipped when replaying after a crash.
+        let floor = state
+            .get(JOURNAL_FLOOR)?
+            .and_then(|v| v.as_ref().try_into().ok())
+            .map(u64::from_be_bytes);
+        let next = last_key.max(floor).unwrap_or(0) + 1;
         Ok(Store {
             db,
             journal,
@@ -96,6 +104,7 @@ impl Store {
 
     /// Deletes journal entries up to and including `pos`.
     pub fn truncate_journal(&self, pos: u64) -> Result<(), CollectorError> {
+        self.state.insert(JOURNAL_FLOOR, &pos.to_be_bytes())?;
         for item in self.journal.range(..=pos.to_be_bytes()) {
             let (k, _) = item?;
             self.journal.remove(k)?;

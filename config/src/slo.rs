@@ -43,7 +43,6 @@ struct RawSelector {
     tags: BTreeMap<String, String>,
 }
 
-
 pub(crate) fn parse_slo(entry: Entry<'_>, sink: &mut Sink<'_>) -> Option<Slo> {
     let span = entry.value.span();
     let key_span = entry.key_span.clone();

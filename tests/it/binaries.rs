@@ -12,20 +12,35 @@ const TOKEN: &str = "binaries-test-token";
 
 /// Builds the binaries (cheap when up to date) and returns the target dir.
 fn binaries() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--quiet", "-p", "liveops-agent", "-p", "liveops-collector"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "liveops-agent",
+            "-p",
+            "liveops-collector",
+        ])
         .current_dir(&root)
         .status()
         .expect("running cargo build");
     assert!(status.success(), "cargo build of the binaries failed");
-    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root.join("target"));
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
     target.join("debug")
 }
 
 fn free_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
 }
 
 fn collector(bin: &Path, listen: SocketAddr, data: &Path) -> Child {
@@ -53,8 +68,19 @@ async fn collector_killed_mid_stream_loses_no_report() {
     let (statsd, http) = (free_port(), free_port());
     let mut coll = collector(&bin, listen, &dir.path().join("collector"));
     let mut agent = Command::new(bin.join("liveops-agent"))
-        .args(["--world", "bin1", "--collector", &format!("http://{listen}")])
-        .args(["--statsd-udp", &statsd.to_string(), "--http", &http.to_string(), "--data-dir"])
+        .args([
+            "--world",
+            "bin1",
+            "--collector",
+            &format!("http://{listen}"),
+        ])
+        .args([
+            "--statsd-udp",
+            &statsd.to_string(),
+            "--http",
+            &http.to_string(),
+            "--data-dir",
+        ])
         .arg(dir.path().join("agent"))
         .env("LIVEOPS_AGENT_TOKEN", TOKEN)
         .env("RUST_LOG", "warn")
@@ -90,11 +116,21 @@ async fn collector_killed_mid_stream_loses_no_report() {
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    assert_eq!(events, Some(sent), "events counted by the collector after a SIGKILL and restart");
+    assert_eq!(
+        events,
+        Some(sent),
+        "events counted by the collector after a SIGKILL and restart"
+    );
 
     // SIGTERM: the agent flushes and exits 0.
     let pid = agent.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let status = agent.wait().unwrap();
     assert!(status.success(), "agent exit after SIGTERM: {status}");
     coll.kill().unwrap();

@@ -1,1 +1,12 @@
+//! End-to-end tests: real agents, collector and simulated worlds on
+//! loopback, driven over their real protocols. One test binary for the
+//! whole workspace keeps link time down.
 
+mod binaries;
+mod dashboard;
+mod dogstatsd;
+mod faults;
+mod pipeline;
+mod restart;
+mod support;
+mod webhook;

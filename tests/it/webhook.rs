@@ -24,11 +24,18 @@ async fn receive(State(r): State<Receiver>, body: String) -> StatusCode {
     let mut bodies = r.bodies.lock().unwrap();
     bodies.push(body);
     // The first delivery fails as a briefly overloaded receiver would.
-    if bodies.len() == 1 { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK }
+    if bodies.len() == 1 {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    }
 }
 
 fn down_report(seq: u64) -> Report {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
     Report {
         agent: "hook-agent".into(),
         world: "w9".into(),
@@ -57,17 +64,25 @@ async fn a_page_reaches_a_webhook_after_a_failed_first_attempt() {
     let receiver = Receiver::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hook_url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let app = Router::new().route("/hook", post(receive)).with_state(receiver.clone());
+    let app = Router::new()
+        .route("/hook", post(receive))
+        .with_state(receiver.clone());
     let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = liveops_config::default_collector();
     cfg.listen = "127.0.0.1:0".parse().unwrap();
     cfg.data_dir = dir.path().join("collector");
-    cfg.notifiers = vec![NotifierConfig::Webhook { url: hook_url, max_attempts: 4, timeout: Duration::from_secs(2) }];
+    cfg.notifiers = vec![NotifierConfig::Webhook {
+        url: hook_url,
+        max_attempts: 4,
+        timeout: Duration::from_secs(2),
+    }];
     let mut tokens = Tokens::default();
     tokens.add_plain("agents", Role::Agent, "agent-secret");
-    let collector = Collector::start(cfg, tokens, std::future::pending()).await.unwrap();
+    let collector = Collector::start(cfg, tokens, std::future::pending())
+        .await
+        .unwrap();
 
     let started = Instant::now();
     let resp = reqwest::Client::new()
@@ -85,10 +100,17 @@ async fn a_page_reaches_a_webhook_after_a_failed_first_attempt() {
         if bodies.len() >= 2 {
             break bodies;
         }
-        assert!(Instant::now() < deadline, "webhook got {} deliveries: {bodies:?}", bodies.len());
+        assert!(
+            Instant::now() < deadline,
+            "webhook got {} deliveries: {bodies:?}",
+            bodies.len()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    eprintln!("webhook page delivered (after one refusal) in {:?}", started.elapsed());
+    eprintln!(
+        "webhook page delivered (after one refusal) in {:?}",
+        started.elapsed()
+    );
     // The retry carries the same notification as the refused attempt.
     assert_eq!(delivered[0], delivered[1]);
     let n: Notification = serde_json::from_str(&delivered[1]).unwrap();
@@ -96,7 +118,11 @@ async fn a_page_reaches_a_webhook_after_a_failed_first_attempt() {
     assert_eq!(n.label("alertname"), Some("WorldDown"));
     assert_eq!(n.label("world"), Some("w9"));
     assert_eq!(n.label("severity"), Some("page"));
-    assert!(n.annotations["runbook_url"].ends_with("/runbooks/uptime"), "{:?}", n.annotations);
+    assert!(
+        n.annotations["runbook_url"].ends_with("/runbooks/uptime"),
+        "{:?}",
+        n.annotations
+    );
     assert_eq!(n.annotations["owner"], "platform-oncall");
 
     collector.stop();

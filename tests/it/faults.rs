@@ -1,0 +1,291 @@
+//! The demo's fault drills, each with three real simulated worlds (w1–w3),
+//! their agents and one collector: a fault switched on in w2 after a few
+//! healthy seconds pages the right alert for w2 within its bound (measured
+//! from the moment the fault is set and printed for CI logs), with a
+//! runbook and an owner, and resolves when the fault is cleared; no page
+//! ever names w1 or w3. Also: a silent agent pages `AgentSilent` (not
+//! `WorldDown`); slow logins burn the latency budget at a page-level rate
+//! but page nothing yet (no acute alert for latency); and the real `liveops demo` binary pages a tick stall for w2
+//! only.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use liveops_agent::Agent;
+use liveops_collector::Collector;
+use liveops_config::CollectorConfig;
+use liveops_protocol::{AlertStatus, Notification};
+use liveops_simworld::{Fault, World};
+use tempfile::TempDir;
+
+use crate::support::*;
+
+const WORLDS: [&str; 3] = ["w1", "w2", "w3"];
+/// Healthy traffic before a fault: one whole acute-alert window (3 s).
+const HEALTHY: Duration = Duration::from_secs(3);
+
+struct Drill {
+    dir: TempDir,
+    collector: Collector,
+    worlds: Vec<(World, Option<Agent>)>,
+    stop: Switch,
+}
+
+impl Drill {
+    async fn start(tweak: impl FnOnce(&mut CollectorConfig)) -> Drill {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = collector_config(dir.path(), any_port());
+        tweak(&mut cfg);
+        let collector = start_collector(cfg).await;
+        let stop = Switch::new();
+        let mut worlds = Vec::new();
+        for name in WORLDS {
+            let (w, a) = start_world(dir.path(), name, &collector.url(), &stop).await;
+            worlds.push((w, Some(a)));
+        }
+        let url = collector.url();
+        eventually(
+            Duration::from_secs(10),
+            "every world reported up",
+            || async {
+                let body = try_get_json(&format!("{url}/api/v1/worlds")).await?;
+                let up = |w: &str| body["worlds"][w]["health"]["up"] == true;
+                WORLDS
+                    .iter()
+                    .all(|w| up(w))
+                    .then_some(())
+                    .ok_or(body.to_string())
+            },
+        )
+        .await;
+        tokio::time::sleep(HEALTHY).await;
+        Drill {
+            dir,
+            collector,
+            worlds,
+            stop,
+        }
+    }
+
+    fn world(&self, name: &str) -> &World {
+        let i = WORLDS.iter().position(|w| *w == name).unwrap();
+        &self.worlds[i].0
+    }
+
+    /// Waits (up to `bound` plus slack, so a slow page is still measured)
+    /// for a `status` notification of `alertname` in `world`, and checks it
+    /// came within `bound` of `since`.
+    async fn notified(
+        &self,
+        status: AlertStatus,
+        alertname: &str,
+        world: &str,
+        since: Instant,
+        bound: Duration,
+    ) -> Notification {
+        let what = format!("{status:?} {alertname} for {world}");
+        let n = eventually(bound + Duration::from_secs(5), &what, || async {
+            pager_log(self.dir.path())
+                .into_iter()
+                .find(|n| {
+                    n.status == status
+                        && n.label("alertname") == Some(alertname)
+                        && n.label("world") == Some(world)
+                })
+                .ok_or_else(|| format!("{:#?}", pager_log(self.dir.path())))
+        })
+        .await;
+        let latency = since.elapsed();
+        eprintln!("{what}: {:.2} s (bound {bound:?})", latency.as_secs_f64());
+        assert!(latency <= bound, "{what} took {latency:?}, over {bound:?}");
+        n
+    }
+
+    /// Every notification so far is about `world` and one of `alerts`.
+    fn only(&self, world: &str, alerts: &[&str]) {
+        let log = pager_log(self.dir.path());
+        let seen: Vec<String> = log
+            .iter()
+            .map(|n| format!("{:?} {}", n.status, n.label("alertname").unwrap_or("?")))
+            .collect();
+        eprintln!("pager log: {seen:?}");
+        for n in log {
+            assert_eq!(
+                n.label("world"),
+                Some(world),
+                "page for another world: {n:#?}"
+            );
+            let name = n.label("alertname").unwrap_or_default();
+            assert!(alerts.contains(&name), "unexpected {name}: {n:#?}");
+        }
+    }
+
+    async fn stop(mut self) {
+        self.stop.fire();
+        for (world, agent) in self.worlds.drain(..) {
+            world.stopped().await;
+            if let Some(a) = agent {
+                a.stop();
+                a.wait().await.unwrap();
+            }
+        }
+        self.collector.stop();
+        self.collector.wait().await.unwrap();
+    }
+}
+
+fn assert_page(n: &Notification, world: &str, alertname: &str, slo: &str) {
+    let labels = [("alertname", alertname), ("world", world), ("slo", slo)];
+    for (k, v) in labels.into_iter().chain([("severity", "page")]) {
+        assert_eq!(n.label(k), Some(v), "{k}: {n:#?}");
+    }
+    for k in ["runbook_url", "owner", "summary"] {
+        let v = n.annotations.get(k).map(String::as_str).unwrap_or("");
+        assert!(!v.is_empty(), "empty {k}: {n:#?}");
+    }
+}
+
+/// Sets `fault` on w2, expects `alertname` for `slo` within `bound`, then
+/// clears it and expects the alert resolved; `also` may page on the way.
+async fn drill(fault: Fault, alertname: &str, slo: &str, bound: Duration, also: &[&str]) {
+    let d = Drill::start(|_| {}).await;
+    let set = Instant::now();
+    d.world("w2").set_fault(Some(fault));
+    let page = d
+        .notified(AlertStatus::Firing, alertname, "w2", set, bound)
+        .await;
+    assert_page(&page, "w2", alertname, slo);
+
+    let cleared = Instant::now();
+    d.world("w2").set_fault(None);
+    let resolved = Duration::from_secs(10);
+    let end = d
+        .notified(AlertStatus::Resolved, alertname, "w2", cleared, resolved)
+        .await;
+    assert_eq!(
+        (&end.labels, &end.starts_at),
+        (&page.labels, &page.starts_at)
+    );
+    assert!(end.ends_at.is_some(), "{end:#?}");
+    d.only("w2", &[also, &[alertname]].concat());
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tick_stall_pages_tick_stalled_within_2_s() {
+    drill(
+        Fault::TickStall,
+        "TickStalled",
+        "uptime",
+        Duration::from_secs(2),
+        &[],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_burst_pages_high_failure_ratio_within_5_s() {
+    let bound = Duration::from_secs(5);
+    drill(
+        Fault::ErrorBurst,
+        "HighFailureRatio",
+        "error_rate",
+        bound,
+        &[],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_failure_pages_high_failure_ratio_within_5_s() {
+    let bound = Duration::from_secs(5);
+    drill(
+        Fault::PaymentFailure,
+        "HighFailureRatio",
+        "payment_success",
+        bound,
+        &[],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_world_down_while_its_agent_reports_pages_world_down() {
+    // Ticks stop at once and the probe fails only on its second try, so a
+    // TickStalled page may come first and give way to WorldDown.
+    let bound = Duration::from_secs(4);
+    drill(Fault::Down, "WorldDown", "uptime", bound, &["TickStalled"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_logins_burn_the_latency_budget_but_do_not_page_at_once() {
+    let d = Drill::start(|_| {}).await;
+    d.world("w2").set_fault(Some(Fault::AuthSlow));
+    let url = d.collector.url();
+    // Every login now takes 2–5 s: a page-level burn (14.4×) shows at once…
+    let burn = eventually(Duration::from_secs(10), "a fast auth burn", || async {
+        let row = slo(&url, "w2", "auth_latency").await?;
+        let burn = row["burn_rates"][0]["burn_rate"].as_f64().unwrap_or(0.0);
+        assert_eq!(row["burn_rates"][0]["window"], "5m", "{row}");
+        (burn > 14.4).then_some(burn).ok_or(row.to_string())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let w1 = slo(&url, "w1", "auth_latency").await.unwrap();
+    assert!(close(&w1["sli"], 1.0), "w1 logins stay fast: {w1}");
+    // …but latency SLOs have no acute alert, and burn-rate rules wait for
+    // 5 min of history and 100 events in the long window: on a world with
+    // an hour of history, the 1h window crosses 14.4× only after ~9 min.
+    assert_eq!(pager_log(d.dir.path()), [], "burn {burn:.0}× and no page");
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_agent_pages_agent_silent_not_world_down() {
+    let mut d = Drill::start(|c| c.no_data_after = Duration::from_secs(2)).await;
+    let agent = d.worlds[0].1.take().unwrap();
+    agent.stop();
+    agent.wait().await.unwrap();
+    // Its last report arrived just before `wait` returned.
+    let (stopped, ticks) = (Instant::now(), d.world("w1").ticks());
+    let bound = Duration::from_secs(4);
+    let page = d
+        .notified(AlertStatus::Firing, "AgentSilent", "w1", stopped, bound)
+        .await;
+    assert_page(&page, "w1", "AgentSilent", "uptime");
+    // The world kept ticking all along; only its agent is gone.
+    assert!(d.world("w1").ticks() > ticks);
+    d.only("w1", &["AgentSilent"]);
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_binary_pages_a_tick_stall_in_w2_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind(any_port())
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut demo = Command::new(liveops_bin());
+    demo.args(["demo", "--listen", &port.to_string(), "--duration", "8"])
+        .args(["--fault", "tick-stall", "--fault-at", "3", "--pager-log"])
+        .arg(dir.path().join("pager.jsonl"))
+        .arg("--data-dir")
+        .arg(dir.path().join("data"));
+    let out = run(demo, Duration::from_secs(40), dir.path()).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    let pages = pager_log(dir.path());
+    let stall = pages
+        .iter()
+        .find(|n| n.label("alertname") == Some("TickStalled"));
+    assert_eq!(
+        stall.map(|n| n.status),
+        Some(AlertStatus::Firing),
+        "{pages:#?}"
+    );
+    assert!(
+        !pages.is_empty() && pages.iter().all(|n| n.label("world") == Some("w2")),
+        "pages for w2 only: {pages:#?}\n{stdout}"
+    );
+}
