@@ -195,9 +195,9 @@ impl Shared {
             .iter()
             .zip(&entry.samples)
             .any(|(slo, (_, c))| {
-                matches!(slo.kind, liveops_config::SloKind::Ratio { acute: true, .. })
-                    && c.total > 0.0
-                    && c.bad() / c.total > self.cfg.alerting.acute.ratio
+                slo.acute
+                    .as_ref()
+                    .is_some_and(|a| c.total > 0.0 && c.bad() / c.total > a.ratio)
             });
         let health_changed = inner.worlds.get(&report.world).is_none_or(|w| {
             w.health.up != report.health.up || w.health.probe_ok != report.health.probe_ok
@@ -228,7 +228,6 @@ impl Shared {
         let mut candidates = burn_rate_alerts(&inner.engine, alerting, now);
         candidates.extend(acute_alerts(
             &inner.engine,
-            alerting,
             &live,
             self.cfg.no_data_after,
             now,

@@ -75,6 +75,7 @@ struct RawNotifier {
 pub(crate) fn parse(file: &str, text: &str) -> Result<CollectorConfig, ConfigErrors> {
     let mut sink = Sink::new(file, text);
     let mut cfg = defaults();
+    let mut acute_overrides = Vec::new();
     let Some(doc) = Document::parse(text, &mut sink) else {
         return sink.finish(cfg);
     };
@@ -99,8 +100,9 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<CollectorConfig, ConfigErr
             }
             "slo" => {
                 for slo_entry in sub_entries(&entry, &mut sink) {
-                    if let Some(slo) = parse_slo(slo_entry, &mut sink) {
-                        cfg.slos.push(slo);
+                    if let Some(parsed) = parse_slo(slo_entry, &mut sink) {
+                        acute_overrides.push(parsed.1);
+                        cfg.slos.push(parsed.0);
                     }
                 }
             }
@@ -113,6 +115,14 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<CollectorConfig, ConfigErr
             }
             _ => unknown_section(&entry, SECTIONS, &mut sink),
         }
+    }
+    // `[alerting.acute]` may come after the SLOs: merge once all is read.
+    for (slo, o) in cfg.slos.iter_mut().zip(acute_overrides) {
+        slo.acute = o.map(|o| AcuteConfig {
+            window: o.window.unwrap_or(cfg.alerting.acute.window),
+            min_events: o.min_events.unwrap_or(cfg.alerting.acute.min_events),
+            ratio: o.ratio.unwrap_or(cfg.alerting.acute.ratio),
+        });
     }
     if !doc.has("slo") {
         sink.at(0..0, "no SLOs: add at least one [slo.NAME] table (the shipped config/collector.toml has the defaults)");

@@ -198,18 +198,17 @@ pub struct Slo {
     pub owner: String,
     pub runbook: String,
     pub kind: SloKind,
+    /// Page at once when most of the acute window's events fail (ratio) or
+    /// are slow (latency); `None` leaves the SLO to burn-rate alerts.
+    pub acute: Option<AcuteConfig>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum SloKind {
     /// Share of observed time the world was up (probe healthy, ticking).
     Uptime,
-    /// good / total from counters; `acute` adds a page on a failure burst.
-    Ratio {
-        total: Selector,
-        good: GoodEvents,
-        acute: bool,
-    },
+    /// good / total from counters.
+    Ratio { total: Selector, good: GoodEvents },
     /// Share of `metric` events at or under `threshold_ms` (a bucket bound).
     Latency { metric: Selector, threshold_ms: f64 },
 }

@@ -28,11 +28,21 @@ struct RawSlo {
     total: Option<RawSelector>,
     good: Option<RawSelector>,
     bad: Option<RawSelector>,
-    acute: Option<bool>,
+    /// `true` (the `[alerting.acute]` settings) or a table overriding some
+    /// of them, for an SLO whose events are rarer or denser than most.
+    acute: Option<toml::Value>,
     // latency
     metric: Option<Spanned<String>>,
     tags: Option<BTreeMap<String, String>>,
     threshold_ms: Option<Spanned<f64>>,
+}
+
+/// An SLO's acute settings before they are merged with `[alerting.acute]`,
+/// which may come later in the file.
+pub(crate) struct AcuteOverride {
+    pub window: Option<std::time::Duration>,
+    pub min_events: Option<f64>,
+    pub ratio: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -43,7 +53,10 @@ struct RawSelector {
     tags: BTreeMap<String, String>,
 }
 
-pub(crate) fn parse_slo(entry: Entry<'_>, sink: &mut Sink<'_>) -> Option<Slo> {
+pub(crate) fn parse_slo(
+    entry: Entry<'_>,
+    sink: &mut Sink<'_>,
+) -> Option<(Slo, Option<AcuteOverride>)> {
     let span = entry.value.span();
     let key_span = entry.key_span.clone();
     let raw: RawSlo = decode(entry.value, sink)?;
@@ -71,18 +84,79 @@ pub(crate) fn parse_slo(entry: Entry<'_>, sink: &mut Sink<'_>) -> Option<Slo> {
     {
         values::http_url(r, "runbook", sink);
     }
-    let kind = parse_kind(&raw, span, sink);
+    let kind = parse_kind(&raw, span.clone(), sink);
+    let acute = kind
+        .as_ref()
+        .and_then(|k| acute_override(&raw, span.clone(), k, sink));
     let description = raw.description.map(|d| d.into_inner()).unwrap_or_default();
     let (period, owner, runbook, kind) = (period?, owner?, runbook?, kind?);
-    name_ok.then(|| Slo {
-        name: entry.name,
-        description,
-        objective: objective / 100.0,
-        period,
-        owner,
-        runbook,
-        kind,
+    name_ok.then(|| {
+        let slo = Slo {
+            name: entry.name,
+            description,
+            objective: objective / 100.0,
+            period,
+            owner,
+            runbook,
+            kind,
+            acute: None,
+        };
+        (slo, acute)
     })
+}
+
+fn acute_override(
+    raw: &RawSlo,
+    span: Range<usize>,
+    kind: &SloKind,
+    sink: &mut Sink<'_>,
+) -> Option<AcuteOverride> {
+    let mut o = AcuteOverride {
+        window: None,
+        min_events: None,
+        ratio: None,
+    };
+    match raw.acute.as_ref()? {
+        toml::Value::Boolean(false) => return None,
+        toml::Value::Boolean(true) => {}
+        toml::Value::Table(t) => {
+            for (key, value) in t {
+                let ok = match (key.as_str(), value) {
+                    ("window", toml::Value::String(w)) => match humantime::parse_duration(w) {
+                        Ok(d) if !d.is_zero() => {
+                            o.window = Some(d);
+                            true
+                        }
+                        _ => false,
+                    },
+                    ("min_events", v) => {
+                        o.min_events = v.as_float().or(v.as_integer().map(|i| i as f64));
+                        o.min_events.is_some_and(|m| m >= 0.0)
+                    }
+                    ("ratio", v) => {
+                        o.ratio = v.as_float().or(v.as_integer().map(|i| i as f64));
+                        o.ratio.is_some_and(|r| r > 0.0 && r <= 1.0)
+                    }
+                    _ => false,
+                };
+                if !ok {
+                    sink.at(span.clone(), format!("acute.{key} = {value} is not valid: expected window = \"6s\", min_events >= 0, ratio in (0, 1]"));
+                }
+            }
+        }
+        other => {
+            sink.at(span, format!("acute = {other} is not valid: expected true, false or a table like {{ window = \"6s\", min_events = 8 }}"));
+            return None;
+        }
+    }
+    if matches!(kind, SloKind::Uptime) {
+        sink.at(
+            span,
+            "`acute` does not apply to an uptime SLO: WorldDown and TickStalled already page at once",
+        );
+        return None;
+    }
+    Some(o)
 }
 
 fn parse_kind(raw: &RawSlo, span: Range<usize>, sink: &mut Sink<'_>) -> Option<SloKind> {
@@ -152,7 +226,6 @@ fn parse_kind(raw: &RawSlo, span: Range<usize>, sink: &mut Sink<'_>) -> Option<S
             Some(SloKind::Ratio {
                 total: total?,
                 good: good?,
-                acute: raw.acute.unwrap_or(false),
             })
         }
         "latency" => {

@@ -29,6 +29,22 @@ fn shipped_files_are_valid_and_agent_file_shows_the_defaults() {
     );
     assert_eq!(c.alerting.burn_rates.len(), 3);
     assert!((c.slos[0].objective - 0.999).abs() < 1e-12);
+    // `acute = true` takes [alerting.acute]; a table overrides part of it.
+    let acute: Vec<_> = c
+        .slos
+        .iter()
+        .map(|s| s.acute.as_ref().map(|a| (a.window.as_secs(), a.min_events)))
+        .collect();
+    assert_eq!(
+        acute,
+        [
+            None,
+            Some((3, 20.0)),
+            Some((5, 10.0)),
+            Some((3, 20.0)),
+            Some((6, 8.0))
+        ]
+    );
 }
 
 fn errors(text: &str) -> String {
@@ -116,6 +132,18 @@ factor = 14.4
          c.toml:11:10: sha256 must be 64 hex digits: the SHA-256 of the token (`liveops token new` prints it)\n\
          c.toml:15:7: url: `ftp://x` is not an http:// or https:// URL\n\
          c.toml:20:9: the short window must be shorter than the long window"
+    );
+}
+
+#[test]
+fn acute_does_not_apply_to_uptime() {
+    let text = SLO_OK.replace(
+        "runbook = \"/runbooks/uptime\"",
+        "runbook = \"/runbooks/uptime\"\nacute = true",
+    );
+    assert_eq!(
+        errors(&text),
+        "c.toml:2:1: `acute` does not apply to an uptime SLO: WorldDown and TickStalled already page at once"
     );
 }
 

@@ -218,26 +218,19 @@ async fn a_world_down_while_its_agent_reports_pages_world_down() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn slow_logins_burn_the_latency_budget_but_do_not_page_at_once() {
-    let d = Drill::start(|_| {}).await;
-    d.world("w2").set_fault(Some(Fault::AuthSlow));
-    let url = d.collector.url();
-    // Every login now takes 2–5 s: a page-level burn (14.4×) shows at once…
-    let burn = eventually(Duration::from_secs(10), "a fast auth burn", || async {
-        let row = slo(&url, "w2", "auth_latency").await?;
-        let burn = row["burn_rates"][0]["burn_rate"].as_f64().unwrap_or(0.0);
-        assert_eq!(row["burn_rates"][0]["window"], "5m", "{row}");
-        (burn > 14.4).then_some(burn).ok_or(row.to_string())
-    })
+async fn slow_logins_page_high_failure_ratio_on_the_latency_slo() {
+    // Logins are rarer than requests (a few a second), so the shipped
+    // auth_latency SLO has a 6 s acute window: most logins slow for about
+    // 3 s, plus a report, pages.
+    let bound = Duration::from_secs(8);
+    drill(
+        Fault::AuthSlow,
+        "HighFailureRatio",
+        "auth_latency",
+        bound,
+        &[],
+    )
     .await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let w1 = slo(&url, "w1", "auth_latency").await.unwrap();
-    assert!(close(&w1["sli"], 1.0), "w1 logins stay fast: {w1}");
-    // …but latency SLOs have no acute alert, and burn-rate rules wait for
-    // 5 min of history and 100 events in the long window: on a world with
-    // an hour of history, the 1h window crosses 14.4× only after ~9 min.
-    assert_eq!(pager_log(d.dir.path()), [], "burn {burn:.0}× and no page");
-    d.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

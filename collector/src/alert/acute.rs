@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use liveops_config::{AlertingConfig, Severity, SloKind};
+use liveops_config::{Severity, SloKind};
 use liveops_protocol::Health;
 
 use super::rules::{Candidate, human_ms, percent};
@@ -30,7 +30,6 @@ pub struct WorldLive {
 /// candidates for `worlds` at `now_ms`.
 pub fn acute_alerts(
     engine: &Engine,
-    alerting: &AlertingConfig,
     worlds: &[WorldLive],
     no_data_after: Duration,
     now_ms: u64,
@@ -94,7 +93,7 @@ pub fn acute_alerts(
             );
             out.push(page("TickStalled", world, summary, description));
         }
-        out.extend(failure_ratio_alerts(engine, alerting, world, now_ms));
+        out.extend(failure_ratio_alerts(engine, world, now_ms));
     }
     out
 }
@@ -113,18 +112,10 @@ fn tick_words(health: &Health) -> String {
 
 /// `HighFailureRatio` for every ratio SLO with `acute` on, over the acute
 /// window of `world`'s per-second buckets.
-fn failure_ratio_alerts(
-    engine: &Engine,
-    alerting: &AlertingConfig,
-    world: &str,
-    now_ms: u64,
-) -> Vec<Candidate> {
-    let acute = &alerting.acute;
+fn failure_ratio_alerts(engine: &Engine, world: &str, now_ms: u64) -> Vec<Candidate> {
     let mut out = Vec::new();
     for (i, slo) in engine.slos().iter().enumerate() {
-        if !matches!(slo.kind, SloKind::Ratio { acute: true, .. }) {
-            continue;
-        }
+        let Some(acute) = &slo.acute else { continue };
         let c = engine.window(Scope::World(world), i, now_ms, acute.window);
         // Too few events make any ratio meaningless: two failed logins of
         // three is not an incident.
@@ -134,16 +125,21 @@ fn failure_ratio_alerts(
         let ratio = c.bad() / c.total;
         if ratio > acute.ratio {
             let window = window_name(acute.window);
+            // For a latency SLO a "failed" event is a slow one.
+            let failed = match &slo.kind {
+                SloKind::Latency { threshold_ms, .. } => format!("took over {threshold_ms} ms"),
+                _ => "failed".to_owned(),
+            };
             let summary = format!(
-                "{world} {}: {} of {:.0} events failed in the last {window} (limit {})",
+                "{world} {}: {} of {:.0} events {failed} in the last {window} (limit {})",
                 slo.name,
                 percent(ratio),
                 c.total,
                 percent(acute.ratio),
             );
             let description = format!(
-                "{:.0} of {:.0} {} events failed in {world} over the last {window}: a burst \
-                 of failures that pages before the burn-rate alerts can. {}",
+                "{:.0} of {:.0} {} events {failed} in {world} over the last {window}: a burst \
+                 that pages before the burn-rate alerts can. {}",
                 c.bad(),
                 c.total,
                 slo.name,

@@ -2,9 +2,7 @@
 //! failure-burst rule.
 
 use super::*;
-use crate::slo::test_support::{
-    ratio_bad_slo, ratio_good_slo, requests_report, uptime_slo, workbook_alerting,
-};
+use crate::slo::test_support::{ratio_bad_slo, ratio_good_slo, requests_report, uptime_slo};
 
 const NO_DATA_AFTER: Duration = Duration::from_secs(60);
 const NOW: u64 = 1_000_000;
@@ -46,10 +44,10 @@ fn agent_silent_hides_world_down_and_tick_stalled() {
         (60_001, true, false, vec!["AgentSilent"]),
         (61_000, false, true, vec!["AgentSilent"]),
     ];
-    let (engine, alerting) = (engine(), workbook_alerting());
+    let engine = engine();
     for (ago, probe_ok, stalled, expected) in cases {
         let worlds = [live("w2", ago, probe_ok, stalled)];
-        let candidates = acute_alerts(&engine, &alerting, &worlds, NO_DATA_AFTER, NOW);
+        let candidates = acute_alerts(&engine, &worlds, NO_DATA_AFTER, NOW);
         assert_eq!(
             names(&candidates),
             expected,
@@ -68,7 +66,7 @@ fn agent_silent_hides_world_down_and_tick_stalled() {
 
 #[test]
 fn summaries_say_what_is_wrong_in_plain_words() {
-    let (engine, alerting) = (engine(), workbook_alerting());
+    let engine = engine();
     let mut down = live("w1", 0, false, false);
     down.health.detail = Some("health endpoint answered 503".into());
     let worlds = [
@@ -76,7 +74,7 @@ fn summaries_say_what_is_wrong_in_plain_words() {
         down,
         live("w2", 0, true, true),
     ];
-    let candidates = acute_alerts(&engine, &alerting, &worlds, NO_DATA_AFTER, NOW);
+    let candidates = acute_alerts(&engine, &worlds, NO_DATA_AFTER, NOW);
     let summaries: Vec<&str> = candidates
         .iter()
         .map(|c| c.annotations["summary"].as_str())
@@ -95,7 +93,7 @@ fn summaries_say_what_is_wrong_in_plain_words() {
 fn without_an_uptime_slo_world_alerts_still_page() {
     let engine = Engine::new(vec![ratio_bad_slo(&[])]);
     let worlds = [live("w1", 0, false, false)];
-    let candidates = acute_alerts(&engine, &workbook_alerting(), &worlds, NO_DATA_AFTER, NOW);
+    let candidates = acute_alerts(&engine, &worlds, NO_DATA_AFTER, NOW);
     assert_eq!(names(&candidates), ["WorldDown"]);
     assert_eq!(candidates[0].label("slo"), Some("uptime"));
     assert_eq!(candidates[0].annotations["owner"], "");
@@ -113,19 +111,12 @@ fn high_failure_ratio_needs_enough_events_and_a_high_ratio() {
         (2.0, 3.0, 300, true), // only the last 30 s count
         (0.0, 0.0, 30, false),
     ];
-    let alerting = workbook_alerting();
     for (ok, error, secs, fires) in cases {
         let mut engine = engine();
         for s in 0..secs {
             engine.ingest(&requests_report("w1", NOW - (secs - s) * 1000, ok, error));
         }
-        let candidates = acute_alerts(
-            &engine,
-            &alerting,
-            &[live("w1", 0, true, false)],
-            NO_DATA_AFTER,
-            NOW,
-        );
+        let candidates = acute_alerts(&engine, &[live("w1", 0, true, false)], NO_DATA_AFTER, NOW);
         // Only the error-rate SLO has `acute` on; the other sees the same
         // failures and stays quiet.
         let expected: &[&str] = if fires { &["HighFailureRatio"] } else { &[] };
@@ -146,14 +137,7 @@ fn high_failure_ratio_summary_and_silence() {
     for s in 0..30 {
         engine.ingest(&requests_report("w1", NOW - (30 - s) * 1000, 2.0, 3.0));
     }
-    let alerting = workbook_alerting();
-    let candidates = acute_alerts(
-        &engine,
-        &alerting,
-        &[live("w1", 0, true, false)],
-        NO_DATA_AFTER,
-        NOW,
-    );
+    let candidates = acute_alerts(&engine, &[live("w1", 0, true, false)], NO_DATA_AFTER, NOW);
     assert_eq!(
         candidates[0].annotations["summary"],
         "w1 error_rate: 60% of 150 events failed in the last 30s (limit 50%)"
@@ -161,7 +145,6 @@ fn high_failure_ratio_summary_and_silence() {
     // The same buckets seen from a silent agent: nothing is known.
     let candidates = acute_alerts(
         &engine,
-        &alerting,
         &[live("w1", 90_000, true, false)],
         NO_DATA_AFTER,
         NOW,

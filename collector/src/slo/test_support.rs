@@ -27,6 +27,7 @@ fn slo(name: &str, kind: SloKind) -> Slo {
         owner: "team-game".into(),
         runbook: format!("https://runbooks/{name}"),
         kind,
+        acute: None,
     }
 }
 
@@ -53,7 +54,6 @@ pub fn ratio_good_slo(filter: &[(&str, &str)]) -> Slo {
         SloKind::Ratio {
             total: request(filter, None),
             good,
-            acute: false,
         },
     )
 }
@@ -61,14 +61,15 @@ pub fn ratio_good_slo(filter: &[(&str, &str)]) -> Slo {
 /// `request{filter}` with bad = `status:error`, acute alerts on.
 pub fn ratio_bad_slo(filter: &[(&str, &str)]) -> Slo {
     let good = GoodEvents::Bad(request(filter, Some(("status", "error"))));
-    slo(
+    let mut slo = slo(
         "error_rate",
         SloKind::Ratio {
             total: request(filter, None),
             good,
-            acute: true,
         },
-    )
+    );
+    slo.acute = Some(workbook_alerting().acute);
+    slo
 }
 
 pub fn latency_slo(threshold_ms: f64, filter: &[(&str, &str)]) -> Slo {
