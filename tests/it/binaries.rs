@@ -4,37 +4,11 @@
 //! cleanly on SIGTERM.
 
 use std::net::{SocketAddr, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "binaries-test-token";
-
-/// Builds the binaries (cheap when up to date) and returns the target dir.
-fn binaries() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "liveops-agent",
-            "-p",
-            "liveops-collector",
-        ])
-        .current_dir(&root)
-        .status()
-        .expect("running cargo build");
-    assert!(status.success(), "cargo build of the binaries failed");
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("target"));
-    target.join("debug")
-}
 
 fn free_port() -> SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -62,7 +36,7 @@ async fn error_rate_events(client: &reqwest::Client, collector: SocketAddr) -> O
 
 #[tokio::test]
 async fn collector_killed_mid_stream_loses_no_report() {
-    let bin = binaries();
+    let bin = crate::support::built(&["liveops-agent", "liveops-collector"]);
     let dir = tempfile::tempdir().unwrap();
     let listen = free_port();
     let (statsd, http) = (free_port(), free_port());

@@ -249,25 +249,35 @@ fn build_liveops() -> PathBuf {
     if let Some(bin) = std::env::var_os("CARGO_BIN_EXE_liveops") {
         return bin.into();
     }
+    let bin = built(&["liveops"]).join("liveops");
+    assert!(bin.exists(), "{} missing after cargo build", bin.display());
+    bin
+}
+
+/// Builds `packages` with the profile of this test binary (quick when up to
+/// date) and returns the directory their binaries are in.
+pub fn built(packages: &[&str]) -> PathBuf {
     // …/target/<profile>/deps/it-<hash>
     let exe = std::env::current_exe().expect("test binary path");
     let profile_dir = exe
         .parent()
         .and_then(Path::parent)
-        .expect("target/<profile>");
+        .expect("target/<profile>")
+        .to_owned();
     let mut build = Command::new(std::env::var_os("CARGO").unwrap_or("cargo".into()));
-    build.args(["build", "--quiet", "-p", "liveops"]);
+    build.args(["build", "--quiet"]);
+    for p in packages {
+        build.args(["-p", p]);
+    }
     if profile_dir.ends_with("release") {
         build.arg("--release");
     }
-    let built = build.current_dir(workspace()).status();
+    let status = build.current_dir(workspace()).status();
     assert!(
-        built.as_ref().is_ok_and(ExitStatus::success),
-        "`cargo build -p liveops` failed ({built:?}); build it, or set CARGO_BIN_EXE_liveops"
+        status.as_ref().is_ok_and(ExitStatus::success),
+        "`cargo build` of {packages:?} failed ({status:?})"
     );
-    let bin = profile_dir.join("liveops");
-    assert!(bin.exists(), "{} missing after cargo build", bin.display());
-    bin
+    profile_dir
 }
 
 /// Runs `cmd` to completion (killed after `deadline`), its output captured
