@@ -1,0 +1,80 @@
+//! SLO, world and alert gauges for `/metrics`, computed when scraped.
+
+use std::collections::BTreeMap;
+
+use super::Shared;
+use crate::now_ms;
+
+impl Shared {
+    /// Sets the SLO, world and alert gauges and renders `/metrics`. Done at
+    /// scrape time (every 15 s or so), not at every evaluation: SLO status
+    /// for a thousand worlds is the most expensive thing the collector
+    /// computes, and only a scrape reads it.
+    pub fn render_metrics(&self) -> String {
+        use liveops_telemetry::names::*;
+        let now = now_ms();
+        let inner = self.lock();
+        let m = &self.metrics;
+        for s in inner.engine.status(now, &self.cfg.alerting.burn_rates) {
+            let world = s.world.clone().unwrap_or_else(|| "fleet".to_owned());
+            let l = [("world", world.clone()), ("slo", s.slo.clone())];
+            m.set(SLO_OBJECTIVE, &l, s.objective);
+            m.set(SLO_EVENTS, &l, s.events);
+            if let Some(v) = s.sli {
+                m.set(SLO_SLI, &l, v);
+            }
+            if let Some(v) = s.error_budget_remaining {
+                m.set(SLO_BUDGET_REMAINING, &l, v);
+            }
+            for b in &s.burn_rates {
+                let l = [
+                    ("world", world.clone()),
+                    ("slo", s.slo.clone()),
+                    ("window", b.window.clone()),
+                ];
+                m.set(SLO_BURN_RATE, &l, b.burn_rate.unwrap_or(0.0));
+            }
+        }
+        for (world, w) in &inner.worlds {
+            let silent =
+                now.saturating_sub(w.last_report_ms) as u128 > self.cfg.no_data_after.as_millis();
+            let up = if w.health.up && !silent { 1.0 } else { 0.0 };
+            m.set(COLLECTOR_WORLD_UP, &[("world", world.clone())], up);
+            m.set(
+                COLLECTOR_AGENT_SILENT,
+                &[("world", world.clone())],
+                if silent { 1.0 } else { 0.0 },
+            );
+        }
+        m.set(COLLECTOR_AGENTS, &[], inner.agents.len() as f64);
+        let mut firing: BTreeMap<(String, String), f64> = BTreeMap::new();
+        for a in inner.book.active() {
+            let key = (
+                a.labels.get("alertname").cloned().unwrap_or_default(),
+                a.labels.get("severity").cloned().unwrap_or_default(),
+            );
+            *firing.entry(key).or_default() += 1.0;
+        }
+        for name in [
+            "ErrorBudgetBurn",
+            "WorldDown",
+            "TickStalled",
+            "HighFailureRatio",
+            "AgentSilent",
+        ] {
+            for sev in ["page", "ticket"] {
+                let v = firing
+                    .get(&(name.to_owned(), sev.to_owned()))
+                    .copied()
+                    .unwrap_or(0.0);
+                m.set(
+                    ALERTS_FIRING,
+                    &[("alertname", name.to_owned()), ("severity", sev.to_owned())],
+                    v,
+                );
+            }
+        }
+        drop(inner);
+        m.render()
+    }
+}

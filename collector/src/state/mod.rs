@@ -1,0 +1,199 @@
+//! The collector's live state and the three things done to it: accept a
+//! report, evaluate alerts, checkpoint to disk.
+//!
+//! One `std::sync::Mutex` guards the engine, the live worlds, the agents'
+//! sequence numbers and the alert book. It is never held across an
+//! `.await`: handlers lock, update, unlock, then do their I/O.
+//!
+//! - `persist.rs`: journal entries, checkpoints, restoring at start.
+//! - `gauges.rs`: the SLO and alert gauges of `/metrics`.
+
+mod gauges;
+mod persist;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use liveops_config::CollectorConfig;
+use liveops_protocol::{Health, Notification, Report};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+
+use crate::alert::{AlertBook, WorldLive, acute_alerts, burn_rate_alerts};
+use crate::auth::Tokens;
+use crate::notify::Notifiers;
+use crate::slo::{Counts, Engine, SloStatus, sample};
+use crate::store::{ALERTS, Store};
+use crate::telemetry::CollectorMetrics;
+use crate::{CollectorError, now_ms};
+use persist::{JournalEntry, apply};
+
+pub struct Shared {
+    pub cfg: CollectorConfig,
+    pub tokens: Tokens,
+    pub metrics: Arc<CollectorMetrics>,
+    pub notifiers: Notifiers,
+    pub store: Store,
+    /// Rung when a report changes a world's health: evaluate now, not at
+    /// the next tick, so a stall pages within one report.
+    pub evaluate_now: Notify,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    agents: HashMap<String, AgentSeen>,
+    worlds: BTreeMap<String, WorldSeen>,
+    book: AlertBook,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct AgentSeen {
+    world: String,
+    last_seq: u64,
+}
+
+/// The newest report's view of a world.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WorldSeen {
+    /// Collector clock when the newest report arrived.
+    pub last_report_ms: u64,
+    /// End of the interval the newest report covered (agent clock).
+    pub report_end_ms: u64,
+    pub agent: String,
+    pub health: Health,
+}
+
+/// What became of one report.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Accepted {
+    /// Journaled at this position; acknowledge once it is durable.
+    New(u64),
+    Duplicate,
+}
+
+impl Shared {
+    pub fn new(
+        cfg: CollectorConfig,
+        tokens: Tokens,
+        metrics: Arc<CollectorMetrics>,
+        notifiers: Notifiers,
+        store: Store,
+    ) -> Self {
+        let inner = Inner {
+            engine: Engine::new(cfg.slos.clone()),
+            agents: HashMap::new(),
+            worlds: BTreeMap::new(),
+            book: AlertBook::new(),
+        };
+        Self {
+            cfg,
+            tokens,
+            metrics,
+            notifiers,
+            store,
+            evaluate_now: Notify::new(),
+            inner: Mutex::new(inner),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Accepts one report: de-duplicates by (agent, seq), journals it, and
+    /// adds it to the SLO series.
+    pub fn accept(&self, report: &Report) -> Result<Accepted, CollectorError> {
+        let received_ms = now_ms();
+        let mut inner = self.lock();
+        if inner
+            .agents
+            .get(&report.agent)
+            .is_some_and(|a| report.seq <= a.last_seq)
+        {
+            return Ok(Accepted::Duplicate);
+        }
+        let samples: Vec<(String, Counts)> = inner
+            .engine
+            .slos()
+            .iter()
+            .map(|slo| (slo.name.clone(), sample(slo, report)))
+            .collect();
+        let entry = JournalEntry {
+            agent: report.agent.clone(),
+            seq: report.seq,
+            world: report.world.clone(),
+            at_ms: report.end_ms.saturating_sub(1),
+            received_ms,
+            samples,
+            health: report.health.clone(),
+        };
+        let position = self.store.journal(&entry)?;
+        // A report that alone crosses an acute failure ratio is evaluated at
+        // once rather than at the next tick: a payment outage pages a second
+        // sooner.
+        let acute_now = inner
+            .engine
+            .slos()
+            .iter()
+            .zip(&entry.samples)
+            .any(|(slo, (_, c))| {
+                slo.acute
+                    .as_ref()
+                    .is_some_and(|a| c.total > 0.0 && c.bad() / c.total > a.ratio)
+            });
+        let health_changed = inner.worlds.get(&report.world).is_none_or(|w| {
+            w.health.up != report.health.up || w.health.probe_ok != report.health.probe_ok
+        });
+        apply(&mut inner, entry);
+        drop(inner);
+        if report.urgent || health_changed || acute_now {
+            self.evaluate_now.notify_one();
+        }
+        Ok(Accepted::New(position))
+    }
+
+    /// Evaluates every alert rule, updates the alert book, and
+    /// returns the notifications to deliver.
+    pub fn evaluate(&self) -> Vec<Notification> {
+        let now = now_ms();
+        let mut inner = self.lock();
+        let alerting = &self.cfg.alerting;
+        let live: Vec<WorldLive> = inner
+            .worlds
+            .iter()
+            .map(|(w, s)| WorldLive {
+                world: w.clone(),
+                last_report_ms: s.last_report_ms,
+                health: s.health.clone(),
+            })
+            .collect();
+        let mut candidates = burn_rate_alerts(&inner.engine, alerting, now);
+        candidates.extend(acute_alerts(
+            &inner.engine,
+            &live,
+            self.cfg.no_data_after,
+            now,
+        ));
+        let notes = inner.book.reconcile(candidates, now, &self.cfg.public_url);
+        if !notes.is_empty()
+            && let Err(e) = self.store.put(ALERTS, &inner.book)
+        {
+            tracing::error!(error = %e, "cannot persist alert state");
+        }
+        notes
+    }
+
+    pub fn status(&self) -> Vec<SloStatus> {
+        let inner = self.lock();
+        inner.engine.status(now_ms(), &self.cfg.alerting.burn_rates)
+    }
+
+    pub fn alerts(&self) -> Vec<crate::alert::ActiveAlert> {
+        self.lock().book.active()
+    }
+
+    pub fn worlds(&self) -> BTreeMap<String, WorldSeen> {
+        self.lock().worlds.clone()
+    }
+}
