@@ -43,38 +43,27 @@ struct Args {
 
 fn main() -> ExitCode {
     liveops_telemetry::init_logging();
-    let args = Args::parse();
-    let cfg = match config(args) {
+    let cfg = match config(Args::parse()) {
         Ok(cfg) => cfg,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
+    match run(cfg) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
+            eprintln!("liveops-agent: {e:#}");
+            ExitCode::FAILURE
         }
-    };
-    runtime.block_on(async {
-        let agent =
-            match liveops_agent::Agent::start(cfg, liveops_telemetry::shutdown_signal()).await {
-                Ok(a) => a,
-                Err(e) => {
-                    eprintln!("liveops-agent: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-        match agent.wait().await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("liveops-agent: {e}");
-                ExitCode::FAILURE
-            }
-        }
-    })
+    }
+}
+
+#[tokio::main]
+async fn run(cfg: AgentConfig) -> anyhow::Result<()> {
+    let agent = liveops_agent::Agent::start(cfg, liveops_telemetry::shutdown_signal()).await?;
+    agent.wait().await?;
+    Ok(())
 }
 
 fn config(args: Args) -> anyhow::Result<AgentConfig> {

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use liveops_collector::Collector;
 use liveops_collector::auth::Tokens;
-use liveops_config::Role;
+use liveops_config::{CollectorConfig, Role};
 
 /// The liveops collector: SLOs, alerts and notifications for the fleet.
 #[derive(Parser, Debug)]
@@ -29,15 +30,25 @@ struct Args {
 
 fn main() -> ExitCode {
     liveops_telemetry::init_logging();
-    let args = Args::parse();
+    let (cfg, tokens) = match config(Args::parse()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(cfg, tokens) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("liveops-collector: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn config(args: Args) -> Result<(CollectorConfig, Tokens), liveops_config::ConfigErrors> {
     let mut cfg = match &args.config {
-        Some(path) => match liveops_config::load_collector(path) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("{e}");
-                return ExitCode::from(2);
-            }
-        },
+        Some(path) => liveops_config::load_collector(path)?,
         None => liveops_config::default_collector(),
     };
     if let Some(a) = args.listen {
@@ -51,33 +62,12 @@ fn main() -> ExitCode {
     if let Some(t) = &args.agent_token {
         tokens.add_plain("env-agent", Role::Agent, t);
     }
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(async {
-        let collector = match liveops_collector::Collector::start(
-            cfg,
-            tokens,
-            liveops_telemetry::shutdown_signal(),
-        )
-        .await
-        {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("liveops-collector: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        match collector.wait().await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("liveops-collector: {e}");
-                ExitCode::FAILURE
-            }
-        }
-    })
+    Ok((cfg, tokens))
+}
+
+#[tokio::main]
+async fn run(cfg: CollectorConfig, tokens: Tokens) -> anyhow::Result<()> {
+    let collector = Collector::start(cfg, tokens, liveops_telemetry::shutdown_signal()).await?;
+    collector.wait().await?;
+    Ok(())
 }
