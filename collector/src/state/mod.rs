@@ -19,7 +19,7 @@ use liveops_protocol::{Health, Notification, Report};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use crate::alert::{AlertBook, WorldLive, acute_alerts, burn_rate_alerts};
+use crate::alert::{AlertBook, Candidate, WorldLive, acute_alerts, burn_rate_alerts};
 use crate::auth::Tokens;
 use crate::notify::Notifiers;
 use crate::slo::{Counts, Engine, SloStatus, sample};
@@ -27,6 +27,13 @@ use crate::store::{ALERTS, Store};
 use crate::telemetry::CollectorMetrics;
 use crate::{CollectorError, now_ms};
 use persist::{JournalEntry, apply};
+
+/// How often burn-rate rules are recomputed. Their windows are 5 minutes
+/// and longer, so a few seconds change nothing a pager would notice, while
+/// summing those windows for every world (and the fleet) each second was
+/// the collector's largest steady cost. Acute and no-data alerts are still
+/// evaluated every time.
+const BURN_EVERY_MS: u64 = 5_000;
 
 pub struct Shared {
     pub cfg: CollectorConfig,
@@ -42,6 +49,8 @@ pub struct Shared {
 
 struct Inner {
     engine: Engine,
+    /// Burn-rate candidates and when they were computed: see [`BURN_EVERY_MS`].
+    burn: Option<(u64, Vec<Candidate>)>,
     agents: HashMap<String, AgentSeen>,
     worlds: BTreeMap<String, WorldSeen>,
     book: AlertBook,
@@ -82,6 +91,7 @@ impl Shared {
     ) -> Self {
         let inner = Inner {
             engine: Engine::new(cfg.slos.clone()),
+            burn: None,
             agents: HashMap::new(),
             worlds: BTreeMap::new(),
             book: AlertBook::new(),
@@ -168,7 +178,19 @@ impl Shared {
                 health: s.health.clone(),
             })
             .collect();
-        let mut candidates = burn_rate_alerts(&inner.engine, alerting, now);
+        let fresh = inner
+            .burn
+            .as_ref()
+            .is_some_and(|(at, _)| now.saturating_sub(*at) < BURN_EVERY_MS);
+        if !fresh {
+            let burning = burn_rate_alerts(&inner.engine, alerting, now);
+            inner.burn = Some((now, burning));
+        }
+        let mut candidates = inner
+            .burn
+            .as_ref()
+            .map(|(_, c)| c.clone())
+            .unwrap_or_default();
         candidates.extend(acute_alerts(
             &inner.engine,
             &live,
