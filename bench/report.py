@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Turns bench/out/*/results.jsonl into the Markdown tables of
+docs/BENCHMARKS.md, so the doc quotes what was measured and nothing else.
+
+    python3 bench/report.py ingest [FILE]
+    python3 bench/report.py time-to-page
+    python3 bench/report.py footprint
+"""
+
+import json
+import sys
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "out"
+DAEMONS = ["liveops", "statsd-npm", "collectd"]
+LOSSLESS = 1.0  # percent
+
+
+def rows(path):
+    return [json.loads(l) for l in Path(path).read_text().splitlines() if l.strip()]
+
+
+def fmt_rate(r):
+    return f"{r / 1e6:.2f} M" if r >= 995e3 else f"{r / 1e3:.0f} k"
+
+
+def ingest(*paths):
+    """Tables per mix. With repeats, a cell shows the median loss and the
+    range; a rate counts as lossless when the median loss is under 1 %."""
+    import statistics
+
+    paths = paths or [OUT / "ingest/results.jsonl"]
+    data = [r for p in paths for r in rows(p)]
+    for r in data:
+        if "env" in r:
+            m = r["env"]["machine"]
+            print(f"- run started {r['env']['started']}, load average {' / '.join(m['loadavg'])} (1/5/15 min)")
+    print()
+    for mix in ("plain", "tagged"):
+        mrows = [r for r in data if r.get("mix") == mix]
+        if not mrows:
+            continue
+        daemons = [d for d in DAEMONS if any(r["daemon"] == d for r in mrows)]
+        cell_of = {}
+        for d in daemons:
+            for rate in {r["target_rate"] for r in mrows}:
+                rs = [r for r in mrows if r["daemon"] == d and r["target_rate"] == rate]
+                if rs:
+                    cell_of[d, rate] = rs
+        reps = max(len(v) for v in cell_of.values())
+        what = "median loss % over {} runs [min–max]".format(reps) if reps > 1 else "loss %"
+        print(f"**{mix}** mix — {what}; lines/s the daemon counted; its CPU as % of one core "
+              "(median); kernel RcvbufErrors (datagrams dropped, summed)\n")
+        print("| offered lines/s | " + " | ".join(daemons) + " |")
+        print("|---:|" + "---:|" * len(daemons))
+        lossless = {d: 0 for d in daemons}
+        lossy = {d: None for d in daemons}
+        for rate in sorted({r["target_rate"] for r in mrows}):
+            cells = []
+            for d in daemons:
+                rs = cell_of.get((d, rate))
+                if not rs:
+                    cells.append("—")
+                    continue
+                losses = [r["loss_pct"] for r in rs]
+                med = statistics.median(losses)
+                got = statistics.median(r["counted_lines"] / (r["offered_lines"] / r["offered_rate"]) for r in rs)
+                cpu = statistics.median(r.get("cpu_pct_of_core", float("nan")) for r in rs)
+                drops = sum(r["rcvbuf_errors"] for r in rs)
+                spread = f" [{min(losses):.2f}–{max(losses):.2f}]" if len(rs) > 1 else ""
+                cells.append(f"{med:.2f} %{spread}; {fmt_rate(got)}; {cpu:.0f} %; {drops:,}")
+                offered = statistics.median(r["offered_rate"] for r in rs)
+                if med < LOSSLESS:
+                    lossless[d] = max(lossless[d], offered)
+                elif lossy[d] is None:
+                    lossy[d] = offered
+            print(f"| {fmt_rate(rate)} | " + " | ".join(cells) + " |")
+        print()
+        best = {d: max(r["counted_lines"] / (r["offered_lines"] / r["offered_rate"])
+                       for r in mrows if r["daemon"] == d) for d in daemons}
+        print(f"Summary ({mix}):\n")
+        print("| daemon | highest rate with < 1 % loss | first rate with ≥ 1 % loss | liveops ÷ daemon (lossless rate) "
+              "| most lines/s counted at any step | liveops ÷ daemon (lines counted) |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for d in daemons:
+            ok = lossless[d]
+            ratio = f"{lossless['liveops'] / ok:.1f}×" if ok else "—"
+            print(f"| {d} | {fmt_rate(ok)} | {fmt_rate(lossy[d]) if lossy[d] else 'none up to the highest step'} "
+                  f"| {ratio} | {fmt_rate(best[d])} | {best['liveops'] / best[d]:.1f}× |")
+        print()
+    rss = [r for r in data if "final_rss_kib" in r]
+    if rss:
+        print("| daemon | RSS at the end (KiB) | peak RSS, VmHWM (KiB) |\n|---|---:|---:|")
+        for r in rss:
+            print(f"| {r['daemon']} | {r['final_rss_kib']:,} | {r['hwm_kib']:,} |")
+        print()
+
+
+def time_to_page():
+    for profile in ("typical", "tuned"):
+        p = OUT / f"time-to-page-{profile}/results.jsonl"
+        if not p.exists():
+            continue
+        data = rows(p)
+        runs = [r for r in data if "run" in r]
+        print(f"**{profile}** — ms from the stall to the first page at the receiver\n")
+        print("| run | stall at (s after start) | liveops | Prometheus + Alertmanager | false pages before the stall |")
+        print("|---:|---:|---:|---:|---:|")
+        for r in runs:
+            print(f"| {r['run']} | {r['stall_after_s']} | {r['liveops_ms']} | {r['prometheus_ms']} | {len(r['false_pages'])} |")
+        for r in data:
+            if "summary" in r:
+                s = r["summary"]
+                l, p_ = s["liveops"], s["prometheus"]
+                ratio = p_["median_ms"] / l["median_ms"] if l and p_ else None
+                print(f"| **median (min–max)** | | **{l['median_ms']}** ({l['min_ms']}–{l['max_ms']}) "
+                      f"| **{p_['median_ms']}** ({p_['min_ms']}–{p_['max_ms']}) | {s['false_pages']} |")
+                print(f"\nPrometheus ÷ liveops (median): {ratio:.1f}×\n" if ratio else "")
+
+
+def footprint():
+    for name in ("footprint-agent", "footprint-collector"):
+        p = OUT / name / "results.jsonl"
+        if p.exists():
+            for r in rows(p):
+                print(json.dumps(r, indent=1))
+
+
+if __name__ == "__main__":
+    what = sys.argv[1] if len(sys.argv) > 1 else "ingest"
+    args = sys.argv[2:]
+    {"ingest": ingest, "time-to-page": time_to_page, "footprint": footprint}[what](*args)
