@@ -59,7 +59,8 @@ impl Printer {
         Self {
             shared,
             firing: BTreeMap::new(),
-            last_summary: None,
+            // The first table waits one period: before it there is nothing to show.
+            last_summary: Some(Duration::ZERO),
         }
     }
 
