@@ -65,6 +65,9 @@ struct Series {
     name: String,
     tags: Tags,
     acc: Acc,
+    /// A `tick.duration` series, whose raw values `/metrics` also wants;
+    /// decided once when the series is created, not per line.
+    tick: bool,
 }
 
 #[derive(Debug)]
@@ -103,16 +106,15 @@ impl Aggregator {
             Rejected::Malformed(_) => self.losses.malformed_lines += 1,
         })?;
         let weight = 1.0 / m.rate;
-        match &mut self.series[idx].acc {
+        let series = &mut self.series[idx];
+        match &mut series.acc {
             Acc::Counter(sum) => *sum += m.values().sum::<f64>() * weight,
             Acc::Gauge(last) => *last = m.values().last().unwrap_or(*last),
-            Acc::Histogram(h) => {
-                m.values().for_each(|v| h.record(v, weight));
-                if m.name == TICK_DURATION.as_bytes() {
-                    let room = MAX_TICK_SAMPLES.saturating_sub(self.tick_samples.len());
-                    self.tick_samples.extend(m.values().take(room));
-                }
-            }
+            Acc::Histogram(h) => m.values().for_each(|v| h.record(v, weight)),
+        }
+        if series.tick {
+            let room = MAX_TICK_SAMPLES.saturating_sub(self.tick_samples.len());
+            self.tick_samples.extend(m.values().take(room));
         }
         Ok(())
     }
@@ -137,7 +139,10 @@ impl Aggregator {
             ..Interval::default()
         };
         self.index.clear();
-        for Series { name, tags, acc } in self.series.drain(..) {
+        for Series {
+            name, tags, acc, ..
+        } in self.series.drain(..)
+        {
             match acc {
                 Acc::Counter(value) => out.counters.push(CounterSeries { name, tags, value }),
                 Acc::Gauge(value) => out.gauges.push(GaugeSeries { name, tags, value }),
@@ -181,10 +186,12 @@ impl Aggregator {
             Class::Gauge => Acc::Gauge(0.0),
             Class::Histogram => Acc::Histogram(Histogram::default()),
         };
+        let tick = matches!(acc, Acc::Histogram(_)) && name == TICK_DURATION;
         self.series.push(Series {
             name: name.to_owned(),
             tags,
             acc,
+            tick,
         });
         if canonical != raw {
             self.index.insert(raw.into(), idx);
@@ -284,6 +291,22 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn raw_tick_values_are_kept_only_for_tick_duration_histograms() {
+        let mut agg = Aggregator::new(100);
+        feed(
+            &mut agg,
+            &[
+                "tick.duration:48:52|ms|#shard:1",
+                "tick.duration:3|c",
+                "auth.latency:120|ms",
+                "tick.duration:7|h",
+            ],
+        );
+        assert_eq!(agg.take().tick_samples, [48.0, 52.0, 7.0]);
+        assert!(agg.take().tick_samples.is_empty());
     }
 
     #[test]
