@@ -25,6 +25,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let what = match kind {
                     Kind::Agent => "agent",
                     Kind::Collector => "collector",
+                    Kind::Flags => "flag",
                 };
                 println!("{}: ok ({what} config)", c.path.display());
             }

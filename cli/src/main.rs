@@ -8,6 +8,7 @@
 
 mod check;
 mod demo;
+mod flag;
 mod remote;
 mod status;
 mod token;
@@ -33,6 +34,9 @@ enum Command {
     Demo(demo::Args),
     /// Validate config files: a file, or every *.toml in a directory.
     CheckConfig(check::Args),
+    /// Flags and kill switches.
+    #[command(subcommand)]
+    Flag(flag::Command),
     /// SLOs and firing alerts of a running collector.
     Status(status::Args),
     /// Create API tokens.
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::CheckConfig(args) => check::run(args),
         Command::Status(args) => status::run(args),
+        Command::Flag(cmd) => flag::run(cmd),
         Command::Token(cmd) => token::run(cmd),
     };
     match result {

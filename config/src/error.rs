@@ -56,6 +56,10 @@ impl<'a> Sink<'a> {
         }
     }
 
+    pub(crate) fn text(&self) -> &'a str {
+        self.text
+    }
+
     pub(crate) fn at(&mut self, span: Range<usize>, message: impl Into<String>) {
         let position = Some(line_col(self.text, span.start));
         self.errors.push(Diagnostic {

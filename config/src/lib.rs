@@ -20,6 +20,7 @@ mod agent;
 mod collector;
 mod document;
 pub mod error;
+pub mod flags;
 pub mod model;
 mod slo;
 mod values;
@@ -33,6 +34,8 @@ pub use model::*;
 pub const DEFAULT_AGENT_TOML: &str = include_str!("../agent.toml");
 /// The shipped collector file: the default SLO set, alerting and notifiers.
 pub const DEFAULT_COLLECTOR_TOML: &str = include_str!("../collector.toml");
+/// The shipped flag file: kill switches for the core systems.
+pub const DEFAULT_FLAGS_TOML: &str = include_str!("../flags.toml");
 
 /// Parses an agent file's text; `file` names it in errors.
 pub fn parse_agent(file: &str, text: &str) -> Result<AgentConfig, ConfigErrors> {
@@ -47,6 +50,11 @@ pub fn parse_collector(file: &str, text: &str) -> Result<CollectorConfig, Config
 pub fn load_agent(path: &Path) -> Result<AgentConfig, ConfigErrors> {
     let text = read(path)?;
     parse_agent(&path.display().to_string(), &text)
+}
+
+pub fn load_flags(path: &Path) -> Result<flags::FlagSet, ConfigErrors> {
+    let text = read(path)?;
+    flags::parse(&path.display().to_string(), &text)
 }
 
 pub fn load_collector(path: &Path) -> Result<CollectorConfig, ConfigErrors> {
@@ -70,6 +78,7 @@ pub fn default_collector() -> CollectorConfig {
 pub enum Kind {
     Agent,
     Collector,
+    Flags,
 }
 
 /// The outcome of checking one file.
@@ -117,9 +126,10 @@ fn check_file(path: &Path) -> Result<Kind, ConfigErrors> {
     match detect(&text) {
         Some(Kind::Agent) => parse_agent(&name, &text).map(|_| Kind::Agent),
         Some(Kind::Collector) => parse_collector(&name, &text).map(|_| Kind::Collector),
+        Some(Kind::Flags) => flags::parse(&name, &text).map(|_| Kind::Flags),
         None => Err(whole_file(
             path,
-            "cannot tell what this file configures: expected an agent file ([agent], [health], …) or a collector file ([collector], [slo.NAME], …)".into(),
+            "cannot tell what this file configures: expected an agent file ([agent], [health], …), a collector file ([collector], [slo.NAME], …) or a flag file ([flag.\"KEY\"])".into(),
         )),
     }
 }
@@ -135,7 +145,9 @@ fn detect(text: &str) -> Option<Kind> {
             l.starts_with(key) && l[key.len()..].starts_with([']', '.'])
         }),
     };
-    if agent::SECTIONS.iter().any(|s| has(s)) {
+    if flags::SECTIONS.iter().any(|s| has(s)) {
+        Some(Kind::Flags)
+    } else if agent::SECTIONS.iter().any(|s| has(s)) {
         Some(Kind::Agent)
     } else if collector::SECTIONS.iter().any(|s| has(s)) {
         Some(Kind::Collector)
