@@ -7,6 +7,7 @@
 //! conflicts), every problem reported with `file:line:col`.
 
 pub mod docs;
+pub mod eval;
 pub mod model;
 
 use std::ops::Range;
