@@ -95,17 +95,13 @@ impl Printer {
                 format!("{} {} [{}]", l("alertname"), l("world"), l("slo")),
             );
         }
-        let gone: Vec<String> = self
-            .firing
-            .keys()
-            .filter(|f| !now.contains(*f))
-            .cloned()
-            .collect();
-        for f in gone {
-            if let Some(what) = self.firing.remove(&f) {
+        self.firing.retain(|fingerprint, what| {
+            let still = now.contains(fingerprint);
+            if !still {
                 println!("{:>6.1}s  RESOLVED  {what}", elapsed.as_secs_f64());
             }
-        }
+            still
+        });
     }
 
     /// Prints the SLO table if `every` has passed since the last one.

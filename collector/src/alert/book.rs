@@ -88,22 +88,18 @@ impl AlertBook {
                 }
             }
         }
-        let gone: Vec<String> = self
-            .active
-            .keys()
-            .filter(|fp| !seen.contains(*fp))
-            .cloned()
-            .collect();
-        for fp in gone {
-            if let Some(entry) = self.active.remove(&fp) {
+        self.active.retain(|fp, entry| {
+            let still = seen.contains(fp);
+            if !still {
                 out.push(notification(
-                    &entry,
+                    entry,
                     AlertStatus::Resolved,
                     Some(now_ms),
                     generator_url,
                 ));
             }
-        }
+            still
+        });
         out
     }
 

@@ -62,9 +62,9 @@ pub fn evaluate<'a>(flag: &'a Flag, ctx: &Context, now: SystemTime) -> Evaluatio
         .iter()
         .enumerate()
         .filter(|(_, r)| matches(&flag.key, r, ctx, now))
-        // `max_by_key` keeps the last of equals; validation makes equally
-        // specific overlapping rules agree, so the first is as good and
-        // stable under reordering of unrelated rules.
+        // Among equally specific matches the first in file order wins;
+        // validation makes overlapping equal-specificity rules agree, so
+        // which one it is changes only the reported variant.
         .fold(None::<(usize, &Rule)>, |best, (i, r)| match best {
             Some((_, b)) if b.specificity() >= r.specificity() => best,
             _ => Some((i, r)),
