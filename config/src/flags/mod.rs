@@ -7,8 +7,6 @@
 //! conflicts), every problem reported with `file:line:col`.
 
 pub mod docs;
-pub mod eval;
-pub mod model;
 
 use std::ops::Range;
 
@@ -18,7 +16,8 @@ use toml::Spanned;
 use crate::document::{Document, Entry, decode, sub_entries, unknown_section};
 use crate::error::{ConfigErrors, Sink};
 use crate::values;
-pub use model::*;
+pub use liveops_flags::model::*;
+pub use liveops_flags::{eval, model};
 
 pub(crate) const SECTIONS: &[&str] = &["flag"];
 
@@ -34,6 +33,7 @@ struct RawFlag {
     blast_radius: Option<Spanned<String>>,
     takes_effect: Option<Spanned<String>>,
     rollback: Option<Spanned<String>>,
+    enabled: Option<bool>,
     rule: Option<Vec<Spanned<RawRule>>>,
 }
 
@@ -68,10 +68,21 @@ impl OneOrMany {
 
 /// Parses a flag file's text; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<FlagSet, ConfigErrors> {
+    let (set, errors) = parse_partial(file, text);
+    match errors {
+        Some(e) => Err(e),
+        None => Ok(set),
+    }
+}
+
+/// Parses what it can: every flag whose own table is valid, and the errors
+/// of the rest. The agent serves `fail_safe` values from this when it has
+/// never loaded a valid file.
+pub fn parse_partial(file: &str, text: &str) -> (FlagSet, Option<ConfigErrors>) {
     let mut sink = Sink::new(file, text);
     let mut set = FlagSet::default();
     let Some(doc) = Document::parse(text, &mut sink) else {
-        return sink.finish(set);
+        return (set, sink.finish(()).err());
     };
     for entry in doc.entries() {
         match entry.name.as_str() {
@@ -85,7 +96,8 @@ pub fn parse(file: &str, text: &str) -> Result<FlagSet, ConfigErrors> {
             _ => unknown_section(&entry, SECTIONS, &mut sink),
         }
     }
-    sink.finish(set)
+    let errors = sink.finish(()).err();
+    (set, errors)
 }
 
 fn parse_flag(entry: Entry<'_>, sink: &mut Sink<'_>) -> Option<Flag> {
@@ -145,6 +157,7 @@ fn parse_flag(entry: Entry<'_>, sink: &mut Sink<'_>) -> Option<Flag> {
         blast_radius: blast_radius?,
         takes_effect: text(&raw.takes_effect),
         rollback: rollback?,
+        enabled: raw.enabled.unwrap_or(true),
         rules: rules.into_iter().map(|(_, r)| r).collect(),
     };
     key_ok.then_some(flag)
@@ -260,8 +273,9 @@ fn flag_value(v: &Spanned<toml::Value>, what: &str, sink: &mut Sink<'_>) -> Opti
 fn convert(v: &toml::Value) -> Result<FlagValue, String> {
     Ok(match v {
         toml::Value::Boolean(b) => FlagValue::Bool(*b),
-        toml::Value::Integer(i) => FlagValue::Number(*i as f64),
-        toml::Value::Float(f) => FlagValue::Number(*f),
+        toml::Value::Integer(i) => FlagValue::Integer(*i),
+        toml::Value::Float(f) if f.is_finite() => FlagValue::Float(*f),
+        toml::Value::Float(_) => return Err("a flag value cannot be infinite or NaN".into()),
         toml::Value::String(s) => FlagValue::String(s.clone()),
         toml::Value::Table(t) => FlagValue::Object(
             t.iter()
@@ -309,5 +323,7 @@ fn text(v: &Option<Spanned<String>>) -> String {
         .unwrap_or_default()
 }
 
+#[cfg(test)]
+mod eval_tests;
 #[cfg(test)]
 mod tests;
