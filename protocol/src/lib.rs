@@ -10,14 +10,17 @@
 //! - [`histogram`]: fixed-bucket latency histograms that add up across
 //!   worlds and time, so the collector can compute fleet-wide SLIs exactly.
 //! - [`report`]: what an agent sends the collector every interval.
+//! - [`flags`]: flag endpoints and the flag-file reload record.
 //! - [`notification`]: one alert as delivered to a pager, shaped like an
 //!   Alertmanager alert.
 
+pub mod flags;
 pub mod histogram;
 pub mod notification;
 pub mod report;
 pub mod signal;
 
+pub use flags::{FlagChange, FlagReload};
 pub use histogram::Histogram;
 pub use notification::{AlertStatus, Notification};
 pub use report::{CounterSeries, GaugeSeries, Health, HistogramSeries, Losses, Report, Tags};

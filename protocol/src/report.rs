@@ -43,6 +43,10 @@ pub struct Report {
     pub histograms: Vec<HistogramSeries>,
     #[serde(default)]
     pub losses: Losses,
+    /// Flag-file reloads since the last report, for the collector's audit
+    /// log; spooled with the report, so none is lost while it is away.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flag_reloads: Vec<crate::flags::FlagReload>,
 }
 
 /// The world's health as the agent saw it over the interval.

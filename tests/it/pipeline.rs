@@ -143,6 +143,7 @@ fn report(world: &str, seq: u64, requests: f64) -> Report {
         gauges: vec![],
         histograms: vec![],
         losses: Default::default(),
+        flag_reloads: Vec::new(),
     }
 }
 

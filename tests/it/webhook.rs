@@ -56,6 +56,7 @@ fn down_report(seq: u64) -> Report {
         gauges: vec![],
         histograms: vec![],
         losses: Default::default(),
+        flag_reloads: Vec::new(),
     }
 }
 

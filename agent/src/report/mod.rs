@@ -84,6 +84,7 @@ impl Reporter {
             gauges: interval.gauges,
             histograms: interval.histograms,
             losses,
+            flag_reloads: Vec::new(),
         };
         let body = serde_json::to_vec(&report).map_err(AgentError::Encode)?;
         self.spool.push(seq, &body)?;

@@ -110,6 +110,7 @@ pub fn report(world: &str, start_ms: u64, end_ms: u64) -> Report {
         gauges: Vec::new(),
         histograms: Vec::new(),
         losses: Default::default(),
+        flag_reloads: Vec::new(),
     }
 }
 
