@@ -1,6 +1,7 @@
-//! A DogStatsD client for Rust game servers that never blocks the game loop.
+//! Clients for Rust game servers: a DogStatsD client that never blocks the
+//! game loop, and (in [`flags`]) feature flags evaluated in process.
 //!
-//! Each call formats one line and hands it to a bounded queue; a background
+//! [`Client`]: each call formats one line and hands it to a bounded queue; a background
 //! thread packs lines into datagrams (up to one MTU for UDP) and sends them to
 //! the liveops agent. When the queue is full the line is dropped and counted
 //! ([`Client::dropped`]): a slow or absent agent must never stall a tick.
@@ -13,7 +14,12 @@
 //!
 //! Any DogStatsD client works with the agent; this one exists so that Rust
 //! servers get batching and drop accounting without a runtime dependency.
+//!
+//! [`flags`] (the default `flags` feature) reads feature flags and kill
+//! switches from an in-process copy of the agent's snapshot.
 
+#[cfg(feature = "flags")]
+pub mod flags;
 mod sender;
 
 use std::fmt::Write as _;

@@ -1,6 +1,6 @@
 //! Flags, scoped rules and operator overrides, and their evaluation.
 //!
-//! Pure and light (serde only), so every party agrees on every answer: the
+//! Pure and light (serde and a hasher), so every party agrees on every answer: the
 //! config crate parses the flag file into [`model`], the collector builds
 //! [`overrides`], the agent serves a [`snapshot`] over OFREP, and a game
 //! server holds the same snapshot in memory and calls [`eval`] itself.

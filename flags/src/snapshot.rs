@@ -3,8 +3,7 @@
 //! serves one over OFREP and ships it whole to game servers, which keep it
 //! in memory and evaluate locally.
 
-use std::collections::HashMap;
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -44,27 +43,51 @@ impl EvalError {
 }
 
 /// A [`SnapshotDoc`] indexed for lookups by key.
+///
+/// Built for a game's hot path as much as for the agent: keys hash with
+/// foldhash (they come from the studio's own file, not from an attacker;
+/// a few nanoseconds where SipHash takes twenty), and each flag notes
+/// whether any of its rules or overrides expires, the only case where an
+/// answer depends on the time, so [`Snapshot::evaluate_now`] reads the
+/// clock only then.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
     doc: SnapshotDoc,
-    /// Flag key → (index into `doc.flags`, that flag's overrides).
-    index: HashMap<String, (usize, Vec<Override>)>,
+    index: foldhash::HashMap<Box<str>, Entry>,
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    /// Into `doc.flags`.
+    flag: usize,
+    overrides: Vec<Override>,
+    /// Some rule or override of this flag expires.
+    timed: bool,
 }
 
 impl Snapshot {
     pub fn new(doc: SnapshotDoc) -> Self {
-        let mut index: HashMap<String, (usize, Vec<Override>)> = doc
+        let mut index: foldhash::HashMap<Box<str>, Entry> = doc
             .flags
             .iter()
             .enumerate()
-            .map(|(i, f)| (f.key.clone(), (i, Vec::new())))
+            .map(|(i, f)| {
+                let timed = f.rules.iter().any(|r| r.expires.is_some());
+                let entry = Entry {
+                    flag: i,
+                    overrides: Vec::new(),
+                    timed,
+                };
+                (f.key.as_str().into(), entry)
+            })
             .collect();
         for o in &doc.overrides {
             // An override for a flag the file does not (or no longer)
             // defines has nothing to apply to; it is kept in the doc so it
             // comes back if the flag does.
-            if let Some((_, list)) = index.get_mut(&o.flag) {
-                list.push(o.clone());
+            if let Some(e) = index.get_mut(o.flag.as_str()) {
+                e.timed |= o.expires.is_some();
+                e.overrides.push(o.clone());
             }
         }
         Self { doc, index }
@@ -94,17 +117,37 @@ impl Snapshot {
         ctx: &Context,
         now: SystemTime,
     ) -> Result<Evaluation<'_>, EvalError> {
-        let Some((i, overrides)) = self.index.get(key) else {
+        self.evaluate_with(key, ctx, || now)
+    }
+
+    /// As [`Snapshot::evaluate`] at the current time, reading the clock
+    /// only for a flag with something that expires.
+    #[inline]
+    pub fn evaluate_now(&self, key: &str, ctx: &Context) -> Result<Evaluation<'_>, EvalError> {
+        self.evaluate_with(key, ctx, SystemTime::now)
+    }
+
+    #[inline]
+    fn evaluate_with(
+        &self,
+        key: &str,
+        ctx: &Context,
+        now: impl FnOnce() -> SystemTime,
+    ) -> Result<Evaluation<'_>, EvalError> {
+        let Some(e) = self.index.get(key) else {
             return Err(match &self.doc.fail_safe {
                 Some(why) => EvalError::ParseError(why.clone()),
                 None => EvalError::FlagNotFound,
             });
         };
-        let flag = &self.doc.flags[*i];
+        // Without an expiry anywhere in the flag, evaluation never looks
+        // at the time: any instant gives the same answer.
+        let now = if e.timed { now() } else { UNIX_EPOCH };
+        let flag = &self.doc.flags[e.flag];
         Ok(if self.doc.fail_safe.is_some() {
-            evaluate_fail_safe(flag, overrides, ctx, now)
+            evaluate_fail_safe(flag, &e.overrides, ctx, now)
         } else {
-            evaluate(flag, overrides, ctx, now)
+            evaluate(flag, &e.overrides, ctx, now)
         })
     }
 }

@@ -11,6 +11,7 @@
 //!   worlds and time, so the collector can compute fleet-wide SLIs exactly.
 //! - [`report`]: what an agent sends the collector every interval.
 //! - [`flags`]: flag endpoints and the flag-file reload record.
+//! - [`sse`]: the server-sent events both flag streams speak.
 //! - [`notification`]: one alert as delivered to a pager, shaped like an
 //!   Alertmanager alert.
 
@@ -19,6 +20,7 @@ pub mod histogram;
 pub mod notification;
 pub mod report;
 pub mod signal;
+pub mod sse;
 
 pub use flags::{FlagChange, FlagReload};
 pub use histogram::Histogram;
