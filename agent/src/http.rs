@@ -1,5 +1,6 @@
-//! The agent's HTTP surface: `/metrics` for Prometheus and `/healthz` for
-//! whoever runs the sidecar (Kubernetes probes, the operator).
+//! The agent's HTTP surface: `/metrics` for Prometheus, `/healthz` for
+//! whoever runs the sidecar (Kubernetes probes, the operator), and the flag
+//! endpoints for the game (see [`crate::flags::routes`]).
 
 use std::sync::Arc;
 
@@ -9,7 +10,9 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
+use tokio::sync::watch;
 
+use crate::flags::{Flags, FlagsStatus};
 use crate::health::HealthHandle;
 use crate::ingest::Shared;
 use crate::report::spool::Spool;
@@ -25,13 +28,17 @@ pub struct AppState {
     pub health: HealthHandle,
     /// The bound DogStatsD UDP address, to read its kernel drop count.
     pub statsd_udp: Option<std::net::SocketAddr>,
+    pub flags: Arc<Flags>,
 }
 
-pub fn router(state: AppState) -> Router {
+/// `stop` ends long-lived responses (the flag change stream) at shutdown.
+pub fn router(state: AppState, stop: watch::Receiver<bool>) -> Router {
+    let flags = crate::flags::routes::router(state.flags.clone(), stop);
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .with_state(state)
+        .merge(flags)
 }
 
 async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
@@ -55,6 +62,9 @@ struct Healthz {
     probe_ok: bool,
     tick_stalled: bool,
     spooled_reports: u64,
+    /// The flag file: a broken one shows here (the agent keeps serving the
+    /// last good flags, so it stays healthy).
+    flags: FlagsStatus,
 }
 
 async fn healthz(State(s): State<AppState>) -> Json<Healthz> {
@@ -70,5 +80,6 @@ async fn healthz(State(s): State<AppState>) -> Json<Healthz> {
         probe_ok,
         tick_stalled: stalled,
         spooled_reports: s.spool.len(),
+        flags: s.flags.status(),
     })
 }

@@ -3,7 +3,9 @@
 //! It absorbs the world's DogStatsD telemetry, watches the world's health
 //! and tick liveness, and reports to the collector every interval — at once
 //! when the world goes down or stalls. Reports are spooled on disk first, so
-//! a collector outage or an agent restart loses nothing.
+//! a collector outage or an agent restart loses nothing. It serves the
+//! world's kill switches and scoped flags over OFREP from a hot-reloaded
+//! flag file, with the collector's operator overrides on top.
 //!
 //! # Layout
 //!
@@ -11,10 +13,13 @@
 //!   tick heartbeat.
 //! - [`health`]: the game health probe, stall detection, uptime accounting.
 //! - [`report`]: building reports, the sled spool, delivery to the collector.
-//! - [`http`]: `/metrics` and `/healthz`.
+//! - [`flags`]: the flag file (watched, validated, persisted), operator
+//!   overrides, OFREP and the snapshot and change-stream endpoints.
+//! - [`http`]: `/metrics`, `/healthz` and the flag endpoints.
 //! - [`telemetry`]: the agent's own metrics.
 //! - [`run`]: wiring it together: [`Agent::start`] and shutdown.
 
+pub mod flags;
 pub mod health;
 pub mod http;
 pub mod ingest;
@@ -46,6 +51,8 @@ pub enum AgentError {
     Encode(serde_json::Error),
     #[error("cannot build the HTTP client: {0}")]
     Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Flags(#[from] flags::FlagsError),
     #[error("the {0} task failed: {1}")]
     Task(&'static str, String),
 }

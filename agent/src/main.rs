@@ -33,12 +33,15 @@ struct Args {
     /// DogStatsD Unix datagram socket path.
     #[arg(long)]
     statsd_unix: Option<PathBuf>,
-    /// Address for /metrics and /healthz.
+    /// Address for /metrics, /healthz and the flag endpoints (OFREP).
     #[arg(long)]
     http: Option<SocketAddr>,
     /// Spool and identity directory.
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Flag file to serve over OFREP, hot-reloaded on save.
+    #[arg(long, env = "LIVEOPS_AGENT_FLAGS")]
+    flags: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -91,6 +94,9 @@ fn config(args: Args) -> anyhow::Result<AgentConfig> {
     }
     if let Some(d) = args.data_dir {
         cfg.data_dir = d;
+    }
+    if let Some(f) = args.flags {
+        cfg.flags.file = Some(f);
     }
     cfg.token = match (args.token, &cfg.token_file) {
         (Some(t), _) => Some(Secret(t)),

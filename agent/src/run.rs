@@ -2,9 +2,11 @@
 //!
 //! [`Agent::start`] binds every socket first (so a port clash fails fast and
 //! a caller that asked for port 0 learns the real ports), then runs until
-//! the `shutdown` future resolves. Shutdown order matters: stop ingest,
-//! spool a last report, give the sender a bounded time to deliver, flush
-//! the spool to disk, and only then stop serving `/metrics`.
+//! the `shutdown` future resolves. The flag file is read before the HTTP
+//! listener answers, so the first OFREP answer is already the file's.
+//! Shutdown order matters: stop ingest, spool a last report, give the
+//! sender a bounded time to deliver, flush the spool to disk, and only then
+//! stop serving `/metrics`.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,17 +14,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use liveops_config::AgentConfig;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::flags::overrides::{self, Subscription};
+use crate::flags::{self, Flags};
 use crate::health::{self, HealthHandle};
 use crate::http::{self, AppState};
 use crate::ingest::{self, Shared};
 use crate::report::Reporter;
 use crate::report::sender::Sender;
 use crate::report::spool::Spool;
-use crate::telemetry::AgentMetrics;
+use crate::telemetry::{AgentMetrics, FlagMetrics};
 use crate::{AgentError, Bound};
 
 /// Time the sender gets at shutdown to deliver what is spooled.
@@ -36,6 +41,7 @@ pub struct Agent {
     stop_ingest: Arc<AtomicBool>,
     stop_tx: watch::Sender<bool>,
     spool: Arc<Spool>,
+    flags: Arc<Flags>,
 }
 
 impl Agent {
@@ -50,6 +56,15 @@ impl Agent {
         )?);
         let agent_id = spool.agent_id().to_owned();
         let metrics = Arc::new(AgentMetrics::new(&cfg.world));
+        let flag_metrics = match cfg.flags.file {
+            Some(_) => metrics.flags(),
+            None => FlagMetrics::noop(),
+        };
+        let flags = Flags::open(&cfg.world, &cfg.flags, spool.db(), flag_metrics)?;
+        let first_read = flags.clone();
+        tokio::task::spawn_blocking(move || first_read.reload_from_disk())
+            .await
+            .map_err(|e| AgentError::Task("flag file read", e.to_string()))?;
         let shared = Arc::new(Shared::new(cfg.ingest.max_series));
         let stop_ingest = Arc::new(AtomicBool::new(false));
 
@@ -105,6 +120,7 @@ impl Agent {
             health: health.clone(),
             spool: spool.clone(),
             metrics: metrics.clone(),
+            flags: flags.clone(),
             sent_wake: sender.wake.clone(),
         };
         // The reporter stops first and spools its last report; the sender
@@ -133,6 +149,19 @@ impl Agent {
                 .map_ok(),
             );
         }
+        // Without a flag file there is nothing to watch and nothing an
+        // override could apply to.
+        if cfg.flags.file.is_some() {
+            let poll = cfg.flags.poll_interval;
+            tasks.spawn(flags::watch::run(flags.clone(), poll, stop_rx.clone()).map_ok());
+            tasks.spawn(overrides::expiry_loop(flags.clone(), stop_rx.clone()).map_ok());
+            let subscription = Subscription {
+                flags: flags.clone(),
+                collector: cfg.collector.clone(),
+                token: cfg.token.clone(),
+            };
+            tasks.spawn(subscription.run(stop_rx.clone()).map_ok());
+        }
         let state = AppState {
             world: cfg.world.clone(),
             agent_id: agent_id.clone(),
@@ -141,10 +170,16 @@ impl Agent {
             spool: spool.clone(),
             health,
             statsd_udp,
+            flags: flags.clone(),
         };
         let mut http_stop = stop_rx.clone();
         tasks.spawn(async move {
-            axum::serve(listener, http::router(state))
+            // OFREP is small request/response pairs on kept-alive
+            // connections: no Nagle delay on any of them.
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            axum::serve(listener, http::router(state, http_stop.clone()))
                 .with_graceful_shutdown(async move {
                     let _ = http_stop.wait_for(|s| *s).await;
                 })
@@ -168,6 +203,7 @@ impl Agent {
             stop_ingest,
             stop_tx,
             spool,
+            flags,
         })
     }
 
@@ -177,6 +213,11 @@ impl Agent {
 
     pub fn agent_id(&self) -> &str {
         &self.agent_id
+    }
+
+    /// The flags this agent serves.
+    pub fn flags(&self) -> &Arc<Flags> {
+        &self.flags
     }
 
     /// Begins shutdown now, as if the `shutdown` future had resolved.

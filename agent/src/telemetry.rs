@@ -28,6 +28,31 @@ pub struct AgentMetrics {
     statsd: [Mirrored; 7],
     recv_buffer: Gauge,
     kernel_drops: Counter,
+    world: String,
+}
+
+/// The flag runtime's series; registered only when a flag file is
+/// configured, so an agent without flags shows no "invalid file" gauge.
+pub struct FlagMetrics {
+    pub file_valid: Gauge,
+    pub reloads_applied: Counter,
+    pub reloads_rejected: Counter,
+    pub last_reload: Gauge,
+    pub overrides: Gauge,
+    pub override_stream: Gauge,
+}
+
+impl FlagMetrics {
+    pub fn noop() -> Self {
+        Self {
+            file_valid: Gauge::noop(),
+            reloads_applied: Counter::noop(),
+            reloads_rejected: Counter::noop(),
+            last_reload: Gauge::noop(),
+            overrides: Gauge::noop(),
+            override_stream: Gauge::noop(),
+        }
+    }
 }
 
 impl AgentMetrics {
@@ -66,6 +91,25 @@ impl AgentMetrics {
             kernel_drops: registry.counter(AGENT_STATSD_KERNEL_DROPS, &l),
             statsd,
             registry,
+            world: world.to_owned(),
+        }
+    }
+
+    /// Registers the flag series (see [`FlagMetrics`]).
+    pub fn flags(&self) -> FlagMetrics {
+        let l = [("world", self.world.clone())];
+        let outcome = |o: &str| [("world", self.world.clone()), ("outcome", o.to_owned())];
+        FlagMetrics {
+            file_valid: self.registry.gauge(AGENT_FLAGS_FILE_VALID, &l),
+            reloads_applied: self
+                .registry
+                .counter(AGENT_FLAGS_RELOADS, &outcome("applied")),
+            reloads_rejected: self
+                .registry
+                .counter(AGENT_FLAGS_RELOADS, &outcome("rejected")),
+            last_reload: self.registry.gauge(AGENT_FLAGS_LAST_RELOAD, &l),
+            overrides: self.registry.gauge(AGENT_FLAGS_OVERRIDES, &l),
+            override_stream: self.registry.gauge(AGENT_FLAGS_OVERRIDE_STREAM, &l),
         }
     }
 

@@ -1,4 +1,4 @@
-//! The agent's file: `[agent]`, `[health]`, `[ingest]`, `[spool]`.
+//! The agent's file: `[agent]`, `[health]`, `[ingest]`, `[spool]`, `[flags]`.
 //!
 //! Every key has a default (the values in the shipped `config/agent.toml`),
 //! so a sidecar can run from flags alone; a file only overrides.
@@ -10,10 +10,12 @@ use toml::Spanned;
 
 use crate::document::{Document, decode, unknown_section};
 use crate::error::{ConfigErrors, Sink};
-use crate::model::{AgentConfig, HealthConfig, IngestConfig, SpoolConfig};
+use crate::model::{AgentConfig, FlagsConfig, HealthConfig, IngestConfig, SpoolConfig};
 use crate::values;
 
-pub(crate) const SECTIONS: &[&str] = &["agent", "health", "ingest", "spool"];
+// `flags` (plural) is the agent's pointer to a flag file; a flag file's own
+// tables are `[flag."KEY"]`, so the two kinds stay tellable apart.
+pub(crate) const SECTIONS: &[&str] = &["agent", "health", "ingest", "spool", "flags"];
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -45,6 +47,13 @@ struct RawHealth {
 struct RawIngest {
     max_series: Option<Spanned<usize>>,
     recv_buffer_bytes: Option<usize>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFlags {
+    file: Option<Spanned<String>>,
+    poll_interval: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -93,6 +102,11 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<AgentConfig, ConfigErrors>
                         sink.at(n.span(), "max_reports must be at least 1");
                     }
                     cfg.spool.max_reports = *n.get_ref();
+                }
+            }
+            "flags" => {
+                if let Some(raw) = decode::<RawFlags>(entry.value, &mut sink) {
+                    apply_flags(raw, &mut cfg.flags, &mut sink);
                 }
             }
             _ => unknown_section(&entry, SECTIONS, &mut sink),
@@ -147,6 +161,26 @@ fn apply_agent(raw: RawAgent, cfg: &mut AgentConfig, sink: &mut Sink<'_>) {
         .and_then(|d| values::duration(d, "report_interval", sink))
     {
         cfg.report_interval = d;
+    }
+}
+
+fn apply_flags(raw: RawFlags, f: &mut FlagsConfig, sink: &mut Sink<'_>) {
+    if let Some(p) = raw.file {
+        if p.get_ref().trim().is_empty() {
+            sink.at(
+                p.span(),
+                "flags.file must not be empty; leave it out to serve no flags",
+            );
+        } else {
+            f.file = Some(PathBuf::from(p.into_inner()));
+        }
+    }
+    if let Some(d) = raw
+        .poll_interval
+        .as_ref()
+        .and_then(|d| values::duration(d, "poll_interval", sink))
+    {
+        f.poll_interval = d;
     }
 }
 
@@ -225,5 +259,42 @@ pub fn defaults() -> AgentConfig {
         spool: SpoolConfig {
             max_reports: 86_400,
         },
+        flags: FlagsConfig {
+            file: None,
+            poll_interval: Duration::from_secs(2),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn flags_section_sets_the_file_and_reports_errors_with_positions() {
+        let cfg = super::parse(
+            "a.toml",
+            "[flags]\nfile = \"/etc/liveops/flags.toml\"\npoll_interval = \"500ms\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.flags.file.as_deref(),
+            Some(std::path::Path::new("/etc/liveops/flags.toml"))
+        );
+        assert_eq!(cfg.flags.poll_interval.as_millis(), 500);
+
+        let err = super::parse(
+            "a.toml",
+            "[flags]\nfile = \"\"\npoll_interval = \"often\"\nwatch = true\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("a.toml:4:1: unknown field `watch`"), "{err}");
+        let err = super::parse("a.toml", "[flags]\nfile = \" \"\npoll_interval = \"0s\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "a.toml:2:8: flags.file must not be empty; leave it out to serve no flags\n\
+             a.toml:3:17: poll_interval must be longer than zero"
+        );
     }
 }

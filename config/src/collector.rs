@@ -26,6 +26,8 @@ struct RawCollector {
     public_url: Option<Spanned<String>>,
     no_data_after: Option<Spanned<String>>,
     evaluation_interval: Option<Spanned<String>>,
+    flags: Option<PathBuf>,
+    mitigations: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -141,6 +143,12 @@ fn apply_collector(raw: RawCollector, cfg: &mut CollectorConfig, sink: &mut Sink
     }
     if let Some(d) = raw.data_dir {
         cfg.data_dir = d;
+    }
+    if let Some(f) = raw.flags {
+        cfg.flags_file = Some(f);
+    }
+    if let Some(m) = raw.mitigations {
+        cfg.mitigations_file = Some(m);
     }
     if let Some(u) = raw
         .public_url
@@ -330,6 +338,8 @@ pub fn defaults() -> CollectorConfig {
         },
         slos: Vec::new(),
         notifiers: Vec::new(),
+        flags_file: None,
+        mitigations_file: None,
     }
 }
 

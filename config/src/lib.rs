@@ -9,6 +9,8 @@
 //! # Layout
 //!
 //! - [`model`]: the validated types the agent, collector and CLI use.
+//! - [`flags`], [`mitigations`]: the flag catalogue and the mitigation
+//!   bundles checked against it (the collector's [`Catalogue`]).
 //! - `agent`, `collector`, `slo`: the raw sections of each file and their checks.
 //! - `document`, `values`, [`error`]: splitting a document into sections,
 //!   scalar checks (durations, addresses, URLs), and positioned errors.
@@ -21,6 +23,7 @@ mod collector;
 mod document;
 pub mod error;
 pub mod flags;
+pub mod mitigations;
 pub mod model;
 mod slo;
 mod values;
@@ -28,6 +31,7 @@ mod values;
 use std::path::{Path, PathBuf};
 
 pub use error::{ConfigErrors, Diagnostic};
+pub use mitigations::{Catalogue, Mitigation, Mitigations};
 pub use model::*;
 
 /// The shipped agent file (every key at its default, documented).
@@ -36,6 +40,8 @@ pub const DEFAULT_AGENT_TOML: &str = include_str!("../agent.toml");
 pub const DEFAULT_COLLECTOR_TOML: &str = include_str!("../collector.toml");
 /// The shipped flag file: kill switches for the core systems.
 pub const DEFAULT_FLAGS_TOML: &str = include_str!("../flags.toml");
+/// The shipped mitigation bundles (freeze attacks, pause payments, …).
+pub const DEFAULT_MITIGATIONS_TOML: &str = include_str!("../mitigations.toml");
 
 /// Parses an agent file's text; `file` names it in errors.
 pub fn parse_agent(file: &str, text: &str) -> Result<AgentConfig, ConfigErrors> {
@@ -57,9 +63,49 @@ pub fn load_flags(path: &Path) -> Result<flags::FlagSet, ConfigErrors> {
     flags::parse(&path.display().to_string(), &text)
 }
 
+/// Loads a collector file. Its `flags` and `mitigations` paths, when
+/// relative, are taken from the file's directory, so a config directory
+/// can be moved whole.
 pub fn load_collector(path: &Path) -> Result<CollectorConfig, ConfigErrors> {
     let text = read(path)?;
-    parse_collector(&path.display().to_string(), &text)
+    let mut cfg = parse_collector(&path.display().to_string(), &text)?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    for file in [&mut cfg.flags_file, &mut cfg.mitigations_file]
+        .into_iter()
+        .flatten()
+    {
+        if file.is_relative() {
+            *file = base.join(&*file);
+        }
+    }
+    Ok(cfg)
+}
+
+/// Parses a mitigations file's text against a flag catalogue.
+pub fn parse_mitigations(
+    file: &str,
+    text: &str,
+    flags: &flags::FlagSet,
+) -> Result<Mitigations, ConfigErrors> {
+    mitigations::parse(file, text, flags)
+}
+
+/// Loads the collector's flag catalogue and mitigation bundles (the
+/// shipped ones when the config names no file), each validated.
+pub fn load_catalogue(cfg: &CollectorConfig) -> Result<Catalogue, ConfigErrors> {
+    let flags = match &cfg.flags_file {
+        Some(path) => load_flags(path)?,
+        None => flags::parse("<embedded flags.toml>", DEFAULT_FLAGS_TOML)?,
+    };
+    let mitigations = match &cfg.mitigations_file {
+        Some(path) => parse_mitigations(&path.display().to_string(), &read(path)?, &flags)?,
+        None => parse_mitigations(
+            "<embedded mitigations.toml>",
+            DEFAULT_MITIGATIONS_TOML,
+            &flags,
+        )?,
+    };
+    Ok(Catalogue { flags, mitigations })
 }
 
 /// The agent settings used when no file is given.
@@ -79,6 +125,7 @@ pub enum Kind {
     Agent,
     Collector,
     Flags,
+    Mitigations,
 }
 
 /// The outcome of checking one file.
@@ -125,11 +172,26 @@ fn check_file(path: &Path) -> Result<Kind, ConfigErrors> {
     let name = path.display().to_string();
     match detect(&text) {
         Some(Kind::Agent) => parse_agent(&name, &text).map(|_| Kind::Agent),
-        Some(Kind::Collector) => parse_collector(&name, &text).map(|_| Kind::Collector),
+        // The collector reads its catalogue at start: a broken one named
+        // here fails the check, not the next deploy.
+        Some(Kind::Collector) => load_collector(path)
+            .and_then(|cfg| load_catalogue(&cfg))
+            .map(|_| Kind::Collector),
         Some(Kind::Flags) => flags::parse(&name, &text).map(|_| Kind::Flags),
+        Some(Kind::Mitigations) => {
+            // Checked against the flag file beside it (as deployed), or the
+            // shipped one; a flag file with errors still lends its valid
+            // flags, and reports its own errors when it is checked.
+            let sibling = path.with_file_name("flags.toml");
+            let flag_set = match std::fs::read_to_string(&sibling) {
+                Ok(t) => flags::parse_partial(&sibling.display().to_string(), &t).0,
+                Err(_) => flags::parse("<embedded flags.toml>", DEFAULT_FLAGS_TOML)?,
+            };
+            parse_mitigations(&name, &text, &flag_set).map(|_| Kind::Mitigations)
+        }
         None => Err(whole_file(
             path,
-            "cannot tell what this file configures: expected an agent file ([agent], [health], …), a collector file ([collector], [slo.NAME], …) or a flag file ([flag.\"KEY\"])".into(),
+            "cannot tell what this file configures: expected an agent file ([agent], [health], …), a collector file ([collector], [slo.NAME], …), a flag file ([flag.\"KEY\"]) or a mitigations file ([mitigation.\"NAME\"])".into(),
         )),
     }
 }
@@ -147,6 +209,8 @@ fn detect(text: &str) -> Option<Kind> {
     };
     if flags::SECTIONS.iter().any(|s| has(s)) {
         Some(Kind::Flags)
+    } else if mitigations::SECTIONS.iter().any(|s| has(s)) {
+        Some(Kind::Mitigations)
     } else if agent::SECTIONS.iter().any(|s| has(s)) {
         Some(Kind::Agent)
     } else if collector::SECTIONS.iter().any(|s| has(s)) {

@@ -48,6 +48,17 @@ pub struct AgentConfig {
     pub health: HealthConfig,
     pub ingest: IngestConfig,
     pub spool: SpoolConfig,
+    pub flags: FlagsConfig,
+}
+
+/// The flag file the agent serves over OFREP and hot-reloads.
+#[derive(Clone, Debug)]
+pub struct FlagsConfig {
+    /// No file: the agent serves no flags (every key is `FLAG_NOT_FOUND`).
+    pub file: Option<PathBuf>,
+    /// Fallback re-read for when change events do not arrive (network and
+    /// some overlay filesystems); a change is normally seen in milliseconds.
+    pub poll_interval: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -91,6 +102,11 @@ pub struct CollectorConfig {
     pub alerting: AlertingConfig,
     pub slos: Vec<Slo>,
     pub notifiers: Vec<NotifierConfig>,
+    /// The flag catalogue operator overrides are checked against; `None`
+    /// is the shipped `config/flags.toml`.
+    pub flags_file: Option<PathBuf>,
+    /// The mitigation bundles; `None` is the shipped `config/mitigations.toml`.
+    pub mitigations_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -22,6 +22,18 @@ pub const AGENT_REPORT_FAILURES: &str = "liveops_agent_report_failures_total";
 pub const AGENT_REPORT_LATENCY: &str = "liveops_agent_report_latency_seconds";
 pub const AGENT_SPOOL_REPORTS: &str = "liveops_agent_spool_reports";
 pub const AGENT_SPOOL_DROPPED: &str = "liveops_agent_spool_dropped_reports_total";
+/// 1 while the flag file on disk is valid and served, 0 while it is broken,
+/// missing or was never valid (the last good flags or fail-safe values are
+/// served meanwhile).
+pub const AGENT_FLAGS_FILE_VALID: &str = "liveops_agent_flags_file_valid";
+/// Flag-file reloads by `outcome`: `applied` or `rejected`.
+pub const AGENT_FLAGS_RELOADS: &str = "liveops_agent_flags_reloads_total";
+/// When a flag file was last applied, Unix seconds.
+pub const AGENT_FLAGS_LAST_RELOAD: &str = "liveops_agent_flags_last_reload_timestamp_seconds";
+/// Operator overrides in force (pushed by the collector, not expired).
+pub const AGENT_FLAGS_OVERRIDES: &str = "liveops_agent_flags_overrides";
+/// 1 while the collector's override stream is connected.
+pub const AGENT_FLAGS_OVERRIDE_STREAM: &str = "liveops_agent_flags_override_stream_connected";
 
 // ---- collector (labels: world — a world name or "fleet" —, slo, window, alertname, severity)
 pub const COLLECTOR_REPORTS: &str = "liveops_collector_reports_total";
@@ -62,6 +74,11 @@ pub const ALL: &[&str] = &[
     AGENT_REPORT_LATENCY,
     AGENT_SPOOL_REPORTS,
     AGENT_SPOOL_DROPPED,
+    AGENT_FLAGS_FILE_VALID,
+    AGENT_FLAGS_RELOADS,
+    AGENT_FLAGS_LAST_RELOAD,
+    AGENT_FLAGS_OVERRIDES,
+    AGENT_FLAGS_OVERRIDE_STREAM,
     COLLECTOR_REPORTS,
     COLLECTOR_REPORTS_DUPLICATE,
     COLLECTOR_REPORTS_REJECTED,

@@ -1,6 +1,7 @@
 //! Reports: every interval (or at once when health changes) the agent turns
 //! what it aggregated and saw into a [`Report`], spools it, and wakes the
-//! sender.
+//! sender. Flag-file reloads ride along, so the audit log gets them
+//! through the same spool.
 //!
 //! - [`spool`]: the sled-backed, bounded, ordered spool and the agent's identity.
 //! - [`sender`]: delivery to the collector, oldest first, with backoff.
@@ -15,6 +16,7 @@ use liveops_protocol::{Report, signal};
 use tokio::sync::{Notify, watch};
 
 use crate::AgentError;
+use crate::flags::Flags;
 use crate::health::HealthHandle;
 use crate::ingest::Shared;
 use crate::telemetry::AgentMetrics;
@@ -27,6 +29,8 @@ pub struct Reporter {
     pub health: HealthHandle,
     pub spool: Arc<Spool>,
     pub metrics: Arc<AgentMetrics>,
+    /// Flag-file reloads to report, for the collector's audit log.
+    pub flags: Arc<Flags>,
     /// Rung after each report is spooled.
     pub sent_wake: Arc<Notify>,
 }
@@ -84,7 +88,7 @@ impl Reporter {
             gauges: interval.gauges,
             histograms: interval.histograms,
             losses,
-            flag_reloads: Vec::new(),
+            flag_reloads: self.flags.take_reloads(),
         };
         let body = serde_json::to_vec(&report).map_err(AgentError::Encode)?;
         self.spool.push(seq, &body)?;

@@ -81,6 +81,11 @@ impl Spool {
         &self.agent_id
     }
 
+    /// The agent's sled db, for other state kept beside the spool (flags).
+    pub fn db(&self) -> &sled::Db {
+        &self.db
+    }
+
     pub fn next_seq(&self) -> u64 {
         (self.epoch << 32) | (self.counter.fetch_add(1, Ordering::Relaxed) + 1)
     }
