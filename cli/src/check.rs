@@ -26,6 +26,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     Kind::Agent => "agent",
                     Kind::Collector => "collector",
                     Kind::Flags => "flag",
+                    Kind::Mitigations => "mitigations",
                 };
                 println!("{}: ok ({what} config)", c.path.display());
             }

@@ -6,9 +6,11 @@
 //! address) and authenticate with `--token` (env `LIVEOPS_TOKEN`); see
 //! `remote.rs`.
 
+mod audit;
 mod check;
 mod demo;
 mod flag;
+mod mitigate;
 mod remote;
 mod status;
 mod token;
@@ -34,9 +36,14 @@ enum Command {
     Demo(demo::Args),
     /// Validate config files: a file, or every *.toml in a directory.
     CheckConfig(check::Args),
-    /// Flags and kill switches.
+    /// Flags and kill switches; `flag set` overrides one for a scope.
     #[command(subcommand)]
     Flag(flag::Command),
+    /// Apply, list and revert one-click mitigations (named kill-switch bundles).
+    Mitigate(mitigate::Args),
+    /// The collector's tamper-evident audit log: list it, verify its chain.
+    #[command(subcommand)]
+    Audit(audit::Command),
     /// SLOs and firing alerts of a running collector.
     Status(status::Args),
     /// Create API tokens.
@@ -51,6 +58,8 @@ fn main() -> ExitCode {
         Command::CheckConfig(args) => check::run(args),
         Command::Status(args) => status::run(args),
         Command::Flag(cmd) => flag::run(cmd),
+        Command::Mitigate(args) => mitigate::run(args),
+        Command::Audit(cmd) => audit::run(cmd),
         Command::Token(cmd) => token::run(cmd),
     };
     match result {

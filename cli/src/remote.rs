@@ -7,14 +7,17 @@ use serde::de::DeserializeOwned;
 #[derive(clap::Args, Debug)]
 pub struct Remote {
     /// The collector's base URL.
+    // Global, so that `liveops mitigate list --collector …` works as well
+    // as `liveops mitigate --collector … list`.
     #[arg(
         long,
+        global = true,
         env = "LIVEOPS_COLLECTOR",
         default_value = "http://127.0.0.1:9470"
     )]
     pub collector: String,
     /// API token (needed for commands that change something).
-    #[arg(long, env = "LIVEOPS_TOKEN", hide_env_values = true)]
+    #[arg(long, global = true, env = "LIVEOPS_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
 }
 
@@ -22,10 +25,31 @@ impl Remote {
     /// GETs `path` and decodes the JSON answer; an error answer's message is
     /// shown as the collector worded it.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    /// POSTs `body` as JSON to `path` and decodes the JSON answer.
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<T> {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> anyhow::Result<T> {
         let url = format!("{}{path}", self.collector.trim_end_matches('/'));
-        let mut req = reqwest::Client::new().get(&url);
+        let mut req = reqwest::Client::new().request(method, &url);
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
         }
         let resp = req
             .send()
@@ -44,4 +68,12 @@ impl Remote {
             .await
             .with_context(|| format!("{url}: unexpected answer"))
     }
+}
+
+/// Runs one remote call to completion on a small runtime.
+pub fn block_on<T>(f: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(f)
 }

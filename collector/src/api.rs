@@ -5,9 +5,12 @@
 //! - `GET /api/v1/alerts` — firing alerts.
 //! - `GET /api/v1/worlds` — what the collector knows of each world now.
 //! - `GET /metrics`, `GET /healthz`.
+//! - mitigations, overrides, their push stream and the audit log: see
+//!   [`crate::overrides::http`].
 //!
-//! Reads are open (the collector binds to loopback unless told otherwise);
-//! everything that changes state needs a bearer token with a role.
+//! SLO, alert and world reads are open (the collector binds to loopback
+//! unless told otherwise); everything that changes state needs a bearer
+//! token with a role, and so does reading overrides and the audit log.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,7 +26,7 @@ use liveops_protocol::report::{REPORTS_PATH, ReportAck};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::auth::AuthError;
+use crate::auth::{AuthError, Caller};
 use crate::state::{Accepted, Shared};
 use crate::{now_ms, runbooks};
 
@@ -43,6 +46,7 @@ pub fn router(state: Arc<Shared>) -> Router {
         .route("/runbooks/{name}", get(runbooks::serve))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .merge(crate::overrides::http::routes())
         .layer(DefaultBodyLimit::max(64 << 10))
         .with_state(state)
 }
@@ -54,6 +58,7 @@ pub enum AppError {
     BadRequest(String),
     Unauthorized,
     Forbidden(String),
+    NotFound(String),
     Internal(String),
 }
 
@@ -79,6 +84,7 @@ impl IntoResponse for AppError {
                 "a valid bearer token is required".to_owned(),
             ),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+            AppError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             AppError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 (
@@ -95,6 +101,35 @@ impl IntoResponse for AppError {
             );
         }
         resp
+    }
+}
+
+/// The caller behind the request's bearer token, if its role allows `need`.
+pub fn authorize(s: &Shared, headers: &HeaderMap, need: Role) -> Result<Caller, AppError> {
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    Ok(s.tokens.check(auth, need)?)
+}
+
+/// Decodes a JSON request body; what is wrong goes back to the client.
+pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    serde_json::from_slice(body)
+        .map_err(|e| AppError::BadRequest(format!("invalid request body: {e}")))
+}
+
+/// A world (or other label) name: 1–64 letters, digits, `-`, `_`, `.`.
+pub fn valid_name(n: &str, what: &str) -> Result<(), AppError> {
+    let ok = !n.is_empty()
+        && n.len() <= 64
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::BadRequest(format!(
+            "{what} `{n}` must be 1–64 letters, digits, `-`, `_` or `.`"
+        )))
     }
 }
 
@@ -127,6 +162,17 @@ async fn report(
         .accept(&report)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let duplicate = outcome == Accepted::Duplicate;
+    let seq = report.seq;
+    // Also for a duplicate: the audit log keeps its own record of which
+    // reports it holds, so a replay after a crash between journal and
+    // audit is recorded once, and a plain replay not again.
+    if !report.flag_reloads.is_empty() {
+        let shared = s.clone();
+        tokio::task::spawn_blocking(move || shared.audit.record_reloads(&shared.store, &report))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+    }
     if let Accepted::New(position) = outcome {
         s.store
             .durable(position)
@@ -141,10 +187,7 @@ async fn report(
     s.metrics
         .report_latency
         .record(started.elapsed().as_secs_f64());
-    Ok(Json(ReportAck {
-        seq: report.seq,
-        duplicate,
-    }))
+    Ok(Json(ReportAck { seq, duplicate }))
 }
 
 /// Checks a report's shape beyond what JSON decoding does.

@@ -10,6 +10,9 @@
 //!
 //! - [`slo`]: pure SLO math: sampling reports, time series, burn rates, budgets.
 //! - [`alert`]: pure alert rules and the book of firing alerts.
+//! - [`overrides`]: operator overrides and mitigations: the pure book, the
+//!   service that persists and audits it, the push stream to agents.
+//! - [`audit`]: the hash-chained, tamper-evident audit log.
 //! - [`state`]: the live state: accept a report, evaluate, checkpoint.
 //! - [`store`]: the sled journal and checkpoints.
 //! - [`notify`]: notifiers (JSON-lines file, stdout, webhook).
@@ -20,8 +23,10 @@
 
 pub mod alert;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod notify;
+pub mod overrides;
 pub mod run;
 pub mod runbooks;
 pub mod slo;
@@ -54,6 +59,14 @@ pub enum CollectorError {
     Http(#[from] reqwest::Error),
     #[error("the {0} task failed: {1}")]
     Task(&'static str, String),
+    #[error("audit log {}: {source}", path.display())]
+    Audit {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The flag catalogue or the mitigations file is invalid.
+    #[error("{0}")]
+    Config(#[from] liveops_config::ConfigErrors),
 }
 
 pub fn now_ms() -> u64 {

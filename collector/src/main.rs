@@ -58,6 +58,9 @@ fn config(args: Args) -> Result<(CollectorConfig, Tokens), liveops_config::Confi
     if let Some(d) = args.data_dir {
         cfg.data_dir = d;
     }
+    // The flag catalogue and mitigations are loaded again at start; checked
+    // here too so that their errors exit 2 like any other config error.
+    liveops_config::load_catalogue(&cfg)?;
     let mut tokens = Tokens::new(cfg.tokens.clone());
     if let Some(t) = &args.agent_token {
         tokens.add_plain("env-agent", Role::Agent, t);

@@ -1,25 +1,29 @@
 //! Starting and stopping a collector.
 //!
-//! [`Collector::start`] restores state, binds, and runs the API, the
-//! evaluation loop and the checkpoint loop until `shutdown` resolves. At
+//! [`Collector::start`] loads the flag catalogue and mitigations, restores
+//! state, binds, and runs the API, the evaluation loop, the checkpoint loop
+//! and the override expiry timer until `shutdown` resolves. At
 //! shutdown it stops accepting, evaluates once more, writes a checkpoint,
 //! and lets the notifiers deliver what is queued (bounded by a deadline).
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use liveops_config::CollectorConfig;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::audit::Audit;
 use crate::auth::Tokens;
 use crate::notify::Notifiers;
+use crate::overrides::Overrides;
 use crate::state::Shared;
 use crate::store::Store;
 use crate::telemetry::CollectorMetrics;
 use crate::{CollectorError, api};
+use axum::serve::ListenerExt;
 
 /// How often SLO series are checkpointed; the journal covers in between.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(30);
@@ -66,7 +70,11 @@ impl Collector {
                 "no API tokens configured: every report will be refused (401); see [[token]] in the config or LIVEOPS_AGENT_TOKEN"
             );
         }
+        let catalogue = liveops_config::load_catalogue(&cfg)?;
         let store = Store::open(&cfg.data_dir)?;
+        let audit = Audit::open(&cfg.data_dir, &store)?;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let overrides = Overrides::open(catalogue, &store, stop_rx.clone())?;
         let metrics = Arc::new(CollectorMetrics::new());
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
@@ -74,13 +82,18 @@ impl Collector {
         let mut notifier_tasks = JoinSet::new();
         let notifiers =
             Notifiers::start(&cfg.notifiers, http, metrics.clone(), &mut notifier_tasks);
-        let shared = Arc::new(Shared::new(cfg, tokens, metrics, notifiers, store));
+        let parts = (store, overrides, audit);
+        let shared = Arc::new(Shared::new(cfg, tokens, metrics, notifiers, parts));
         shared.restore()?;
 
-        let (stop_tx, stop_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
         let mut http_stop = stop_rx.clone();
         let app = api::router(shared.clone());
+        // Override events are small writes on long-lived streams: without
+        // TCP_NODELAY, Nagle can hold one back for a delayed ACK.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         tasks.spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
@@ -90,7 +103,8 @@ impl Collector {
                 .map_err(|e| CollectorError::Task("http", e.to_string()))
         });
         tasks.spawn(evaluate_loop(shared.clone(), stop_rx.clone()));
-        tasks.spawn(checkpoint_loop(shared.clone(), stop_rx));
+        tasks.spawn(checkpoint_loop(shared.clone(), stop_rx.clone()));
+        tasks.spawn(expiry_loop(shared.clone(), stop_rx));
         let stop = stop_tx.clone();
         tokio::spawn(async move {
             shutdown.await;
@@ -167,6 +181,51 @@ async fn evaluate_loop(
         for n in shared.evaluate() {
             tracing::info!(status = ?n.status, alert = ?n.label("alertname"), world = ?n.label("world"), slo = ?n.label("slo"), "alert");
             shared.notifiers.send(&n);
+        }
+    }
+    Ok(())
+}
+
+/// Removes overrides when their TTL has passed: sleeps until the next
+/// expiry (or until the book changes), so nothing outlives its time box by
+/// more than a few milliseconds.
+async fn expiry_loop(
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), CollectorError> {
+    let mut book = shared.overrides.subscribe();
+    loop {
+        let next = book.borrow_and_update().next_expiry();
+        let wait = match next {
+            // An override is active up to its expiry millisecond: wake
+            // just after it.
+            Some(t) => t
+                .duration_since(SystemTime::now())
+                .unwrap_or_default()
+                .saturating_add(Duration::from_millis(1)),
+            None => Duration::from_secs(3_600),
+        }
+        // Timers run on the monotonic clock, expiries on the wall clock:
+        // looking again every 30 s bounds the delay a clock step causes.
+        .min(Duration::from_secs(30));
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = book.changed() => continue,
+            _ = stop.changed() => break,
+        }
+        let s = shared.clone();
+        let swept = tokio::task::spawn_blocking(move || {
+            s.overrides.expire((&s.store, &s.audit), SystemTime::now())
+        })
+        .await
+        .map_err(|e| CollectorError::Task("expiry", e.to_string()))?;
+        match swept {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "operator overrides expired"),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot expire overrides; retrying in 1s");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
         }
     }
     Ok(())

@@ -92,8 +92,20 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     let agent_token = random_token();
     let mut tokens = Tokens::new(cfg.tokens.clone());
     tokens.add_plain("demo-agents", Role::Agent, &agent_token);
-    if let Some(t) = &args.admin_token {
-        tokens.add_plain("demo-admin", Role::Admin, t);
+    // Without --admin-token the demo makes one for this run only, so that
+    // `liveops mitigate` can be tried against it at once.
+    let admin = match &args.admin_token {
+        Some(t) => Admin::Given(t.clone()),
+        None => Admin::Generated(random_token()),
+    };
+    tokens.add_plain("demo-admin", Role::Admin, admin.token());
+    // One flag file for every agent, as a studio ships one: edit it while
+    // the demo runs and all three worlds pick the change up.
+    let flags_file = data.join("flags.toml");
+    std::fs::create_dir_all(&data).context("creating the data directory")?;
+    if !flags_file.exists() {
+        std::fs::write(&flags_file, liveops_config::DEFAULT_FLAGS_TOML)
+            .with_context(|| format!("writing {}", flags_file.display()))?;
     }
     let collector = Collector::start(cfg, tokens, stopped(collector_stop_rx))
         .await
@@ -122,6 +134,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         // 8 MiB buffer (and its rmem_max warning) is for production floods.
         acfg.ingest.recv_buffer_bytes = 256 << 10;
         acfg.data_dir = data.join(format!("agent-{name}"));
+        acfg.flags.file = Some(flags_file.clone());
         let agent = Agent::start(acfg, stopped(stop_rx.clone()))
             .await
             .with_context(|| format!("starting the agent of {name}"))?;
@@ -139,6 +152,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         worlds.push(world);
     }
     summary::banner(&collector, &agents, &worlds, &args);
+    summary::flags_banner(&collector, &agents, &flags_file, &admin);
 
     let started = Instant::now();
     let mut fault_pending = args.fault;
@@ -189,6 +203,20 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     let _ = collector_stop_tx.send(true);
     collector.wait().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The demo's admin token: the user's own, or one made for this run.
+pub enum Admin {
+    Given(String),
+    Generated(String),
+}
+
+impl Admin {
+    pub fn token(&self) -> &str {
+        match self {
+            Admin::Given(t) | Admin::Generated(t) => t,
+        }
+    }
 }
 
 fn random_token() -> String {

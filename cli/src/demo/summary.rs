@@ -2,6 +2,7 @@
 //! a per-world SLO table every few seconds.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use liveops_collector::Collector;
 use liveops_collector::state::Shared;
 use liveops_simworld::World;
 
-use super::{Args, WORLDS};
+use super::{Admin, Args, WORLDS};
 
 pub fn banner(collector: &Collector, agents: &[Agent], worlds: &[World], args: &Args) {
     let c = collector.url();
@@ -45,6 +46,33 @@ pub fn banner(collector: &Collector, agents: &[Agent], worlds: &[World], args: &
         println!("  pages are also written to {}", p.display());
     }
     println!();
+}
+
+/// How to try flags, OFREP and mitigations against the running demo.
+pub fn flags_banner(collector: &Collector, agents: &[Agent], flags: &Path, admin: &Admin) {
+    let c = collector.url();
+    println!(
+        "  flags         {} (edit it: every agent reloads it)",
+        flags.display()
+    );
+    if let Some(a) = agents.get(1) {
+        println!(
+            "  OFREP         curl -s -XPOST http://{}/ofrep/v1/evaluate/flags/combat.attacks -d '{{\"context\":{{}}}}'",
+            a.bound().http
+        );
+    }
+    let token = match admin {
+        // The user chose it and has it; only a token made here is shown,
+        // once, for this loopback-only run.
+        Admin::Given(_) => "$LIVEOPS_TOKEN".to_owned(),
+        Admin::Generated(t) => t.clone(),
+    };
+    println!(
+        "  mitigate      liveops mitigate freeze-attacks --world w2 --reason \"exploit\" --ttl 10m --collector {c} --token {token}"
+    );
+    println!(
+        "                then `mitigate list`, `mitigate revert ID`, `audit list`, `audit verify` the same way\n"
+    );
 }
 
 pub struct Printer {

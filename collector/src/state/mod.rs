@@ -20,8 +20,10 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 use crate::alert::{AlertBook, Candidate, WorldLive, acute_alerts, burn_rate_alerts};
+use crate::audit::Audit;
 use crate::auth::Tokens;
 use crate::notify::Notifiers;
+use crate::overrides::Overrides;
 use crate::slo::{Counts, Engine, SloStatus, sample};
 use crate::store::{ALERTS, Store};
 use crate::telemetry::CollectorMetrics;
@@ -41,6 +43,9 @@ pub struct Shared {
     pub metrics: Arc<CollectorMetrics>,
     pub notifiers: Notifiers,
     pub store: Store,
+    /// Operator overrides and mitigations, pushed to the agents.
+    pub overrides: Overrides,
+    pub audit: Audit,
     /// Rung when a report changes a world's health: evaluate now, not at
     /// the next tick, so a stall pages within one report.
     pub evaluate_now: Notify,
@@ -87,7 +92,7 @@ impl Shared {
         tokens: Tokens,
         metrics: Arc<CollectorMetrics>,
         notifiers: Notifiers,
-        store: Store,
+        (store, overrides, audit): (Store, Overrides, Audit),
     ) -> Self {
         let inner = Inner {
             engine: Engine::new(cfg.slos.clone()),
@@ -102,6 +107,8 @@ impl Shared {
             metrics,
             notifiers,
             store,
+            overrides,
+            audit,
             evaluate_now: Notify::new(),
             inner: Mutex::new(inner),
         }

@@ -1,0 +1,298 @@
+//! The audit log: who changed what flag where, and why. An append-only,
+//! hash-chained JSON-lines file (`audit.jsonl` in the data dir), fsync'd
+//! per append, with the head (last seq and hash) also kept in sled so a
+//! cut-off tail is noticed. [`chain`] is the pure part; this is the file.
+//!
+//! Entries come from operators (mitigate, override, revert), from the
+//! collector itself (expire) and from agents (every flag-file reload they
+//! report). A report can be replayed after an outage; its reloads are
+//! recorded once, keyed by the agent's report sequence number.
+
+pub mod chain;
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use liveops_protocol::Report;
+use serde_json::{Map, Value};
+
+pub use chain::{Broken, Entry, GENESIS, Head, verify};
+
+use crate::store::Store;
+use crate::{CollectorError, now_ms};
+
+pub const FILE: &str = "audit.jsonl";
+const HEAD_KEY: &[u8] = b"audit_head";
+
+/// An entry before the log numbers, dates and seals it.
+pub struct Draft {
+    pub actor: String,
+    pub role: String,
+    pub action: &'static str,
+    pub id: String,
+    pub subject: String,
+    pub scope: String,
+    pub reason: String,
+    pub before: Value,
+    pub after: Value,
+}
+
+pub struct Audit {
+    path: PathBuf,
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    file: File,
+    len: u64,
+    head: Head,
+    /// Per agent, the last report whose flag reloads are in the log.
+    reports: HashMap<String, u64>,
+}
+
+impl Audit {
+    /// Opens the log in `dir`, reconciling it with the head kept in sled.
+    pub fn open(dir: &Path, store: &Store) -> Result<Audit, CollectorError> {
+        let path = dir.join(FILE);
+        let io = |source| CollectorError::Audit {
+            path: path.clone(),
+            source,
+        };
+        let mut text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(io(e)),
+        };
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io)?;
+        // A line without its newline was being written when the collector
+        // died; it was never acknowledged to anyone.
+        let complete = text.rfind('\n').map_or(0, |i| i + 1);
+        if complete < text.len() {
+            tracing::warn!(path = %path.display(), "dropping an incomplete last audit line");
+            file.set_len(complete as u64).map_err(io)?;
+            text.truncate(complete);
+        }
+        let entries = parse_lines(&text);
+        let in_file = entries.last().map_or(Head::default(), |e| Head {
+            seq: e.get("seq").and_then(Value::as_u64).unwrap_or(0),
+            hash: e
+                .get("hash")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+        });
+        let head = match store.get::<Head>(HEAD_KEY)? {
+            None => in_file,
+            Some(h) if h == in_file => h,
+            // Appended and fsync'd, but the head in sled was not flushed yet.
+            Some(h) if in_file.seq > h.seq && hash_at(&entries, h.seq) == Some(h.hash.as_str()) => {
+                in_file
+            }
+            Some(h) => {
+                // Keep appending after the recorded head: the damage stays
+                // visible to `liveops audit verify` instead of being papered over.
+                tracing::error!(path = %path.display(), recorded = h.seq, in_file = in_file.seq, "the audit log does not end where the collector recorded; it was truncated or edited");
+                h
+            }
+        };
+        if let Err(b) = verify(&entries, &head) {
+            tracing::error!(path = %path.display(), error = %b, "the audit log fails verification");
+        }
+        Ok(Audit {
+            inner: Mutex::new(Inner {
+                file,
+                len: text.len() as u64,
+                head,
+                reports: reports_in(&entries),
+            }),
+            path,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn head(&self) -> Head {
+        self.lock().head.clone()
+    }
+
+    /// Appends entries, fsync'd; the new head goes to sled, flushed by the
+    /// caller with whatever else it changed. Blocking.
+    pub fn append(&self, store: &Store, drafts: Vec<Draft>) -> Result<Vec<Entry>, CollectorError> {
+        let mut inner = self.lock();
+        self.append_locked(&mut inner, store, drafts)
+    }
+
+    fn append_locked(
+        &self,
+        inner: &mut Inner,
+        store: &Store,
+        drafts: Vec<Draft>,
+    ) -> Result<Vec<Entry>, CollectorError> {
+        let time = crate::rfc3339(now_ms());
+        let mut head = inner.head.clone();
+        let mut text = String::new();
+        let mut out = Vec::new();
+        for d in drafts {
+            let e = chain::seal(d.into_entry(time.clone()), &head);
+            head = Head {
+                seq: e.seq,
+                hash: e.hash.clone(),
+            };
+            text.push_str(&serde_json::to_string(&e)?);
+            text.push('\n');
+            out.push(e);
+        }
+        let written = inner
+            .file
+            .write_all(text.as_bytes())
+            .and_then(|()| inner.file.sync_data());
+        if let Err(source) = written {
+            // Leave no partial line behind for the next append to follow.
+            let _ = inner.file.set_len(inner.len);
+            return Err(CollectorError::Audit {
+                path: self.path.clone(),
+                source,
+            });
+        }
+        inner.len += text.len() as u64;
+        inner.head = head;
+        store.put(HEAD_KEY, &inner.head)?;
+        Ok(out)
+    }
+
+    /// Records the flag reloads a report carries, once per report even
+    /// when it is replayed. Blocking (fsync and a sled flush).
+    pub fn record_reloads(&self, store: &Store, report: &Report) -> Result<(), CollectorError> {
+        let mut inner = self.lock();
+        let done = inner.reports.get(&report.agent).copied();
+        if report.flag_reloads.is_empty() || done.is_some_and(|s| report.seq <= s) {
+            return Ok(());
+        }
+        let drafts = report
+            .flag_reloads
+            .iter()
+            .map(|r| reload_draft(report, r))
+            .collect();
+        self.append_locked(&mut inner, store, drafts)?;
+        inner.reports.insert(report.agent.clone(), report.seq);
+        drop(inner);
+        store.flush()
+    }
+
+    /// Every entry as written (an unreadable line as a JSON string), and
+    /// the head, read together. Blocking.
+    pub fn read(&self) -> Result<(Vec<Value>, Head), CollectorError> {
+        let inner = self.lock();
+        let text = std::fs::read_to_string(&self.path).map_err(|source| CollectorError::Audit {
+            path: self.path.clone(),
+            source,
+        })?;
+        Ok((parse_lines(&text), inner.head.clone()))
+    }
+}
+
+impl Draft {
+    fn into_entry(self, time: String) -> Entry {
+        Entry {
+            seq: 0,
+            time,
+            actor: self.actor,
+            role: self.role,
+            action: self.action.to_owned(),
+            id: self.id,
+            subject: self.subject,
+            scope: self.scope,
+            reason: self.reason,
+            before: self.before,
+            after: self.after,
+            prev: String::new(),
+            hash: String::new(),
+        }
+    }
+}
+
+fn reload_draft(report: &Report, r: &liveops_protocol::flags::FlagReload) -> Draft {
+    let at = crate::rfc3339(r.at_ms);
+    let short = r.sha256.get(..12).unwrap_or(&r.sha256);
+    let (action, reason) = match (&r.error, r.applied) {
+        (_, true) => ("flag-reload", format!("reloaded at {at}, sha256 {short}")),
+        (Some(e), false) => (
+            "flag-reload-rejected",
+            format!("rejected at {at}; the last good flags stay served: {e}"),
+        ),
+        (None, false) => ("flag-reload-rejected", format!("rejected at {at}")),
+    };
+    let side = |f: fn(&liveops_protocol::flags::FlagChange) -> &Option<String>| {
+        let m: Map<String, Value> = r
+            .changes
+            .iter()
+            .map(|c| {
+                (
+                    c.flag.clone(),
+                    f(c).clone().map_or(Value::Null, Value::String),
+                )
+            })
+            .collect();
+        Value::Object(m)
+    };
+    Draft {
+        actor: format!("agent:{}", report.agent),
+        role: "agent".into(),
+        action,
+        id: format!("report-{}", report.seq),
+        subject: r.file.clone(),
+        scope: format!("world {}", report.world),
+        reason,
+        before: side(|c| &c.before),
+        after: side(|c| &c.after),
+    }
+}
+
+fn parse_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| Value::String(l.to_owned())))
+        .collect()
+}
+
+fn hash_at(entries: &[Value], seq: u64) -> Option<&str> {
+    if seq == 0 {
+        return Some(GENESIS);
+    }
+    let e = entries
+        .iter()
+        .find(|e| e.get("seq").and_then(Value::as_u64) == Some(seq))?;
+    e.get("hash").and_then(Value::as_str)
+}
+
+fn reports_in(entries: &[Value]) -> HashMap<String, u64> {
+    let mut out: HashMap<String, u64> = HashMap::new();
+    for e in entries {
+        let agent = e
+            .get("actor")
+            .and_then(Value::as_str)
+            .and_then(|a| a.strip_prefix("agent:"));
+        let seq = e
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|i| i.strip_prefix("report-"))
+            .and_then(|s| s.parse::<u64>().ok());
+        if let (Some(agent), Some(seq)) = (agent, seq) {
+            let last = out.entry(agent.to_owned()).or_default();
+            *last = (*last).max(seq);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,174 @@
+//! Tests of the audit file: appends survive a reopen, reloads are recorded
+//! once per report, and a cut-off tail stays visible.
+
+use liveops_protocol::flags::{FlagChange, FlagReload};
+use liveops_protocol::{Health, Report};
+use serde_json::json;
+
+use super::*;
+
+fn draft(reason: &str) -> Draft {
+    Draft {
+        actor: "alice".into(),
+        role: "responder".into(),
+        action: "override",
+        id: "o-1".into(),
+        subject: "trade.market".into(),
+        scope: "world w1".into(),
+        reason: reason.into(),
+        before: json!({"trade.market": null}),
+        after: json!({"trade.market": false}),
+    }
+}
+
+fn report(seq: u64, reloads: Vec<FlagReload>) -> Report {
+    Report {
+        agent: "agent-7".into(),
+        world: "w1".into(),
+        seq,
+        start_ms: 0,
+        end_ms: 1_000,
+        urgent: false,
+        health: Health::default(),
+        counters: vec![],
+        gauges: vec![],
+        histograms: vec![],
+        losses: Default::default(),
+        flag_reloads: reloads,
+    }
+}
+
+fn reload(applied: bool) -> FlagReload {
+    FlagReload {
+        at_ms: 1_700_000_000_000,
+        file: "/etc/liveops/flags.toml".into(),
+        sha256: "ab".repeat(32),
+        applied,
+        error: (!applied).then(|| "flags.toml:3:11: unknown flag kind `kil`".into()),
+        changes: if applied {
+            vec![FlagChange {
+                flag: "trade.market".into(),
+                before: Some("true".into()),
+                after: Some("false".into()),
+            }]
+        } else {
+            vec![]
+        },
+    }
+}
+
+fn verified(audit: &Audit) -> Vec<Value> {
+    let (entries, head) = audit.read().unwrap();
+    verify(&entries, &head).unwrap();
+    entries
+}
+
+#[test]
+fn entries_chain_across_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let audit = Audit::open(dir.path(), &store).unwrap();
+    let first = audit
+        .append(&store, vec![draft("one"), draft("two")])
+        .unwrap();
+    assert_eq!((first[0].seq, first[1].seq), (1, 2));
+    assert_eq!(first[0].prev, GENESIS);
+    assert_eq!(first[1].prev, first[0].hash);
+    drop(audit);
+    store.flush().unwrap();
+    let audit = Audit::open(dir.path(), &store).unwrap();
+    let third = audit.append(&store, vec![draft("three")]).unwrap();
+    assert_eq!(third[0].seq, 3);
+    assert_eq!(third[0].prev, first[1].hash);
+    let entries = verified(&audit);
+    assert_eq!(entries[2]["reason"], "three");
+}
+
+#[test]
+fn a_reports_reloads_are_recorded_once_even_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let audit = Audit::open(dir.path(), &store).unwrap();
+    audit.record_reloads(&store, &report(1, vec![])).unwrap();
+    audit
+        .record_reloads(&store, &report(2, vec![reload(true), reload(false)]))
+        .unwrap();
+    audit
+        .record_reloads(&store, &report(2, vec![reload(true), reload(false)]))
+        .unwrap();
+    let entries = verified(&audit);
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["action"], "flag-reload");
+    assert_eq!(entries[0]["actor"], "agent:agent-7");
+    assert_eq!(entries[0]["id"], "report-2");
+    assert_eq!(entries[0]["scope"], "world w1");
+    assert_eq!(entries[0]["before"], json!({"trade.market": "true"}));
+    assert_eq!(entries[0]["after"], json!({"trade.market": "false"}));
+    assert_eq!(entries[1]["action"], "flag-reload-rejected");
+    assert!(
+        entries[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unknown flag kind")
+    );
+    drop(audit);
+    let audit = Audit::open(dir.path(), &store).unwrap();
+    audit
+        .record_reloads(&store, &report(2, vec![reload(true)]))
+        .unwrap();
+    audit
+        .record_reloads(&store, &report(3, vec![reload(true)]))
+        .unwrap();
+    assert_eq!(verified(&audit).len(), 3);
+}
+
+#[test]
+fn a_cut_off_tail_stays_detected_after_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let audit = Audit::open(dir.path(), &store).unwrap();
+    audit
+        .append(&store, vec![draft("a"), draft("b"), draft("c")])
+        .unwrap();
+    store.flush().unwrap();
+    drop(audit);
+    let path = dir.path().join(FILE);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let kept: Vec<&str> = text.lines().take(2).collect();
+    std::fs::write(&path, format!("{}\n", kept.join("\n"))).unwrap();
+    let audit = Audit::open(dir.path(), &store).unwrap();
+    let (entries, head) = audit.read().unwrap();
+    assert_eq!(verify(&entries, &head).unwrap_err().seq, 3);
+    // Appending goes on after the recorded head, so the gap stays.
+    let next = audit.append(&store, vec![draft("d")]).unwrap();
+    assert_eq!(next[0].seq, 4);
+    let (entries, head) = audit.read().unwrap();
+    assert_eq!(verify(&entries, &head).unwrap_err().seq, 3);
+}
+
+#[test]
+fn a_half_written_last_line_is_dropped_and_a_lagging_head_catches_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let audit = Audit::open(dir.path(), &store).unwrap();
+    audit.append(&store, vec![draft("a"), draft("b")]).unwrap();
+    drop(audit);
+    // The head in sled lags one entry (not flushed before a crash), and
+    // the crash left half a line.
+    let entries: Vec<Value> = parse_lines(&std::fs::read_to_string(dir.path().join(FILE)).unwrap());
+    let lagging = Head {
+        seq: 1,
+        hash: entries[0]["hash"].as_str().unwrap().to_owned(),
+    };
+    store.put(HEAD_KEY, &lagging).unwrap();
+    let mut f = OpenOptions::new()
+        .append(true)
+        .open(dir.path().join(FILE))
+        .unwrap();
+    f.write_all(b"{\"seq\":3,\"ti").unwrap();
+    drop(f);
+    let audit = Audit::open(dir.path(), &store).unwrap();
+    assert_eq!(audit.head().seq, 2);
+    audit.append(&store, vec![draft("c")]).unwrap();
+    assert_eq!(verified(&audit).len(), 3);
+}

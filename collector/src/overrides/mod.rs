@@ -1,0 +1,287 @@
+//! Operator overrides and one-click mitigations on the collector.
+//!
+//! Every change goes the same way: it is made on a copy of the [`Book`],
+//! the copy is written to sled, the change is appended to the audit log,
+//! both are flushed, and only then does the copy become the book and get
+//! published to the agents' streams. A change that cannot be audited does
+//! not happen.
+//!
+//! - `book.rs`: the pure book: ids, grouping, layering, expiry.
+//! - [`http`]: the JSON API (`/api/v1/mitigations`, `/api/v1/overrides`).
+//! - [`push`]: the server-sent event stream each agent subscribes to.
+
+mod book;
+pub mod http;
+pub mod push;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use liveops_config::Catalogue;
+use liveops_flags::{FlagValue, Override, Scope};
+use serde_json::{Map, Value};
+use tokio::sync::watch;
+
+pub use book::{Action, Application, Book, Change, Request};
+
+use crate::CollectorError;
+use crate::audit::{Audit, Draft};
+use crate::auth::Caller;
+use crate::store::Store;
+
+const BOOK_KEY: &[u8] = b"overrides";
+
+/// What the operator got wrong, worded for them; or an internal failure.
+#[derive(Debug, thiserror::Error)]
+pub enum OverrideError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Internal(#[from] CollectorError),
+}
+
+pub struct Overrides {
+    catalogue: Catalogue,
+    book: Mutex<Book>,
+    /// The book as last committed, for the agents' streams.
+    published: watch::Sender<Arc<Book>>,
+    /// Turns true at shutdown: streams end so the server can stop.
+    stop: watch::Receiver<bool>,
+}
+
+/// Who changes the book: a token's name and role, or the collector itself.
+pub struct Actor<'a> {
+    pub name: &'a str,
+    pub role: &'a str,
+}
+
+/// Why, and for how long (`None`: until reverted).
+pub struct Why<'a> {
+    pub reason: &'a str,
+    pub ttl: Option<Duration>,
+}
+
+impl<'a> From<&'a Caller> for Actor<'a> {
+    fn from(c: &'a Caller) -> Self {
+        Actor {
+            name: &c.name,
+            role: c.role.as_str(),
+        }
+    }
+}
+
+impl Overrides {
+    /// Restores the book from `store`.
+    pub fn open(
+        catalogue: Catalogue,
+        store: &Store,
+        stop: watch::Receiver<bool>,
+    ) -> Result<Overrides, CollectorError> {
+        let book: Book = store.get(BOOK_KEY)?.unwrap_or_default();
+        tracing::info!(
+            overrides = book.overrides().len(),
+            mitigations = book.applications().len(),
+            version = book.version(),
+            "operator overrides restored"
+        );
+        Ok(Overrides {
+            catalogue,
+            published: watch::channel(Arc::new(book.clone())).0,
+            book: Mutex::new(book),
+            stop,
+        })
+    }
+
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<Arc<Book>> {
+        self.published.subscribe()
+    }
+
+    pub fn book(&self) -> Arc<Book> {
+        self.published.borrow().clone()
+    }
+
+    pub(crate) fn stopped(&self) -> watch::Receiver<bool> {
+        self.stop.clone()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Book> {
+        self.book.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies the bundle `name` to `scope`; the bundle's `default_ttl`
+    /// when no `ttl` is given. The application and the overrides it set.
+    /// Blocking.
+    pub fn mitigate(
+        &self,
+        env: (&Store, &Audit),
+        who: Actor<'_>,
+        why: Why<'_>,
+        name: &str,
+        scope: Scope,
+    ) -> Result<((Application, Vec<Override>), u64), OverrideError> {
+        let bundle = self.catalogue.mitigations.get(name).ok_or_else(|| {
+            OverrideError::NotFound(format!(
+                "unknown mitigation `{name}`; known: {}",
+                self.catalogue.mitigations.names().join(", ")
+            ))
+        })?;
+        let req = Request {
+            actor: who.name,
+            reason: why.reason,
+            ttl: why.ttl.or(bundle.default_ttl),
+        };
+        self.commit(env, &who, |book| {
+            let (app, change) = book.mitigate(bundle, scope, &req, SystemTime::now());
+            Ok(((app, change.overrides.clone()), vec![change]))
+        })
+    }
+
+    /// Sets `flag` to `value` for `scope`; the value must have the type
+    /// of the flag's default. Blocking.
+    pub fn set(
+        &self,
+        env: (&Store, &Audit),
+        who: Actor<'_>,
+        why: Why<'_>,
+        flag: &str,
+        value: FlagValue,
+        scope: Scope,
+    ) -> Result<(Override, u64), OverrideError> {
+        let default = &self.flag(flag)?.default;
+        if default.type_name() != value.type_name() {
+            return Err(OverrideError::Invalid(format!(
+                "`{flag}` is a {} flag (default {default}); {value} is a {}",
+                default.type_name(),
+                value.type_name()
+            )));
+        }
+        let req = Request {
+            actor: who.name,
+            reason: why.reason,
+            ttl: why.ttl,
+        };
+        self.commit(env, &who, |book| {
+            let (o, change) = book.set(flag, value, scope, &req, SystemTime::now());
+            Ok((o, vec![change]))
+        })
+    }
+
+    /// Reads a value given in an API call for `flag`: text is read in the
+    /// type of the flag's default (`false`, `250`, `{"a": 1}`), JSON as is.
+    pub fn parse_value(&self, flag: &str, given: &Value) -> Result<FlagValue, OverrideError> {
+        let default = &self.flag(flag)?.default;
+        let value = match given {
+            Value::String(text) => FlagValue::parse_like(text, default),
+            other => serde_json::from_value::<FlagValue>(other.clone())
+                .map_err(|_| format!("`{other}` is not a flag value")),
+        }
+        .map_err(|why| OverrideError::Invalid(format!("value for `{flag}`: {why}")))?;
+        if value.type_name() != default.type_name() {
+            return Err(OverrideError::Invalid(format!(
+                "`{flag}` is a {} flag (default {default}); {value} is a {}",
+                default.type_name(),
+                value.type_name()
+            )));
+        }
+        Ok(value)
+    }
+
+    fn flag(&self, key: &str) -> Result<&liveops_flags::Flag, OverrideError> {
+        self.catalogue.flags.get(key).ok_or_else(|| {
+            OverrideError::NotFound(format!(
+                "unknown flag `{key}`: not in the flag catalogue (`liveops flag docs` lists them)"
+            ))
+        })
+    }
+
+    /// Reverts `m-N` or `o-N`. Blocking.
+    pub fn revert(
+        &self,
+        env: (&Store, &Audit),
+        who: Actor<'_>,
+        id: &str,
+        reason: &str,
+    ) -> Result<(Change, u64), OverrideError> {
+        self.commit(env, &who, |book| match book.revert(id, reason) {
+            Some(change) => Ok((change.clone(), vec![change])),
+            None => Err(OverrideError::NotFound(format!(
+                "nothing in force has id `{id}`: it may have expired or been reverted already (`liveops mitigate list`)"
+            ))),
+        })
+    }
+
+    /// Removes what has expired by `now`, audited as `expire`. Blocking.
+    pub fn expire(&self, env: (&Store, &Audit), now: SystemTime) -> Result<usize, OverrideError> {
+        let who = Actor {
+            name: "collector",
+            role: "system",
+        };
+        let (n, _) = self.commit(env, &who, |book| {
+            let changes = book.expire(now);
+            Ok((changes.len(), changes))
+        })?;
+        Ok(n)
+    }
+
+    fn commit<T>(
+        &self,
+        (store, audit): (&Store, &Audit),
+        who: &Actor<'_>,
+        change: impl FnOnce(&mut Book) -> Result<(T, Vec<Change>), OverrideError>,
+    ) -> Result<(T, u64), OverrideError> {
+        let mut book = self.lock();
+        let mut next = book.clone();
+        let (out, changes) = change(&mut next)?;
+        if changes.is_empty() {
+            return Ok((out, book.version()));
+        }
+        store.put(BOOK_KEY, &next)?;
+        let drafts = changes.iter().map(|c| draft(c, who)).collect();
+        if let Err(e) = audit.append(store, drafts) {
+            // Not audited, so not done: the stored book goes back too.
+            store.put(BOOK_KEY, &*book)?;
+            return Err(e.into());
+        }
+        // Audited, so done: the agents get it even if the flush below
+        // fails (sled retries it in the background within 200 ms).
+        *book = next;
+        let version = book.version();
+        self.published.send_replace(Arc::new(book.clone()));
+        if let Err(e) = store.flush() {
+            tracing::error!(error = %e, version, "override change applied and audited, but not yet flushed to disk");
+        }
+        Ok((out, version))
+    }
+}
+
+fn draft(c: &Change, who: &Actor<'_>) -> Draft {
+    let side = |m: &std::collections::BTreeMap<String, Option<FlagValue>>| {
+        let obj: Map<String, Value> = m
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Value::Null)))
+            .collect();
+        Value::Object(obj)
+    };
+    Draft {
+        actor: who.name.to_owned(),
+        role: who.role.to_owned(),
+        action: match c.action {
+            Action::Mitigate => "mitigate",
+            Action::Override => "override",
+            Action::Revert => "revert",
+            Action::Expire => "expire",
+        },
+        id: c.id.clone(),
+        subject: c.subject.clone(),
+        scope: c.scope.to_string(),
+        reason: c.reason.clone(),
+        before: side(&c.before),
+        after: side(&c.after),
+    }
+}
