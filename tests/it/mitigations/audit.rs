@@ -1,0 +1,135 @@
+//! The audit log end to end: `liveops audit verify` passes, then names an
+//! edited or cut-off entry; flag reloads carried by agent reports land in
+//! the log once, even when a report is replayed.
+
+use liveops_protocol::flags::{FlagChange, FlagReload};
+use liveops_protocol::{Health, Report};
+use serde_json::json;
+
+use super::harness::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verify_passes_then_names_an_edited_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = start(&config(dir.path())).await;
+    let url = c.url();
+    for args in [
+        &[
+            "mitigate",
+            "freeze-diplomacy",
+            "--world",
+            "w1",
+            "--reason",
+            "treaty exploit",
+        ][..],
+        &[
+            "flag",
+            "set",
+            "auth.logins",
+            "false",
+            "--player",
+            "p-9",
+            "--reason",
+            "account takeover",
+        ],
+        &["mitigate", "revert", "m-1", "--reason", "fixed"],
+    ] {
+        let out = liveops(&url, args, dir.path()).await;
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let out = liveops(&url, &["audit", "verify"], dir.path()).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("3 entries"), "{}", stdout(&out));
+    let out = liveops(&url, &["audit", "list"], dir.path()).await;
+    let text = stdout(&out);
+    assert!(
+        text.contains("#2")
+            && text.contains(
+                "alice (responder) override o-3 auth.logins on player p-9: account takeover"
+            ),
+        "{text}"
+    );
+
+    let path = dir.path().join("collector").join("audit.jsonl");
+    let original = std::fs::read_to_string(&path).unwrap();
+    let edited = original.replacen("account takeover", "routine check", 1);
+    std::fs::write(&path, &edited).unwrap();
+    let out = liveops(&url, &["audit", "verify"], dir.path()).await;
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("broken at seq 2"), "{}", stderr(&out));
+
+    // Cutting off the tail is caught too: the collector recorded the head.
+    let cut: Vec<&str> = original.lines().take(2).collect();
+    std::fs::write(&path, format!("{}\n", cut.join("\n"))).unwrap();
+    let out = liveops(&url, &["audit", "verify"], dir.path()).await;
+    assert!(stderr(&out).contains("broken at seq 3"), "{}", stderr(&out));
+    stop(c).await;
+}
+
+fn report(seq: u64, reloads: Vec<FlagReload>) -> Report {
+    let end_ms = liveops_collector::now_ms();
+    Report {
+        agent: "agent-w5".into(),
+        world: "w5".into(),
+        seq,
+        start_ms: end_ms - 1_000,
+        end_ms,
+        urgent: false,
+        health: Health::default(),
+        counters: vec![],
+        gauges: vec![],
+        histograms: vec![],
+        losses: Default::default(),
+        flag_reloads: reloads,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flag_reloads_in_agent_reports_are_audited_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = start(&config(dir.path())).await;
+    let reports = format!("{}/api/v1/reports", c.url());
+    let applied = FlagReload {
+        at_ms: liveops_collector::now_ms(),
+        file: "/etc/liveops/flags.toml".into(),
+        sha256: "cd".repeat(32),
+        applied: true,
+        error: None,
+        changes: vec![FlagChange {
+            flag: "combat.attacks".into(),
+            before: Some("default = true".into()),
+            after: Some("default = false".into()),
+        }],
+    };
+    let rejected = FlagReload {
+        applied: false,
+        error: Some("flags.toml:4:9: unknown flag kind `kil_switch`".into()),
+        changes: vec![],
+        ..applied.clone()
+    };
+    let first = report(1, vec![applied, rejected]);
+    for _ in 0..2 {
+        // The second time is a replay (a lost acknowledgement).
+        ok("POST", &reports, AGENT, Some(json!(first))).await;
+    }
+    ok("POST", &reports, AGENT, Some(json!(report(2, vec![])))).await;
+    let audit = ok("GET", &format!("{}/api/v1/audit", c.url()), VIEWER, None).await;
+    let entries = audit["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert_eq!(entries[0]["action"], "flag-reload");
+    assert_eq!(entries[0]["actor"], "agent:agent-w5");
+    assert_eq!(entries[0]["scope"], "world w5");
+    assert_eq!(
+        entries[0]["after"],
+        json!({"combat.attacks": "default = false"})
+    );
+    assert_eq!(entries[1]["action"], "flag-reload-rejected");
+    assert!(
+        entries[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("kil_switch")
+    );
+    assert_eq!(audit["head"]["seq"], 2);
+    stop(c).await;
+}
