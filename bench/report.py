@@ -5,6 +5,7 @@ docs/BENCHMARKS.md, so the doc quotes what was measured and nothing else.
     python3 bench/report.py ingest [FILE]
     python3 bench/report.py time-to-page
     python3 bench/report.py footprint
+    python3 bench/report.py flags
 """
 
 import json
@@ -126,7 +127,34 @@ def footprint():
                 print(json.dumps(r, indent=1))
 
 
+def flags():
+    """One table per flag benchmark, every run listed."""
+    data = rows(OUT / "flags/results.jsonl")
+    env = lambda r: f"{r['env']['started']}, load {r['env']['machine']['loadavg'][0]}, {r['env']['machine']['commit']}"
+    print("| kind of save | saves | p50 | p99 | max | run |\n|---|---|---|---|---|---|")
+    for r in (r for r in data if r["bench"] == "save"):
+        print(f"| {r['kind']} | {r['saves']} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['max_ms']:.1f} ms | {env(r)} |")
+    print()
+    print("| fleet | agents × rounds | apply p50 / p99 / max | revert p50 / p99 / max | run |\n|---|---|---|---|---|")
+    for r in (r for r in data if r["bench"] == "fleet"):
+        ap, rv = r["apply"], r["revert"]
+        print(f"| mitigate --fleet | {r['agents']} × {r['rounds'] // 2} + {r['rounds'] // 2} | "
+              f"{ap['p50_ms']:.0f} / {ap['p99_ms']:.0f} / {ap['max_ms']:.0f} ms | "
+              f"{rv['p50_ms']:.0f} / {rv['p99_ms']:.0f} / {rv['max_ms']:.0f} ms | {env(r)} |")
+    print()
+    print("| run | server | requests/s | p99 | non-2xx | liveops ÷ bare |\n|---|---|---|---|---|---|")
+    ofrep = [r for r in data if r["bench"] == "ofrep"]
+    for r in ofrep:
+        bare = next((b for b in ofrep if b["server"] == "bare-hyper" and b["run"] == r["run"]
+                     and b["env"]["started"][:13] == r["env"]["started"][:13]), None)
+        ratio = f"{r['rps'] / bare['rps']:.0%}" if bare and r["server"] == "liveops" else ""
+        print(f"| {r['run']} | {r['server']} | {r['rps']:,.0f} | {r['p99_ms']:.2f} ms | {r['non_2xx']} | {ratio} |")
+    print()
+    for r in (r for r in data if r["bench"] == "client"):
+        print(json.dumps({k: v for k, v in r.items() if k != "env"}), env(r))
+
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "ingest"
     args = sys.argv[2:]
-    {"ingest": ingest, "time-to-page": time_to_page, "footprint": footprint}[what](*args)
+    {"ingest": ingest, "time-to-page": time_to_page, "footprint": footprint, "flags": flags}[what](*args)

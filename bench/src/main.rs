@@ -9,9 +9,16 @@
 //! - `sink`: an HTTP listener that timestamps webhook pages and acks reports.
 //! - `world`: a simulated world that stalls its ticks on cue.
 //! - `collector_load`: many simulated agents POSTing reports every second.
+//! - `bare`: a bare hyper server with a constant body, the OFREP floor.
+//! - `flag_save`: flag file save → value served, per kind of save.
+//! - `fleet`: a fleet-wide mitigation → every agent serving it.
 
+mod bare;
 mod collector_load;
+mod flag_save;
+mod fleet;
 mod sink;
+mod stats;
 mod statsd_load;
 mod world;
 
@@ -30,6 +37,9 @@ enum Cmd {
     Sink(sink::Args),
     World(world::Args),
     CollectorLoad(collector_load::Args),
+    Bare(bare::Args),
+    FlagSave(flag_save::Args),
+    FleetMitigate(fleet::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -39,6 +49,10 @@ fn main() -> anyhow::Result<()> {
         Cmd::Sink(a) => runtime(1)?.block_on(sink::run(a)),
         Cmd::World(a) => runtime(1)?.block_on(world::run(a)),
         Cmd::CollectorLoad(a) => runtime(2)?.block_on(collector_load::run(a)),
+        // Two workers, as the agent's own runtime has on this machine.
+        Cmd::Bare(a) => runtime(2)?.block_on(bare::run(a)),
+        Cmd::FlagSave(a) => runtime(1)?.block_on(flag_save::run(a)),
+        Cmd::FleetMitigate(a) => runtime(2)?.block_on(fleet::run(a)),
     }
 }
 
