@@ -154,7 +154,7 @@ fn bundle_flags(
             ok = false;
             continue;
         };
-        match flag_value(value.get_ref()) {
+        match crate::flags::value::convert(value.get_ref()) {
             Ok(v) if v.type_name() == flag.default.type_name() => {
                 out.insert(key.into_inner(), v);
             }
@@ -200,26 +200,6 @@ fn unknown_flag(key: &str, span: Range<usize>, flags: &FlagSet, sink: &mut Sink<
             near.join(", ")
         ),
     );
-}
-
-/// A TOML value as a flag value; the flag file's rules, repeated here so
-/// the two parsers stay independent of each other's internals.
-fn flag_value(v: &toml::Value) -> Result<FlagValue, String> {
-    Ok(match v {
-        toml::Value::Boolean(b) => FlagValue::Bool(*b),
-        toml::Value::Integer(i) => FlagValue::Integer(*i),
-        toml::Value::Float(f) if f.is_finite() => FlagValue::Float(*f),
-        toml::Value::String(s) => FlagValue::String(s.clone()),
-        toml::Value::Table(t) => FlagValue::Object(
-            t.iter()
-                .map(|(k, v)| Ok((k.clone(), flag_value(v)?)))
-                .collect::<Result<_, String>>()?,
-        ),
-        toml::Value::Float(_) => return Err("a flag value cannot be infinite or NaN".into()),
-        toml::Value::Array(_) | toml::Value::Datetime(_) => {
-            return Err("a flag value is a boolean, number, string or table".into());
-        }
-    })
 }
 
 fn humantime_opt<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {

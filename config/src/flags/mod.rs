@@ -7,6 +7,7 @@
 //! conflicts), every problem reported with `file:line:col`.
 
 pub mod docs;
+pub(crate) mod value;
 
 use std::ops::Range;
 
@@ -18,6 +19,7 @@ use crate::error::{ConfigErrors, Sink};
 use crate::values;
 pub use liveops_flags::model::*;
 pub use liveops_flags::{eval, model};
+use value::{flag_value, same_type};
 
 pub(crate) const SECTIONS: &[&str] = &["flag"];
 
@@ -258,59 +260,6 @@ fn flag_key(key: &str, span: Range<usize>, sink: &mut Sink<'_>) -> bool {
         );
     }
     ok
-}
-
-fn flag_value(v: &Spanned<toml::Value>, what: &str, sink: &mut Sink<'_>) -> Option<FlagValue> {
-    match convert(v.get_ref()) {
-        Ok(value) => Some(value),
-        Err(why) => {
-            sink.at(v.span(), format!("{what}: {why}"));
-            None
-        }
-    }
-}
-
-fn convert(v: &toml::Value) -> Result<FlagValue, String> {
-    Ok(match v {
-        toml::Value::Boolean(b) => FlagValue::Bool(*b),
-        toml::Value::Integer(i) => FlagValue::Integer(*i),
-        toml::Value::Float(f) if f.is_finite() => FlagValue::Float(*f),
-        toml::Value::Float(_) => return Err("a flag value cannot be infinite or NaN".into()),
-        toml::Value::String(s) => FlagValue::String(s.clone()),
-        toml::Value::Table(t) => FlagValue::Object(
-            t.iter()
-                .map(|(k, v)| Ok((k.clone(), convert(v)?)))
-                .collect::<Result<_, String>>()?,
-        ),
-        toml::Value::Array(_) => {
-            return Err("a flag value is a boolean, number, string or table, not an array".into());
-        }
-        toml::Value::Datetime(_) => {
-            return Err("a flag value is a boolean, number, string or table, not a date".into());
-        }
-    })
-}
-
-fn same_type(
-    default: Option<&FlagValue>,
-    v: &FlagValue,
-    span: Range<usize>,
-    sink: &mut Sink<'_>,
-) -> bool {
-    match default {
-        Some(d) if d.type_name() != v.type_name() => {
-            sink.at(
-                span,
-                format!(
-                    "this value is a {} but the flag's default is a {}",
-                    v.type_name(),
-                    d.type_name()
-                ),
-            );
-            false
-        }
-        _ => true,
-    }
 }
 
 fn raw_span<T>(v: &Option<Spanned<T>>) -> Range<usize> {
