@@ -28,6 +28,8 @@
 //!   armies march, players act. Plain data that tests step directly.
 //! - `traffic.rs`: simulated players: how many are online, what they do in
 //!   a tick, and the DogStatsD lines that produces.
+//! - `switches.rs`: the kill switches the world obeys, from the agent's
+//!   flags through the Rust flag client.
 //! - `ticker.rs`: the game loop thread that ticks the world on schedule,
 //!   reports each tick, and stops on shutdown.
 //! - [`faults`]: the misbehaviours a drill can switch on.
@@ -36,6 +38,7 @@
 
 pub mod faults;
 pub mod http;
+mod switches;
 mod ticker;
 mod traffic;
 mod world;
@@ -50,6 +53,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
+use liveops_client::flags::FlagClient;
 use liveops_client::{Client, Target};
 
 pub use faults::{Fault, ParseFaultError};
@@ -70,6 +74,10 @@ pub struct WorldConfig {
     pub players: u32,
     /// Seeds every random draw, so a run's player activity can be replayed.
     pub seed: u64,
+    /// The agent's HTTP address (`http://127.0.0.1:9471`): the world then
+    /// obeys its kill switches (attacks, trade, chat, purchases, logins),
+    /// read every tick through the Rust flag client. None: all systems on.
+    pub flags: Option<String>,
 }
 
 impl WorldConfig {
@@ -84,6 +92,7 @@ impl WorldConfig {
             tick_interval: Duration::from_millis(100),
             players: 2000,
             seed,
+            flags: None,
         }
     }
 }
@@ -165,6 +174,12 @@ impl World {
             interval: config.tick_interval,
             players: config.players,
             seed: config.seed,
+            flags: match &config.flags {
+                Some(agent) => {
+                    Some(FlagClient::connect(agent, &shared.name).map_err(std::io::Error::other)?)
+                }
+                None => None,
+            },
         };
         let ticker = ticker::spawn(schedule, Arc::clone(&shared), stats, stopped)?;
         let app = http::router(Arc::clone(&shared));

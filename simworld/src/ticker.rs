@@ -13,8 +13,10 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use liveops_client::Client;
+use liveops_client::flags::FlagClient;
 use liveops_client::signal::{PLAYERS_ONLINE, TICK_BACKLOG, TICK_DURATION};
 
+use crate::switches::Switches;
 use crate::traffic;
 use crate::world::Sim;
 use crate::{Fault, Shared};
@@ -24,6 +26,8 @@ pub(crate) struct Schedule {
     pub(crate) interval: Duration,
     pub(crate) players: u32,
     pub(crate) seed: u64,
+    /// The agent's flags; without them every system stays on.
+    pub(crate) flags: Option<FlagClient>,
 }
 
 /// Starts the loop. It runs until every sender of `stop` is dropped (nothing
@@ -58,6 +62,9 @@ fn run(schedule: Schedule, shared: &Shared, stats: &Client, stop: &Receiver<()>)
             // silence is the signal the agent must notice.
             next = Instant::now() + interval;
             continue;
+        }
+        if let Some(flags) = &schedule.flags {
+            sim.set_switches(Switches::read(flags));
         }
         let started = Instant::now();
         let out = sim.tick(started, interval, fault);

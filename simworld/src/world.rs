@@ -14,6 +14,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::Fault;
+use crate::switches::Switches;
 use crate::traffic::{self, Activity, Op, Population};
 
 /// Battles one tick can resolve. A real server bounds work per tick the same
@@ -64,6 +65,8 @@ pub(crate) struct Sim {
     villages: Vec<Village>,
     /// Soonest arrival first.
     armies: BinaryHeap<Reverse<Army>>,
+    /// The kill switches in force, set by the ticker before each tick.
+    switches: Switches,
 }
 
 impl Sim {
@@ -81,6 +84,7 @@ impl Sim {
             players: Population::new(players),
             villages,
             armies: BinaryHeap::new(),
+            switches: Switches::default(),
         }
     }
 
@@ -90,7 +94,8 @@ impl Sim {
     /// so a seed replays the same player activity tick for tick.
     pub(crate) fn tick(&mut self, now: Instant, dt: Duration, fault: Option<Fault>) -> TickOutcome {
         self.players.step(&mut self.rng, dt);
-        let activity = traffic::draw(&mut self.rng, self.players.online(), dt, fault);
+        let mut activity = traffic::draw(&mut self.rng, self.players.online(), dt, fault);
+        self.switches.apply(&mut activity);
         for village in &mut self.villages {
             village.stock += village.production;
         }
@@ -102,6 +107,10 @@ impl Sim {
             busy: self.busy_time(resolved),
             activity,
         }
+    }
+
+    pub(crate) fn set_switches(&mut self, switches: Switches) {
+        self.switches = switches;
     }
 
     /// Carries out what players' successful requests asked for; a failed

@@ -8,6 +8,7 @@ mod dogstatsd;
 mod faults;
 mod flags_agent;
 mod flags_client;
+mod kill_switches;
 mod mitigations;
 mod ofrep_python;
 mod pipeline;

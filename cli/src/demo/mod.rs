@@ -142,12 +142,11 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
             .bound()
             .statsd_udp
             .context("agent has no UDP listener")?;
-        let world = World::start(
-            WorldConfig::new(name, Target::Udp(statsd)),
-            listener,
-            stopped(stop_rx.clone()),
-        )
-        .await?;
+        // The world obeys its agent's kill switches, so a mitigation shows
+        // in its traffic and SLOs (pause-payments stops a payment burn).
+        let mut wcfg = WorldConfig::new(name, Target::Udp(statsd));
+        wcfg.flags = Some(format!("http://{}", agent.bound().http));
+        let world = World::start(wcfg, listener, stopped(stop_rx.clone())).await?;
         agents.push(agent);
         worlds.push(world);
     }

@@ -71,7 +71,7 @@ pub fn flags_banner(collector: &Collector, agents: &[Agent], flags: &Path, admin
         "  mitigate      liveops mitigate freeze-attacks --world w2 --reason \"exploit\" --ttl 10m --collector {c} --token {token}"
     );
     println!(
-        "                then `mitigate list`, `mitigate revert ID`, `audit list`, `audit verify` the same way\n"
+        "                then `mitigate list`, `mitigate revert ID --reason …`, `audit list`, `audit verify` the same way\n"
     );
 }
 
