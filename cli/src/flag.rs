@@ -79,9 +79,7 @@ fn docs(file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
 }
 
 async fn set(args: SetArgs) -> anyhow::Result<ExitCode> {
-    if args.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        anyhow::bail!("--reason is required: say why, for the audit log and whoever comes next");
-    }
+    crate::mitigate::require_reason(args.reason.as_deref())?;
     // The value goes as text: the collector reads it in the flag's type.
     let mut body = json!({
         "flag": args.key,

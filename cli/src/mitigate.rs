@@ -43,7 +43,7 @@ enum Command {
     /// Lift a mitigation (m-N) or one override (o-N).
     Revert {
         id: String,
-        /// Why (recorded in the audit log).
+        /// Why (required; recorded in the audit log).
         #[arg(long)]
         reason: Option<String>,
     },
@@ -93,9 +93,7 @@ async fn apply(args: &Args) -> anyhow::Result<ExitCode> {
         (None, true) => body["fleet"] = json!(true),
         _ => anyhow::bail!("say where: --world W or --fleet"),
     }
-    if args.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        anyhow::bail!("--reason is required: say why, for the audit log and whoever comes next");
-    }
+    require_reason(args.reason.as_deref())?;
     let app: Applied = args.remote.post("/api/v1/mitigations", &body).await?;
     println!("{}", app.id);
     print_applied(&app);
@@ -141,6 +139,7 @@ async fn list(remote: &Remote) -> anyhow::Result<ExitCode> {
 }
 
 async fn revert(remote: &Remote, id: &str, reason: Option<String>) -> anyhow::Result<ExitCode> {
+    require_reason(reason.as_deref())?;
     let body = json!({ "reason": reason });
     let r: Value = remote
         .post(&format!("/api/v1/mitigations/{id}/revert"), &body)
@@ -152,6 +151,14 @@ async fn revert(remote: &Remote, id: &str, reason: Option<String>) -> anyhow::Re
         r["subject"].as_str().unwrap_or("")
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Checked here too, so a missing reason is said before any request.
+pub fn require_reason(reason: Option<&str>) -> anyhow::Result<()> {
+    if reason.is_none_or(|r| r.trim().is_empty()) {
+        anyhow::bail!("--reason is required: say why, for the audit log and whoever comes next");
+    }
+    Ok(())
 }
 
 fn print_applied(a: &Applied) {

@@ -154,9 +154,9 @@ async fn report(
         s.metrics.rejected("malformed");
         AppError::BadRequest(format!("not a report: {e}"))
     })?;
-    if let Err(why) = check(&report) {
+    if let Err(e) = check(&report) {
         s.metrics.rejected("invalid");
-        return Err(AppError::BadRequest(why));
+        return Err(e);
     }
     let outcome = s
         .accept(&report)
@@ -191,30 +191,20 @@ async fn report(
 }
 
 /// Checks a report's shape beyond what JSON decoding does.
-fn check(r: &Report) -> Result<(), String> {
-    let name_ok = |n: &str| {
-        !n.is_empty()
-            && n.len() <= 64
-            && n.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    };
-    if !name_ok(&r.world) {
-        return Err(format!(
-            "world `{}` must be 1–64 letters, digits, `-`, `_` or `.`",
-            r.world
-        ));
-    }
+fn check(r: &Report) -> Result<(), AppError> {
+    valid_name(&r.world, "world")?;
+    let bad = |why: String| Err(AppError::BadRequest(why));
     if r.agent.is_empty() || r.agent.len() > 128 {
-        return Err("agent id must be 1–128 characters".into());
+        return bad("agent id must be 1–128 characters".into());
     }
     if r.end_ms < r.start_ms {
-        return Err("end_ms is before start_ms".into());
+        return bad("end_ms is before start_ms".into());
     }
     if r.end_ms > now_ms() + 5 * 60_000 {
-        return Err("end_ms is more than 5 minutes in the future: check the agent's clock".into());
+        return bad("end_ms is more than 5 minutes in the future: check the agent's clock".into());
     }
     if let Some(h) = r.histograms.iter().find(|h| !h.histogram.is_well_formed()) {
-        return Err(format!(
+        return bad(format!(
             "histogram `{}` has a bucket layout this collector does not use",
             h.name
         ));

@@ -119,6 +119,21 @@ impl Store {
         Ok(())
     }
 
+    /// Puts `key` and removes `gone` in one batch: after a crash, both or
+    /// neither.
+    pub fn put_removing<T: Serialize>(
+        &self,
+        key: &[u8],
+        value: &T,
+        gone: &[u8],
+    ) -> Result<(), CollectorError> {
+        let mut batch = sled::Batch::default();
+        batch.insert(key, serde_json::to_vec(value)?);
+        batch.remove(gone);
+        self.state.apply_batch(batch)?;
+        Ok(())
+    }
+
     pub fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, CollectorError> {
         match self.state.get(key)? {
             Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),

@@ -1,7 +1,8 @@
 //! The audit log: who changed what flag where, and why. An append-only,
 //! hash-chained JSON-lines file (`audit.jsonl` in the data dir), fsync'd
 //! per append, with the head (last seq and hash) also kept in sled so a
-//! cut-off tail is noticed. [`chain`] is the pure part; this is the file.
+//! cut-off tail, or entries added while the collector was stopped, are
+//! noticed. [`chain`] is the pure part; this is the file.
 //!
 //! Entries come from operators (mitigate, override, revert), from the
 //! collector itself (expire) and from agents (every flag-file reload they
@@ -9,6 +10,7 @@
 //! recorded once, keyed by the agent's report sequence number.
 
 pub mod chain;
+mod reloads;
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -17,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use liveops_protocol::Report;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 pub use chain::{Broken, Entry, GENESIS, Head, verify};
 
@@ -26,6 +28,11 @@ use crate::{CollectorError, now_ms};
 
 pub const FILE: &str = "audit.jsonl";
 const HEAD_KEY: &[u8] = b"audit_head";
+/// The head an append will leave, saved and flushed before the file is
+/// written and cleared once the head is saved after it. Entries past the
+/// recorded head are adopted at start only if they end exactly here: the
+/// collector died between the two. Any others were added behind its back.
+const PENDING_KEY: &[u8] = b"audit_pending_head";
 
 /// An entry before the log numbers, dates and seals it.
 pub struct Draft {
@@ -88,20 +95,12 @@ impl Audit {
                 .unwrap_or("")
                 .to_owned(),
         });
-        let head = match store.get::<Head>(HEAD_KEY)? {
-            None => in_file,
-            Some(h) if h == in_file => h,
-            // Appended and fsync'd, but the head in sled was not flushed yet.
-            Some(h) if in_file.seq > h.seq && hash_at(&entries, h.seq) == Some(h.hash.as_str()) => {
-                in_file
-            }
-            Some(h) => {
-                // Keep appending after the recorded head: the damage stays
-                // visible to `liveops audit verify` instead of being papered over.
-                tracing::error!(path = %path.display(), recorded = h.seq, in_file = in_file.seq, "the audit log does not end where the collector recorded; it was truncated or edited");
-                h
-            }
-        };
+        let recorded = store.get::<Head>(HEAD_KEY)?;
+        let pending = store.get::<Head>(PENDING_KEY)?;
+        let head = reconcile(&path, &entries, in_file, recorded, pending);
+        // Nothing is being appended now; recording the head also anchors a
+        // log that is still empty, so no file can be slipped in later.
+        store.put_removing(HEAD_KEY, &head, PENDING_KEY)?;
         if let Err(b) = verify(&entries, &head) {
             tracing::error!(path = %path.display(), error = %b, "the audit log fails verification");
         }
@@ -110,7 +109,7 @@ impl Audit {
                 file,
                 len: text.len() as u64,
                 head,
-                reports: reports_in(&entries),
+                reports: reloads::in_log(&entries),
             }),
             path,
         })
@@ -124,8 +123,9 @@ impl Audit {
         self.lock().head.clone()
     }
 
-    /// Appends entries, fsync'd; the new head goes to sled, flushed by the
-    /// caller with whatever else it changed. Blocking.
+    /// Appends entries, fsync'd, after flushing where they will end (the
+    /// pending head); the new head goes to sled, flushed by the caller
+    /// with whatever else it changed. Blocking.
     pub fn append(&self, store: &Store, drafts: Vec<Draft>) -> Result<Vec<Entry>, CollectorError> {
         let mut inner = self.lock();
         self.append_locked(&mut inner, store, drafts)
@@ -151,6 +151,10 @@ impl Audit {
             text.push('\n');
             out.push(e);
         }
+        // On disk before the file is touched: at start, entries past the
+        // recorded head are adopted only if they end where this one would.
+        store.put(PENDING_KEY, &head)?;
+        store.flush()?;
         let written = inner
             .file
             .write_all(text.as_bytes())
@@ -165,7 +169,7 @@ impl Audit {
         }
         inner.len += text.len() as u64;
         inner.head = head;
-        store.put(HEAD_KEY, &inner.head)?;
+        store.put_removing(HEAD_KEY, &inner.head, PENDING_KEY)?;
         Ok(out)
     }
 
@@ -180,7 +184,7 @@ impl Audit {
         let drafts = report
             .flag_reloads
             .iter()
-            .map(|r| reload_draft(report, r))
+            .map(|r| reloads::draft(report, r))
             .collect();
         self.append_locked(&mut inner, store, drafts)?;
         inner.reports.insert(report.agent.clone(), report.seq);
@@ -220,41 +224,39 @@ impl Draft {
     }
 }
 
-fn reload_draft(report: &Report, r: &liveops_protocol::flags::FlagReload) -> Draft {
-    let at = crate::rfc3339(r.at_ms);
-    let short = r.sha256.get(..12).unwrap_or(&r.sha256);
-    let (action, reason) = match (&r.error, r.applied) {
-        (_, true) => ("flag-reload", format!("reloaded at {at}, sha256 {short}")),
-        (Some(e), false) => (
-            "flag-reload-rejected",
-            format!("rejected at {at}; the last good flags stay served: {e}"),
-        ),
-        (None, false) => ("flag-reload-rejected", format!("rejected at {at}")),
+/// The head to go on from, given the last entry in the file, the head
+/// recorded in sled and the head of an append that was in progress.
+fn reconcile(
+    path: &Path,
+    entries: &[Value],
+    in_file: Head,
+    recorded: Option<Head>,
+    pending: Option<Head>,
+) -> Head {
+    let path = path.display();
+    let Some(h) = recorded else {
+        if in_file.seq > 0 {
+            tracing::warn!(%path, seq = in_file.seq, "no audit head recorded (new or lost collector state): nothing vouches for the log as found");
+        }
+        return in_file;
     };
-    let side = |f: fn(&liveops_protocol::flags::FlagChange) -> &Option<String>| {
-        let m: Map<String, Value> = r
-            .changes
-            .iter()
-            .map(|c| {
-                (
-                    c.flag.clone(),
-                    f(c).clone().map_or(Value::Null, Value::String),
-                )
-            })
-            .collect();
-        Value::Object(m)
-    };
-    Draft {
-        actor: format!("agent:{}", report.agent),
-        role: "agent".into(),
-        action,
-        id: format!("report-{}", report.seq),
-        subject: r.file.clone(),
-        scope: format!("world {}", report.world),
-        reason,
-        before: side(|c| &c.before),
-        after: side(|c| &c.after),
+    if h == in_file {
+        return h;
     }
+    let extends = in_file.seq > h.seq && hash_at(entries, h.seq) == Some(h.hash.as_str());
+    if extends && pending.as_ref() == Some(&in_file) {
+        // Appended and fsync'd, but the collector died before saving the head.
+        return in_file;
+    }
+    // Keep appending after the recorded head: the damage stays visible to
+    // `liveops audit verify` instead of being papered over.
+    if extends {
+        let (first, last) = (h.seq + 1, in_file.seq);
+        tracing::error!(%path, recorded = h.seq, "audit entries seq {first} to {last} are past the head the collector recorded and were not being appended by it: they were added while it was stopped, and `liveops audit verify` fails on them");
+    } else {
+        tracing::error!(%path, recorded = h.seq, in_file = in_file.seq, "the audit log does not end where the collector recorded; it was truncated or edited");
+    }
+    h
 }
 
 fn parse_lines(text: &str) -> Vec<Value> {
@@ -272,26 +274,6 @@ fn hash_at(entries: &[Value], seq: u64) -> Option<&str> {
         .iter()
         .find(|e| e.get("seq").and_then(Value::as_u64) == Some(seq))?;
     e.get("hash").and_then(Value::as_str)
-}
-
-fn reports_in(entries: &[Value]) -> HashMap<String, u64> {
-    let mut out: HashMap<String, u64> = HashMap::new();
-    for e in entries {
-        let agent = e
-            .get("actor")
-            .and_then(Value::as_str)
-            .and_then(|a| a.strip_prefix("agent:"));
-        let seq = e
-            .get("id")
-            .and_then(Value::as_str)
-            .and_then(|i| i.strip_prefix("report-"))
-            .and_then(|s| s.parse::<u64>().ok());
-        if let (Some(agent), Some(seq)) = (agent, seq) {
-            let last = out.entry(agent.to_owned()).or_default();
-            *last = (*last).max(seq);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

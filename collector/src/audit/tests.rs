@@ -1,5 +1,6 @@
 //! Tests of the audit file: appends survive a reopen, reloads are recorded
-//! once per report, and a cut-off tail stays visible.
+//! once per report, a cut-off tail and a forged one stay visible, and a
+//! crash between the file and the head is recovered from.
 
 use liveops_protocol::flags::{FlagChange, FlagReload};
 use liveops_protocol::{Health, Report};
@@ -146,29 +147,128 @@ fn a_cut_off_tail_stays_detected_after_a_reopen() {
     assert_eq!(verify(&entries, &head).unwrap_err().seq, 3);
 }
 
+/// A line chained onto the file's last entry, as anyone with write access
+/// to the data dir could compute it.
+fn forge(dir: &Path, reason: &str) -> Head {
+    let path = dir.join(FILE);
+    let entries = parse_lines(&std::fs::read_to_string(&path).unwrap());
+    let last = entries.last().unwrap();
+    let head = Head {
+        seq: last["seq"].as_u64().unwrap(),
+        hash: last["hash"].as_str().unwrap().to_owned(),
+    };
+    let e = chain::seal(
+        draft(reason).into_entry("2026-01-01T00:00:00.000Z".into()),
+        &head,
+    );
+    let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+    writeln!(f, "{}", serde_json::to_string(&e).unwrap()).unwrap();
+    Head {
+        seq: e.seq,
+        hash: e.hash,
+    }
+}
+
 #[test]
-fn a_half_written_last_line_is_dropped_and_a_lagging_head_catches_up() {
+fn entries_appended_while_stopped_are_not_adopted() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let audit = Audit::open(dir.path(), &store).unwrap();
     audit.append(&store, vec![draft("a"), draft("b")]).unwrap();
+    store.flush().unwrap();
     drop(audit);
-    // The head in sled lags one entry (not flushed before a crash), and
-    // the crash left half a line.
-    let entries: Vec<Value> = parse_lines(&std::fs::read_to_string(dir.path().join(FILE)).unwrap());
-    let lagging = Head {
-        seq: 1,
-        hash: entries[0]["hash"].as_str().unwrap().to_owned(),
-    };
-    store.put(HEAD_KEY, &lagging).unwrap();
+    forge(dir.path(), "nothing happened");
+    forge(dir.path(), "nothing at all");
+    let audit = Audit::open(dir.path(), &store).unwrap();
+    assert_eq!(audit.head().seq, 2);
+    let (entries, head) = audit.read().unwrap();
+    let err = verify(&entries, &head).unwrap_err();
+    assert_eq!(err.seq, 3);
+    assert!(
+        err.to_string().contains("recorded entries up to 2"),
+        "{err}"
+    );
+    // Nor after another restart, or once the collector appends again.
+    drop(audit);
+    let audit = Audit::open(dir.path(), &store).unwrap();
+    assert_eq!(audit.head().seq, 2);
+    audit.append(&store, vec![draft("c")]).unwrap();
+    let (entries, head) = audit.read().unwrap();
+    assert!(verify(&entries, &head).is_err());
+}
+
+#[test]
+fn a_log_without_entries_is_anchored_so_a_whole_forged_file_is_noticed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    drop(Audit::open(dir.path(), &store).unwrap());
     let mut f = OpenOptions::new()
         .append(true)
         .open(dir.path().join(FILE))
         .unwrap();
-    f.write_all(b"{\"seq\":3,\"ti").unwrap();
+    let e = chain::seal(draft("forged").into_entry("t".into()), &Head::default());
+    writeln!(f, "{}", serde_json::to_string(&e).unwrap()).unwrap();
+    let audit = Audit::open(dir.path(), &store).unwrap();
+    assert_eq!(audit.head(), Head::default());
+    let (entries, head) = audit.read().unwrap();
+    assert_eq!(verify(&entries, &head).unwrap_err().seq, 1);
+}
+
+#[test]
+fn a_crash_between_the_file_and_the_head_is_recovered_from_the_pending_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let audit = Audit::open(dir.path(), &store).unwrap();
+    audit.append(&store, vec![draft("a"), draft("b")]).unwrap();
+    store.flush().unwrap();
+    drop(audit);
+    // What sled holds when the collector dies after writing and fsyncing
+    // entry 3 but before saving the head: the head at 2, the pending head
+    // at 3. The crash also left half of a line that was never acknowledged.
+    let pending = forge(dir.path(), "c");
+    store.put(PENDING_KEY, &pending).unwrap();
+    let mut f = OpenOptions::new()
+        .append(true)
+        .open(dir.path().join(FILE))
+        .unwrap();
+    f.write_all(b"{\"seq\":4,\"ti").unwrap();
     drop(f);
     let audit = Audit::open(dir.path(), &store).unwrap();
-    assert_eq!(audit.head().seq, 2);
-    audit.append(&store, vec![draft("c")]).unwrap();
-    assert_eq!(verified(&audit).len(), 3);
+    assert_eq!(audit.head(), pending);
+    assert_eq!(store.get::<Head>(PENDING_KEY).unwrap(), None);
+    assert_eq!(store.get::<Head>(HEAD_KEY).unwrap(), Some(pending));
+    audit.append(&store, vec![draft("d")]).unwrap();
+    assert_eq!(verified(&audit).len(), 4);
+}
+
+#[test]
+fn a_pending_head_is_adopted_only_where_the_file_ends_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let audit = Audit::open(dir.path(), &store).unwrap();
+    audit.append(&store, vec![draft("a")]).unwrap();
+    drop(audit);
+    // The crash left entry 2; someone then added entry 3 behind it.
+    let pending = forge(dir.path(), "b");
+    store.put(PENDING_KEY, &pending).unwrap();
+    forge(dir.path(), "forged");
+    let audit = Audit::open(dir.path(), &store).unwrap();
+    assert_eq!(audit.head().seq, 1);
+    let (entries, head) = audit.read().unwrap();
+    assert_eq!(verify(&entries, &head).unwrap_err().seq, 2);
+    // A pending head whose append never reached the file is dropped.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let audit = Audit::open(dir.path(), &store).unwrap();
+    audit.append(&store, vec![draft("a")]).unwrap();
+    let never = Head {
+        seq: 2,
+        hash: "ab".repeat(32),
+    };
+    store.put(PENDING_KEY, &never).unwrap();
+    drop(audit);
+    let audit = Audit::open(dir.path(), &store).unwrap();
+    assert_eq!(audit.head().seq, 1);
+    assert_eq!(store.get::<Head>(PENDING_KEY).unwrap(), None);
+    assert_eq!(verified(&audit).len(), 1);
 }

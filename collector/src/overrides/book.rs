@@ -14,6 +14,8 @@ use liveops_flags::time::{from_ms, to_ms};
 use liveops_flags::{FlagValue, Override, OverrideSet, Scope};
 use serde::{Deserialize, Serialize};
 
+use super::change::{Action, Change};
+
 /// One `liveops mitigate`: a bundle applied to a scope.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Application {
@@ -29,31 +31,6 @@ pub struct Application {
     pub expires_ms: Option<u64>,
     /// Ids of the overrides it set that are still in force.
     pub overrides: Vec<String>,
-}
-
-/// What a change did, for the audit log: the overrides added or removed,
-/// and per flag the value in force at the change's scope before and after
-/// (`None`: no override there, the flag file decides).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Change {
-    pub action: Action,
-    /// `m-N` or `o-N`.
-    pub id: String,
-    /// The mitigation's name, or the flag of a lone override.
-    pub subject: String,
-    pub scope: Scope,
-    pub reason: String,
-    pub overrides: Vec<Override>,
-    pub before: BTreeMap<String, Option<FlagValue>>,
-    pub after: BTreeMap<String, Option<FlagValue>>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    Mitigate,
-    Override,
-    Revert,
-    Expire,
 }
 
 /// Who asks for a change, and why.
@@ -117,18 +94,7 @@ impl Book {
             .flags
             .iter()
             .map(|(flag, value)| {
-                self.next_override += 1;
-                Override {
-                    id: format!("o-{}", self.next_override),
-                    flag: flag.clone(),
-                    scope: scope.clone(),
-                    value: value.clone(),
-                    reason: req.reason.to_owned(),
-                    actor: req.actor.to_owned(),
-                    mitigation: Some(id.clone()),
-                    created,
-                    expires,
-                }
+                self.new_override(flag, value.clone(), &scope, req, created, Some(&id))
             })
             .collect();
         self.overrides.extend(added.iter().cloned());
@@ -167,19 +133,8 @@ impl Book {
         req: &Request<'_>,
         now: SystemTime,
     ) -> (Override, Change) {
-        self.next_override += 1;
         let created = self.created(now);
-        let o = Override {
-            id: format!("o-{}", self.next_override),
-            flag: flag.to_owned(),
-            scope: scope.clone(),
-            value,
-            reason: req.reason.to_owned(),
-            actor: req.actor.to_owned(),
-            mitigation: None,
-            created,
-            expires: req.ttl.and_then(|t| created.checked_add(t)),
-        };
+        let o = self.new_override(flag, value, &scope, req, created, None);
         let before = self.in_force([&o.flag], &scope);
         self.overrides.push(o.clone());
         self.version += 1;
@@ -264,6 +219,31 @@ impl Book {
             overrides: removed,
             before,
             after,
+        }
+    }
+
+    /// The next `o-N`, part of mitigation `m-N` or not, expiring `req.ttl`
+    /// after `created`.
+    fn new_override(
+        &mut self,
+        flag: &str,
+        value: FlagValue,
+        scope: &Scope,
+        req: &Request<'_>,
+        created: SystemTime,
+        mitigation: Option<&String>,
+    ) -> Override {
+        self.next_override += 1;
+        Override {
+            id: format!("o-{}", self.next_override),
+            flag: flag.to_owned(),
+            scope: scope.clone(),
+            value,
+            reason: req.reason.to_owned(),
+            actor: req.actor.to_owned(),
+            mitigation: mitigation.cloned(),
+            created,
+            expires: req.ttl.and_then(|t| created.checked_add(t)),
         }
     }
 

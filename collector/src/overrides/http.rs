@@ -4,7 +4,7 @@
 //!
 //! - `POST /api/v1/mitigations` `{name, world | fleet: true, reason, ttl?}`
 //! - `GET /api/v1/mitigations`: the bundles and the active applications
-//! - `POST /api/v1/mitigations/{id}/revert` `{reason?}` (`m-N` or `o-N`)
+//! - `POST /api/v1/mitigations/{id}/revert` `{reason}` (`m-N` or `o-N`)
 //! - `POST /api/v1/overrides` `{flag, value, world | village | account |
 //!   player | fleet: true, reason, ttl?}`
 //! - `GET /api/v1/overrides[?world=W]`
@@ -12,7 +12,6 @@
 //! - `GET /api/v1/audit`: every entry and the recorded head
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -25,14 +24,10 @@ use liveops_protocol::flags::OVERRIDES_STREAM_PATH;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::checks::{check_scope, reason, ttl};
 use super::{Actor, Application, OverrideError, Why, push};
 use crate::api::{AppError, authorize, json_body, valid_name};
 use crate::state::Shared;
-
-/// The longest time box: a mitigation meant to last longer belongs in the
-/// flag file, reviewed like any other change.
-const MAX_TTL: Duration = Duration::from_secs(30 * 86_400);
-const MAX_REASON: usize = 1_000;
 
 pub fn routes() -> Router<Arc<Shared>> {
     Router::new()
@@ -153,15 +148,13 @@ async fn revert(
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
     let caller = authorize(&s, &headers, Role::Responder)?;
+    // No body at all is a missing reason, said as such.
     let b: RevertBody = if body.is_empty() {
         RevertBody::default()
     } else {
         json_body(&body)?
     };
-    let reason = match b.reason.filter(|r| !r.trim().is_empty()) {
-        Some(r) => reason(Some(r))?,
-        None => "no reason given".to_owned(),
-    };
+    let reason = reason(b.reason)?;
     let shared = s.clone();
     let (change, version) = blocking(move || {
         let env = (&shared.store, &shared.audit);
@@ -259,55 +252,4 @@ async fn blocking<T: Send + 'static>(
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(AppError::from)
-}
-
-fn reason(r: Option<String>) -> Result<String, AppError> {
-    let r = r.map(|r| r.trim().to_owned()).unwrap_or_default();
-    if r.is_empty() {
-        return Err(AppError::BadRequest(
-            "`reason` is required: say why, for the audit log and whoever comes next".into(),
-        ));
-    }
-    if r.chars().count() > MAX_REASON {
-        return Err(AppError::BadRequest(format!(
-            "`reason` is too long: at most {MAX_REASON} characters"
-        )));
-    }
-    Ok(r)
-}
-
-fn ttl(t: Option<&str>) -> Result<Option<Duration>, AppError> {
-    let Some(t) = t else { return Ok(None) };
-    match humantime::parse_duration(t) {
-        Ok(d) if d.is_zero() => Err(AppError::BadRequest(
-            "`ttl` must be longer than zero".into(),
-        )),
-        Ok(d) if d > MAX_TTL => Err(AppError::BadRequest(
-            "`ttl` is at most 30d; a longer change belongs in the flag file".into(),
-        )),
-        Ok(d) => Ok(Some(d)),
-        Err(e) => Err(AppError::BadRequest(format!(
-            "`ttl`: `{t}` is not a duration ({e}); write e.g. \"90s\", \"30m\", \"2h\""
-        ))),
-    }
-}
-
-fn check_scope(scope: &Scope) -> Result<(), AppError> {
-    let (what, id) = match scope {
-        Scope::Fleet => return Ok(()),
-        Scope::World(w) => return valid_name(w, "world"),
-        Scope::Village(id) => ("village", id),
-        Scope::Account(id) => ("account", id),
-        Scope::Player(id) => ("player", id),
-    };
-    let ok = !id.is_empty()
-        && id.len() <= 128
-        && !id.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::BadRequest(format!(
-            "{what} id `{id}` must be 1–128 characters without spaces"
-        )))
-    }
 }

@@ -6,11 +6,15 @@
 //! published to the agents' streams. A change that cannot be audited does
 //! not happen.
 //!
-//! - `book.rs`: the pure book: ids, grouping, layering, expiry.
-//! - [`http`]: the JSON API (`/api/v1/mitigations`, `/api/v1/overrides`).
+//! - `book.rs`: the pure book: ids, grouping, layering, expiry;
+//!   `change.rs`: what a change did, as the audit log records it.
+//! - [`http`]: the JSON API (`/api/v1/mitigations`, `/api/v1/overrides`);
+//!   `checks.rs`: what it checks in a request (reason, ttl, scope ids).
 //! - [`push`]: the server-sent event stream each agent subscribes to.
 
 mod book;
+mod change;
+mod checks;
 pub mod http;
 pub mod push;
 
@@ -19,13 +23,14 @@ use std::time::{Duration, SystemTime};
 
 use liveops_config::Catalogue;
 use liveops_flags::{FlagValue, Override, Scope};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::sync::watch;
 
-pub use book::{Action, Application, Book, Change, Request};
+pub use book::{Application, Book, Request};
+pub use change::{Action, Change};
 
 use crate::CollectorError;
-use crate::audit::{Audit, Draft};
+use crate::audit::Audit;
 use crate::auth::Caller;
 use crate::store::Store;
 
@@ -242,7 +247,7 @@ impl Overrides {
             return Ok((out, book.version()));
         }
         store.put(BOOK_KEY, &next)?;
-        let drafts = changes.iter().map(|c| draft(c, who)).collect();
+        let drafts = changes.iter().map(|c| c.draft(who)).collect();
         if let Err(e) = audit.append(store, drafts) {
             // Not audited, so not done: the stored book goes back too.
             store.put(BOOK_KEY, &*book)?;
@@ -257,31 +262,5 @@ impl Overrides {
             tracing::error!(error = %e, version, "override change applied and audited, but not yet flushed to disk");
         }
         Ok((out, version))
-    }
-}
-
-fn draft(c: &Change, who: &Actor<'_>) -> Draft {
-    let side = |m: &std::collections::BTreeMap<String, Option<FlagValue>>| {
-        let obj: Map<String, Value> = m
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or(Value::Null)))
-            .collect();
-        Value::Object(obj)
-    };
-    Draft {
-        actor: who.name.to_owned(),
-        role: who.role.to_owned(),
-        action: match c.action {
-            Action::Mitigate => "mitigate",
-            Action::Override => "override",
-            Action::Revert => "revert",
-            Action::Expire => "expire",
-        },
-        id: c.id.clone(),
-        subject: c.subject.clone(),
-        scope: c.scope.to_string(),
-        reason: c.reason.clone(),
-        before: side(&c.before),
-        after: side(&c.after),
     }
 }

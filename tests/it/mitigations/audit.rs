@@ -1,10 +1,12 @@
 //! The audit log end to end: `liveops audit verify` passes, then names an
-//! edited or cut-off entry; flag reloads carried by agent reports land in
-//! the log once, even when a report is replayed.
+//! edited or cut-off entry, or one chained on while the collector was
+//! stopped; flag reloads carried by agent reports land in the log once,
+//! even when a report is replayed.
 
+use liveops_collector::audit::chain::hash_of;
 use liveops_protocol::flags::{FlagChange, FlagReload};
 use liveops_protocol::{Health, Report};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::harness::*;
 
@@ -64,6 +66,49 @@ async fn audit_verify_passes_then_names_an_edited_entry() {
     let out = liveops(&url, &["audit", "verify"], dir.path()).await;
     assert!(stderr(&out).contains("broken at seq 3"), "{}", stderr(&out));
     stop(c).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_chained_on_while_the_collector_is_stopped_fails_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = start(&config(dir.path())).await;
+    let cfg = {
+        let mut cfg = config(dir.path());
+        cfg.listen = first.addr();
+        cfg
+    };
+    let url = first.url();
+    let body = json!({"name": "freeze-trade", "world": "w1", "reason": "dupe ring"});
+    ok(
+        "POST",
+        &format!("{url}/api/v1/mitigations"),
+        RESPONDER,
+        Some(body),
+    )
+    .await;
+    stop(first).await;
+
+    // A correctly chained entry, as anyone able to write the data dir can
+    // compute it: the collector did not write it, so its head does not
+    // cover it.
+    let path = dir.path().join("collector").join("audit.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let mut forged = last.clone();
+    forged["seq"] = json!(2);
+    forged["action"] = json!("revert");
+    forged["reason"] = json!("never happened");
+    forged["prev"] = last["hash"].clone();
+    forged["hash"] = json!(hash_of(&forged));
+    std::fs::write(&path, format!("{text}{forged}\n")).unwrap();
+
+    let second = start(&cfg).await;
+    let out = liveops(&url, &["audit", "verify"], dir.path()).await;
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert!(stderr(&out).contains("broken at seq 2"), "{}", stderr(&out));
+    let audit = ok("GET", &format!("{url}/api/v1/audit"), VIEWER, None).await;
+    assert_eq!(audit["head"]["seq"], 1);
+    stop(second).await;
 }
 
 fn report(seq: u64, reloads: Vec<FlagReload>) -> Report {
