@@ -11,6 +11,7 @@
 mod fake_collector;
 mod files;
 mod ofrep;
+mod symlinks;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -62,9 +62,14 @@ pub fn any_port() -> SocketAddr {
 /// Starts a collector. Retried for a while: a restart on a previous
 /// collector's exact address may find its socket or store not yet let go.
 pub async fn start_collector(cfg: CollectorConfig) -> Collector {
+    start_collector_with(cfg, tokens()).await
+}
+
+/// As [`start_collector`], with other tokens.
+pub async fn start_collector_with(cfg: CollectorConfig, tokens: Tokens) -> Collector {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        match Collector::start(cfg.clone(), tokens(), std::future::pending()).await {
+        match Collector::start(cfg.clone(), tokens.clone(), std::future::pending()).await {
             Ok(c) => return c,
             Err(e) if Instant::now() < deadline => {
                 eprintln!("collector start: {e}; retrying");

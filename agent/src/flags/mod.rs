@@ -10,7 +10,8 @@
 //! - [`state`]: the pure core: which flags are served and why, reload records.
 //! - [`changes`]: one-line summaries of what a reload changed.
 //! - [`store`]: the last good file and the overrides in sled.
-//! - [`watch`]: watching the file's directory, debounce, fallback poll.
+//! - [`watch`]: watching the file's directory (and a symlink target's),
+//!   debounce, fallback poll.
 //! - [`overrides`]: the collector's override stream; expiry wake-ups.
 //! - [`ofrep`] (and `context`), [`routes`]: the HTTP endpoints (events
 //!   framed and parsed with `liveops_protocol::sse`).

@@ -11,7 +11,7 @@ use liveops_collector::auth::Tokens;
 use liveops_config::{CollectorConfig, Role};
 use serde_json::Value;
 
-use crate::support::{any_port, collector_config, liveops_bin, run};
+use crate::support::{any_port, collector_config, liveops_bin, run, start_collector_with};
 
 pub const AGENT: &str = "m-agent-token";
 pub const VIEWER: &str = "m-viewer-token";
@@ -29,20 +29,9 @@ pub fn config(dir: &Path) -> CollectorConfig {
     collector_config(dir, any_port())
 }
 
-/// Starts a collector; retried while a previous one on the same address
-/// and data dir lets go of them.
+/// Starts a collector with this module's tokens.
 pub async fn start(cfg: &CollectorConfig) -> Collector {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match Collector::start(cfg.clone(), tokens(), std::future::pending()).await {
-            Ok(c) => return c,
-            Err(e) if Instant::now() < deadline => {
-                eprintln!("collector start: {e}; retrying");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(e) => panic!("collector did not start: {e}"),
-        }
-    }
+    start_collector_with(cfg.clone(), tokens()).await
 }
 
 pub async fn stop(c: Collector) {
