@@ -72,10 +72,10 @@ impl Collector {
         }
         let catalogue = liveops_config::load_catalogue(&cfg)?;
         let store = Store::open(&cfg.data_dir)?;
-        let audit = Audit::open(&cfg.data_dir, &store)?;
+        let metrics = Arc::new(CollectorMetrics::new());
+        let audit = Audit::open(&cfg.data_dir, &store, metrics.clone())?;
         let (stop_tx, stop_rx) = watch::channel(false);
         let overrides = Overrides::open(catalogue, &store, stop_rx.clone())?;
-        let metrics = Arc::new(CollectorMetrics::new());
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .build()?;

@@ -1,14 +1,20 @@
 //! The collector's own `/metrics`: report intake, SLO status as gauges for
-//! Grafana, firing alerts and notification delivery.
+//! Grafana, firing alerts, notification delivery, operator overrides and
+//! the audit log.
 
 use liveops_telemetry::names::*;
-use liveops_telemetry::{Counter, Histogram, Registry};
+use liveops_telemetry::{Counter, Gauge, Histogram, Registry};
+
+use crate::audit;
 
 pub struct CollectorMetrics {
     registry: Registry,
     pub reports: Counter,
     pub duplicates: Counter,
     pub report_latency: Histogram,
+    /// Override streams open; see [`crate::overrides::push`].
+    pub override_streams: Gauge,
+    audit_failures: Counter,
 }
 
 impl Default for CollectorMetrics {
@@ -26,12 +32,36 @@ impl CollectorMetrics {
                 .counter(COLLECTOR_REPORTS_REJECTED, &[("reason", reason.to_owned())])
                 .absolute(0);
         }
+        for action in audit::ACTIONS {
+            registry
+                .counter(COLLECTOR_AUDIT_ENTRIES, &[("action", action.to_owned())])
+                .absolute(0);
+        }
+        let override_streams = registry.gauge(COLLECTOR_OVERRIDE_STREAMS, &[]);
+        override_streams.set(0.0);
+        let audit_failures = registry.counter(COLLECTOR_AUDIT_FAILURES, &[]);
+        audit_failures.absolute(0);
         Self {
             reports: registry.counter(COLLECTOR_REPORTS, &[]),
             duplicates: registry.counter(COLLECTOR_REPORTS_DUPLICATE, &[]),
             report_latency: registry.histogram(COLLECTOR_REPORT_LATENCY, &[]),
+            override_streams,
+            audit_failures,
             registry,
         }
+    }
+
+    /// An entry appended to the audit log; `action` is one of
+    /// [`audit::ACTIONS`].
+    pub fn audit_appended(&self, action: &str) {
+        self.registry
+            .counter(COLLECTOR_AUDIT_ENTRIES, &[("action", action.to_owned())])
+            .increment(1);
+    }
+
+    /// An append to the audit log that failed.
+    pub fn audit_failed(&self) {
+        self.audit_failures.increment(1);
     }
 
     /// A report turned away, by why: `unauthenticated`, `forbidden`,
@@ -56,7 +86,8 @@ impl CollectorMetrics {
     }
 
     /// Sets a gauge whose labels are bounded by configuration (worlds, SLOs,
-    /// windows, alert names), never by player data.
+    /// windows, alert names, mitigation bundles) or by code (scope kinds),
+    /// never by player data.
     pub fn set(&self, name: &'static str, labels: &[(&'static str, String)], value: f64) {
         self.registry.gauge(name, labels).set(value);
     }

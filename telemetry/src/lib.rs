@@ -2,9 +2,10 @@
 //!
 //! Every metric name the agent and collector export is a constant in
 //! [`names`], following `liveops_<subsystem>_<name>_<unit>[_total]`, with
-//! bounded labels only (`world`, `slo`, `window`, `alertname`, never a player
-//! or a tag value from the game). Dashboards and their test read the same
-//! list.
+//! bounded labels only (`world`, `slo`, `window`, `alertname`, `outcome`,
+//! a scope's kind, an audit `action` and the like; never a player, a flag
+//! value, an operator's reason or a tag value from the game). Dashboards and
+//! their test read the same list.
 //!
 //! Each agent or collector owns a [`Registry`] instead of installing the
 //! process-global `metrics` recorder: `liveops demo` and the integration

@@ -35,7 +35,9 @@ pub const AGENT_FLAGS_OVERRIDES: &str = "liveops_agent_flags_overrides";
 /// 1 while the collector's override stream is connected.
 pub const AGENT_FLAGS_OVERRIDE_STREAM: &str = "liveops_agent_flags_override_stream_connected";
 
-// ---- collector (labels: world — a world name or "fleet" —, slo, window, alertname, severity)
+// ---- collector (labels: world — a world name or "fleet" —, slo, window,
+// alertname, severity, and for overrides and the audit log scope, mitigation,
+// action: each bounded by code or configuration)
 pub const COLLECTOR_REPORTS: &str = "liveops_collector_reports_total";
 pub const COLLECTOR_REPORTS_DUPLICATE: &str = "liveops_collector_duplicate_reports_total";
 pub const COLLECTOR_REPORTS_REJECTED: &str = "liveops_collector_rejected_reports_total";
@@ -43,6 +45,21 @@ pub const COLLECTOR_REPORT_LATENCY: &str = "liveops_collector_report_latency_sec
 pub const COLLECTOR_AGENTS: &str = "liveops_collector_agents";
 pub const COLLECTOR_WORLD_UP: &str = "liveops_collector_world_up";
 pub const COLLECTOR_AGENT_SILENT: &str = "liveops_collector_agent_silent";
+/// Operator overrides in force, by `scope` kind: `fleet`, `world`,
+/// `village`, `account` or `player` (never the scope's id).
+pub const COLLECTOR_OVERRIDES: &str = "liveops_collector_overrides";
+/// Mitigations in force, by `mitigation`: a bundle name from the
+/// mitigations file.
+pub const COLLECTOR_MITIGATIONS: &str = "liveops_collector_mitigations";
+/// Override streams open: one per agent with a flag file, plus anyone
+/// watching one.
+pub const COLLECTOR_OVERRIDE_STREAMS: &str = "liveops_collector_override_streams";
+/// Audit entries appended, by `action`: `mitigate`, `override`, `revert`,
+/// `expire`, `flag-reload` or `flag-reload-rejected`.
+pub const COLLECTOR_AUDIT_ENTRIES: &str = "liveops_collector_audit_entries_total";
+/// Audit appends that failed: the operator change was refused, or the
+/// agent's report answered 500 (and retried).
+pub const COLLECTOR_AUDIT_FAILURES: &str = "liveops_collector_audit_append_failures_total";
 pub const SLO_OBJECTIVE: &str = "liveops_slo_objective_ratio";
 pub const SLO_SLI: &str = "liveops_slo_sli_ratio";
 pub const SLO_EVENTS: &str = "liveops_slo_events";
@@ -86,6 +103,11 @@ pub const ALL: &[&str] = &[
     COLLECTOR_AGENTS,
     COLLECTOR_WORLD_UP,
     COLLECTOR_AGENT_SILENT,
+    COLLECTOR_OVERRIDES,
+    COLLECTOR_MITIGATIONS,
+    COLLECTOR_OVERRIDE_STREAMS,
+    COLLECTOR_AUDIT_ENTRIES,
+    COLLECTOR_AUDIT_FAILURES,
     SLO_OBJECTIVE,
     SLO_SLI,
     SLO_EVENTS,

@@ -6,7 +6,8 @@
 //! declared in `telemetry/src/names.rs` (histogram series by their base
 //! name) and, exactly as queried (`_bucket` included), must appear on the
 //! `/metrics` of a real collector or agent that has handled a little
-//! DogStatsD traffic. A renamed metric, a typo in the JSON, or a histogram
+//! DogStatsD traffic, the agent serving a flag file and holding the
+//! collector's override stream. A renamed metric, a typo in the JSON, or a histogram
 //! no longer rendered with buckets fails here rather than as an empty panel
 //! in someone's Grafana.
 
@@ -177,8 +178,9 @@ fn describe((name, at): (&String, &BTreeSet<String>)) -> String {
     format!("{name}  (in {})", at.join("; "))
 }
 
-/// Runs a collector and one agent for world `w1`, feeds the agent DogStatsD
-/// until the collector exports SLO gauges for `w1` (or 20 s pass), and
+/// Runs a collector and one agent for world `w1` with the default flag
+/// file, feeds the agent DogStatsD until the collector exports SLO gauges
+/// for `w1` and counts the agent's override stream (or 20 s pass), and
 /// returns both `/metrics` texts (collector, agent).
 async fn scrape_running_pair() -> (String, String) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -199,6 +201,11 @@ async fn scrape_running_pair() -> (String, String) {
     cfg.statsd_udp = Some("127.0.0.1:0".parse().expect("address"));
     cfg.http = "127.0.0.1:0".parse().expect("address");
     cfg.data_dir = dir.path().join("agent");
+    // With a flag file the agent exports its flag series and subscribes to
+    // the collector's override stream.
+    let flags = dir.path().join("flags.toml");
+    std::fs::write(&flags, liveops_config::DEFAULT_FLAGS_TOML).expect("write the flag file");
+    cfg.flags.file = Some(flags);
     let agent = Agent::start(cfg, std::future::pending())
         .await
         .expect("agent starts");
@@ -216,13 +223,20 @@ async fn scrape_running_pair() -> (String, String) {
                 && l.contains(r#"slo="tick_latency""#)
         })
     };
+    // The override-streams gauge is there at 0 from the start; at 1 the
+    // agent's stream is connected, so its connected gauge is set too.
+    let stream_open = |text: &str| {
+        text.lines()
+            .any(|l| l == "liveops_collector_override_streams 1")
+    };
     // Past the deadline the check goes on anyway: it then lists every gauge
     // that never appeared as missing.
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         // Resent each round: a datagram lost on loopback must not fail the test.
         udp.send_to(TRAFFIC, statsd).expect("send DogStatsD");
-        if w1_sli(&scrape(&collector_url).await) {
+        let text = scrape(&collector_url).await;
+        if w1_sli(&text) && stream_open(&text) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -1,6 +1,8 @@
 //! One-click mitigations end to end, against a real collector:
 //!
 //! - roles and reasons are enforced by the API (401, 403, 400, 404);
+//! - `/metrics` counts what is in force, open streams and audit entries,
+//!   with no reason or id in a label;
 //! - a TTL lifts a mitigation by itself, audited as `expire`;
 //! - overrides and their ids survive a collector restart;
 //! - `audit.rs`: `liveops audit verify` passes, then fails naming the
@@ -19,6 +21,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use harness::*;
+
+use crate::support::{eventually, get_text, sample};
 
 const SOON: Duration = Duration::from_secs(5);
 
@@ -141,6 +145,100 @@ async fn the_api_enforces_roles_reasons_and_known_names() {
     // Nothing refused left a trace.
     let audit = ok("GET", &format!("{}/api/v1/audit", c.url()), VIEWER, None).await;
     assert_eq!(audit["entries"], json!([]));
+    stop(c).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_what_is_in_force_open_streams_and_audit_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = start(&config(dir.path())).await;
+    let metrics = format!("{}/metrics", c.url());
+    let overrides =
+        |text: &str, scope| sample(text, "liveops_collector_overrides", &[("scope", scope)]);
+    let mitigations = |text: &str, name| {
+        sample(
+            text,
+            "liveops_collector_mitigations",
+            &[("mitigation", name)],
+        )
+    };
+    let streams = |text: &str| sample(text, "liveops_collector_override_streams", &[]);
+    let audited = |text: &str, action| {
+        sample(
+            text,
+            "liveops_collector_audit_entries_total",
+            &[("action", action)],
+        )
+    };
+
+    // Before anything happens, every series is there at zero.
+    let text = get_text(&metrics).await;
+    for scope in ["fleet", "world", "village", "account", "player"] {
+        assert_eq!(overrides(&text, scope), Some(0.0), "{scope}\n{text}");
+    }
+    for name in ["freeze-attacks", "pause-payments"] {
+        assert_eq!(mitigations(&text, name), Some(0.0), "{name}\n{text}");
+    }
+    for action in ["mitigate", "override", "revert", "expire", "flag-reload"] {
+        assert_eq!(audited(&text, action), Some(0.0), "{action}\n{text}");
+    }
+    assert_eq!(streams(&text), Some(0.0), "{text}");
+    let failures = "liveops_collector_audit_append_failures_total";
+    assert_eq!(sample(&text, failures, &[]), Some(0.0), "{text}");
+
+    let mut w1 = Stream::open(&c.url(), "w1", AGENT).await;
+    w1.next(SOON).await;
+    assert_eq!(streams(&get_text(&metrics).await), Some(1.0));
+
+    let m = format!("{}/api/v1/mitigations", c.url());
+    let body = json!({"name": "pause-payments", "world": "w1", "reason": "provider down"});
+    assert_eq!(ok("POST", &m, RESPONDER, Some(body)).await["id"], "m-1");
+    let o = format!("{}/api/v1/overrides", c.url());
+    let body =
+        json!({"flag": "trade.market", "value": false, "player": "p-4711", "reason": "dupe ring"});
+    assert_eq!(ok("POST", &o, RESPONDER, Some(body)).await["id"], "o-3");
+    let text = get_text(&metrics).await;
+    assert_eq!(overrides(&text, "world"), Some(2.0), "{text}");
+    assert_eq!(overrides(&text, "player"), Some(1.0), "{text}");
+    assert_eq!(overrides(&text, "fleet"), Some(0.0), "{text}");
+    assert_eq!(mitigations(&text, "pause-payments"), Some(1.0), "{text}");
+    assert_eq!(mitigations(&text, "freeze-attacks"), Some(0.0), "{text}");
+    assert_eq!(audited(&text, "mitigate"), Some(1.0), "{text}");
+    assert_eq!(audited(&text, "override"), Some(1.0), "{text}");
+    // Labels are bounded: no reason, player or id ever becomes one.
+    for unbounded in ["provider down", "dupe ring", "p-4711", "m-1", "o-3"] {
+        assert!(
+            !text.contains(unbounded),
+            "`{unbounded}` on /metrics:\n{text}"
+        );
+    }
+
+    let revert = format!("{}/api/v1/mitigations/m-1/revert", c.url());
+    ok(
+        "POST",
+        &revert,
+        RESPONDER,
+        Some(json!({"reason": "provider back"})),
+    )
+    .await;
+    let text = get_text(&metrics).await;
+    assert_eq!(overrides(&text, "world"), Some(0.0), "{text}");
+    assert_eq!(overrides(&text, "player"), Some(1.0), "{text}");
+    assert_eq!(mitigations(&text, "pause-payments"), Some(0.0), "{text}");
+    assert_eq!(audited(&text, "revert"), Some(1.0), "{text}");
+    assert_eq!(audited(&text, "mitigate"), Some(1.0), "{text}");
+    assert_eq!(sample(&text, failures, &[]), Some(0.0), "{text}");
+
+    // An agent that goes away is no longer counted.
+    drop(w1);
+    eventually(SOON, "the closed stream to be uncounted", || async {
+        let text = get_text(&metrics).await;
+        match streams(&text) {
+            Some(0.0) => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
     stop(c).await;
 }
 

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use liveops_protocol::Report;
 use serde_json::Value;
@@ -24,6 +24,7 @@ use serde_json::Value;
 pub use chain::{Broken, Entry, GENESIS, Head, verify};
 
 use crate::store::Store;
+use crate::telemetry::CollectorMetrics;
 use crate::{CollectorError, now_ms};
 
 pub const FILE: &str = "audit.jsonl";
@@ -33,6 +34,18 @@ const HEAD_KEY: &[u8] = b"audit_head";
 /// recorded head are adopted at start only if they end exactly here: the
 /// collector died between the two. Any others were added behind its back.
 const PENDING_KEY: &[u8] = b"audit_pending_head";
+
+/// Every `action` an entry has: an operator's `mitigate`, `override` or
+/// `revert`, the collector's `expire`, an agent's `flag-reload` or
+/// `flag-reload-rejected`. Counted by action on `/metrics`.
+pub const ACTIONS: [&str; 6] = [
+    "mitigate",
+    "override",
+    "revert",
+    "expire",
+    "flag-reload",
+    "flag-reload-rejected",
+];
 
 /// An entry before the log numbers, dates and seals it.
 pub struct Draft {
@@ -50,6 +63,8 @@ pub struct Draft {
 pub struct Audit {
     path: PathBuf,
     inner: Mutex<Inner>,
+    /// Counts entries appended, by action, and appends that failed.
+    metrics: Arc<CollectorMetrics>,
 }
 
 struct Inner {
@@ -62,7 +77,12 @@ struct Inner {
 
 impl Audit {
     /// Opens the log in `dir`, reconciling it with the head kept in sled.
-    pub fn open(dir: &Path, store: &Store) -> Result<Audit, CollectorError> {
+    /// Appends are counted in `metrics`.
+    pub fn open(
+        dir: &Path,
+        store: &Store,
+        metrics: Arc<CollectorMetrics>,
+    ) -> Result<Audit, CollectorError> {
         let path = dir.join(FILE);
         let io = |source| CollectorError::Audit {
             path: path.clone(),
@@ -112,6 +132,7 @@ impl Audit {
                 reports: reloads::in_log(&entries),
             }),
             path,
+            metrics,
         })
     }
 
@@ -131,7 +152,26 @@ impl Audit {
         self.append_locked(&mut inner, store, drafts)
     }
 
+    /// Appends and counts what was appended, or the failure.
     fn append_locked(
+        &self,
+        inner: &mut Inner,
+        store: &Store,
+        drafts: Vec<Draft>,
+    ) -> Result<Vec<Entry>, CollectorError> {
+        let appended = self.write_locked(inner, store, drafts);
+        match &appended {
+            Ok(entries) => {
+                for e in entries {
+                    self.metrics.audit_appended(&e.action);
+                }
+            }
+            Err(_) => self.metrics.audit_failed(),
+        }
+        appended
+    }
+
+    fn write_locked(
         &self,
         inner: &mut Inner,
         store: &Store,

@@ -58,6 +58,10 @@ fn reload(applied: bool) -> FlagReload {
     }
 }
 
+fn metrics() -> Arc<CollectorMetrics> {
+    Arc::new(CollectorMetrics::new())
+}
+
 fn verified(audit: &Audit) -> Vec<Value> {
     let (entries, head) = audit.read().unwrap();
     verify(&entries, &head).unwrap();
@@ -68,7 +72,7 @@ fn verified(audit: &Audit) -> Vec<Value> {
 fn entries_chain_across_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let audit = Audit::open(dir.path(), &store).unwrap();
+    let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     let first = audit
         .append(&store, vec![draft("one"), draft("two")])
         .unwrap();
@@ -77,7 +81,7 @@ fn entries_chain_across_a_reopen() {
     assert_eq!(first[1].prev, first[0].hash);
     drop(audit);
     store.flush().unwrap();
-    let audit = Audit::open(dir.path(), &store).unwrap();
+    let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     let third = audit.append(&store, vec![draft("three")]).unwrap();
     assert_eq!(third[0].seq, 3);
     assert_eq!(third[0].prev, first[1].hash);
@@ -89,7 +93,7 @@ fn entries_chain_across_a_reopen() {
 fn a_reports_reloads_are_recorded_once_even_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let audit = Audit::open(dir.path(), &store).unwrap();
+    let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     audit.record_reloads(&store, &report(1, vec![])).unwrap();
     audit
         .record_reloads(&store, &report(2, vec![reload(true), reload(false)]))
@@ -113,7 +117,7 @@ fn a_reports_reloads_are_recorded_once_even_across_a_restart() {
             .contains("unknown flag kind")
     );
     drop(audit);
-    let audit = Audit::open(dir.path(), &store).unwrap();
+    let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     audit
         .record_reloads(&store, &report(2, vec![reload(true)]))
         .unwrap();
@@ -124,10 +128,35 @@ fn a_reports_reloads_are_recorded_once_even_across_a_restart() {
 }
 
 #[test]
+fn appends_are_counted_by_action() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let m = metrics();
+    let audit = Audit::open(dir.path(), &store, m.clone()).unwrap();
+    audit.append(&store, vec![draft("a"), draft("b")]).unwrap();
+    let reloads = vec![reload(true), reload(false)];
+    audit.record_reloads(&store, &report(1, reloads)).unwrap();
+    // A replayed report adds nothing, so counts nothing.
+    audit
+        .record_reloads(&store, &report(1, vec![reload(true)]))
+        .unwrap();
+    let text = m.render();
+    for line in [
+        r#"liveops_collector_audit_entries_total{action="override"} 2"#,
+        r#"liveops_collector_audit_entries_total{action="flag-reload"} 1"#,
+        r#"liveops_collector_audit_entries_total{action="flag-reload-rejected"} 1"#,
+        r#"liveops_collector_audit_entries_total{action="mitigate"} 0"#,
+        "liveops_collector_audit_append_failures_total 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
+    }
+}
+
+#[test]
 fn a_cut_off_tail_stays_detected_after_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let audit = Audit::open(dir.path(), &store).unwrap();
+    let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     audit
         .append(&store, vec![draft("a"), draft("b"), draft("c")])
         .unwrap();
@@ -137,7 +166,7 @@ fn a_cut_off_tail_stays_detected_after_a_reopen() {
     let text = std::fs::read_to_string(&path).unwrap();
     let kept: Vec<&str> = text.lines().take(2).collect();
     std::fs::write(&path, format!("{}\n", kept.join("\n"))).unwrap();
-    let audit = Audit::open(dir.path(), &store).unwrap();
+    let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     let (entries, head) = audit.read().unwrap();
     assert_eq!(verify(&entries, &head).unwrap_err().seq, 3);
     // Appending goes on after the recorded head, so the gap stays.
@@ -173,13 +202,13 @@ fn forge(dir: &Path, reason: &str) -> Head {
 fn entries_appended_while_stopped_are_not_adopted() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let audit = Audit::open(dir.path(), &store).unwrap();
+    let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     audit.append(&store, vec![draft("a"), draft("b")]).unwrap();
     store.flush().unwrap();
     drop(audit);
     forge(dir.path(), "nothing happened");
     forge(dir.path(), "nothing at all");
-    let audit = Audit::open(dir.path(), &store).unwrap();
+    let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     assert_eq!(audit.head().seq, 2);
     let (entries, head) = audit.read().unwrap();
     let err = verify(&entries, &head).unwrap_err();
@@ -190,7 +219,7 @@ fn entries_appended_while_stopped_are_not_adopted() {
     );
     // Nor after another restart, or once the collector appends again.
     drop(audit);
-    let audit = Audit::open(dir.path(), &store).unwrap();
+    let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     assert_eq!(audit.head().seq, 2);
     audit.append(&store, vec![draft("c")]).unwrap();
     let (entries, head) = audit.read().unwrap();
@@ -201,14 +230,14 @@ fn entries_appended_while_stopped_are_not_adopted() {
 fn a_log_without_entries_is_anchored_so_a_whole_forged_file_is_noticed() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    drop(Audit::open(dir.path(), &store).unwrap());
+    drop(Audit::open(dir.path(), &store, metrics()).unwrap());
     let mut f = OpenOptions::new()
         .append(true)
         .open(dir.path().join(FILE))
         .unwrap();
     let e = chain::seal(draft("forged").into_entry("t".into()), &Head::default());
     writeln!(f, "{}", serde_json::to_string(&e).unwrap()).unwrap();
-    let audit = Audit::open(dir.path(), &store).unwrap();
+    let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     assert_eq!(audit.head(), Head::default());
     let (entries, head) = audit.read().unwrap();
     assert_eq!(verify(&entries, &head).unwrap_err().seq, 1);
@@ -218,7 +247,7 @@ fn a_log_without_entries_is_anchored_so_a_whole_forged_file_is_noticed() {
 fn a_crash_between_the_file_and_the_head_is_recovered_from_the_pending_head() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let audit = Audit::open(dir.path(), &store).unwrap();
+    let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     audit.append(&store, vec![draft("a"), draft("b")]).unwrap();
     store.flush().unwrap();
     drop(audit);
@@ -233,7 +262,7 @@ fn a_crash_between_the_file_and_the_head_is_recovered_from_the_pending_head() {
         .unwrap();
     f.write_all(b"{\"seq\":4,\"ti").unwrap();
     drop(f);
-    let audit = Audit::open(dir.path(), &store).unwrap();
+    let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     assert_eq!(audit.head(), pending);
     assert_eq!(store.get::<Head>(PENDING_KEY).unwrap(), None);
     assert_eq!(store.get::<Head>(HEAD_KEY).unwrap(), Some(pending));
@@ -245,21 +274,21 @@ fn a_crash_between_the_file_and_the_head_is_recovered_from_the_pending_head() {
 fn a_pending_head_is_adopted_only_where_the_file_ends_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let audit = Audit::open(dir.path(), &store).unwrap();
+    let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     audit.append(&store, vec![draft("a")]).unwrap();
     drop(audit);
     // The crash left entry 2; someone then added entry 3 behind it.
     let pending = forge(dir.path(), "b");
     store.put(PENDING_KEY, &pending).unwrap();
     forge(dir.path(), "forged");
-    let audit = Audit::open(dir.path(), &store).unwrap();
+    let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     assert_eq!(audit.head().seq, 1);
     let (entries, head) = audit.read().unwrap();
     assert_eq!(verify(&entries, &head).unwrap_err().seq, 2);
     // A pending head whose append never reached the file is dropped.
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let audit = Audit::open(dir.path(), &store).unwrap();
+    let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     audit.append(&store, vec![draft("a")]).unwrap();
     let never = Head {
         seq: 2,
@@ -267,7 +296,7 @@ fn a_pending_head_is_adopted_only_where_the_file_ends_exactly() {
     };
     store.put(PENDING_KEY, &never).unwrap();
     drop(audit);
-    let audit = Audit::open(dir.path(), &store).unwrap();
+    let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     assert_eq!(audit.head().seq, 1);
     assert_eq!(store.get::<Head>(PENDING_KEY).unwrap(), None);
     assert_eq!(verified(&audit).len(), 1);

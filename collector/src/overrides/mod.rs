@@ -49,6 +49,10 @@ pub enum OverrideError {
 
 pub struct Overrides {
     catalogue: Catalogue,
+    /// Every bundle that can be in force: the catalogue's, and any in the
+    /// restored book that has since left it. Fixed at start, so the
+    /// mitigations gauge has a bounded label set and no stale series.
+    mitigation_names: Vec<String>,
     book: Mutex<Book>,
     /// The book as last committed, for the agents' streams.
     published: watch::Sender<Arc<Book>>,
@@ -91,8 +95,20 @@ impl Overrides {
             version = book.version(),
             "operator overrides restored"
         );
+        let mut mitigation_names: Vec<String> = catalogue
+            .mitigations
+            .names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        for app in book.applications() {
+            if !mitigation_names.contains(&app.mitigation) {
+                mitigation_names.push(app.mitigation.clone());
+            }
+        }
         Ok(Overrides {
             catalogue,
+            mitigation_names,
             published: watch::channel(Arc::new(book.clone())).0,
             book: Mutex::new(book),
             stop,
@@ -101,6 +117,11 @@ impl Overrides {
 
     pub fn catalogue(&self) -> &Catalogue {
         &self.catalogue
+    }
+
+    /// The bundle names the mitigations gauge is labelled with.
+    pub fn mitigation_names(&self) -> &[String] {
+        &self.mitigation_names
     }
 
     pub fn subscribe(&self) -> watch::Receiver<Arc<Book>> {

@@ -9,6 +9,10 @@
 //! fleet-wide mitigation reaches a hundred agents in one round trip each.
 //! Events carry the whole set, so a subscriber that misses intermediate
 //! versions (the watch keeps only the newest) loses nothing.
+//!
+//! Open streams are counted in `liveops_collector_override_streams`, from
+//! the moment a subscriber is let in until its stream is dropped (the
+//! agent went away, or shutdown).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -20,6 +24,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use futures_util::stream;
 use liveops_config::Role;
+use liveops_telemetry::Gauge;
 use serde::Deserialize;
 use tokio::sync::watch;
 
@@ -50,6 +55,7 @@ pub async fn stream(
         book: s.overrides.subscribe(),
         stop: s.overrides.stopped(),
         first: true,
+        _open: Open::count(&s.metrics.override_streams),
     };
     let events = stream::unfold(state, |mut sub| async move {
         let event = sub.next().await?;
@@ -63,6 +69,23 @@ struct Subscriber {
     book: watch::Receiver<Arc<Book>>,
     stop: watch::Receiver<bool>,
     first: bool,
+    _open: Open,
+}
+
+/// One on the open-streams gauge while it lives.
+struct Open(Gauge);
+
+impl Open {
+    fn count(streams: &Gauge) -> Open {
+        streams.increment(1.0);
+        Open(streams.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
 }
 
 impl Subscriber {

@@ -1,12 +1,18 @@
-//! SLO, world and alert gauges for `/metrics`, computed when scraped.
+//! SLO, world, alert and override gauges for `/metrics`, computed when
+//! scraped.
 
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
 use super::Shared;
 use crate::now_ms;
 
+/// The `scope` label of the overrides gauge: a scope's kind, never its id.
+const SCOPE_KINDS: [&str; 5] = ["fleet", "world", "village", "account", "player"];
+
 impl Shared {
-    /// Sets the SLO, world and alert gauges and renders `/metrics`. Done at
+    /// Sets the SLO, world, alert and override gauges and renders
+    /// `/metrics`. Done at
     /// scrape time (every 15 s or so), not at every evaluation: SLO status
     /// for a thousand worlds is the most expensive thing the collector
     /// computes, and only a scrape reads it.
@@ -75,6 +81,37 @@ impl Shared {
             }
         }
         drop(inner);
+        self.set_override_gauges();
         m.render()
+    }
+
+    /// Overrides in force by scope kind and mitigations in force by bundle,
+    /// from the committed book; zeros included, so a dashboard shows 0
+    /// rather than no data.
+    fn set_override_gauges(&self) {
+        use liveops_telemetry::names::*;
+        let book = self.overrides.book();
+        let now = SystemTime::now();
+        let m = &self.metrics;
+        let mut by_scope: BTreeMap<&str, f64> = SCOPE_KINDS.iter().map(|k| (*k, 0.0)).collect();
+        for o in book.overrides().iter().filter(|o| o.active(now)) {
+            *by_scope.entry(o.scope.specificity().as_str()).or_default() += 1.0;
+        }
+        for (kind, n) in by_scope {
+            m.set(COLLECTOR_OVERRIDES, &[("scope", kind.to_owned())], n);
+        }
+        let now_ms = now_ms();
+        for name in self.overrides.mitigation_names() {
+            let n = book
+                .applications()
+                .iter()
+                .filter(|a| &a.mitigation == name && a.expires_ms.is_none_or(|t| now_ms <= t))
+                .count();
+            m.set(
+                COLLECTOR_MITIGATIONS,
+                &[("mitigation", name.clone())],
+                n as f64,
+            );
+        }
     }
 }
