@@ -8,6 +8,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::terminate;
+
 const TOKEN: &str = "binaries-test-token";
 
 fn free_port() -> SocketAddr {
@@ -97,16 +99,7 @@ async fn collector_killed_mid_stream_loses_no_report() {
     );
 
     // SIGTERM: the agent flushes and exits 0.
-    let pid = agent.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = agent.wait().unwrap();
-    assert!(status.success(), "agent exit after SIGTERM: {status}");
+    terminate(&mut agent, "agent");
     coll.kill().unwrap();
     coll.wait().unwrap();
 }

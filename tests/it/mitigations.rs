@@ -282,12 +282,7 @@ async fn a_ttl_lifts_the_mitigation_by_itself_and_is_audited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overrides_and_their_ids_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let first = start(&config(dir.path())).await;
-    let cfg = {
-        let mut cfg = config(dir.path());
-        cfg.listen = first.addr();
-        cfg
-    };
+    let (first, cfg) = start_restartable(dir.path()).await;
     let url = first.url();
     let out = liveops(
         &url,

@@ -312,3 +312,18 @@ pub async fn run(mut cmd: Command, deadline: Duration, dir: &Path) -> Output {
         stderr,
     }
 }
+
+/// Stops a child with SIGTERM, as a service manager does, and insists that
+/// it exits cleanly (flushes, last report, exit 0).
+pub fn terminate(child: &mut std::process::Child, what: &str) {
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{what} exit after SIGTERM: {status}");
+}

@@ -223,14 +223,5 @@ async fn the_agent_binary_serves_and_hot_reloads_its_flags_file() {
     rename_over(&path, &flags_toml(true, 8));
     expect_value(&url, "market.fee", json!({}), json!(8), "default").await;
 
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = child.wait().unwrap();
-    assert!(status.success(), "agent exit after SIGTERM: {status}");
+    terminate(&mut child, "agent");
 }

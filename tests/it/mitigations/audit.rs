@@ -71,12 +71,7 @@ async fn audit_verify_passes_then_names_an_edited_entry() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_entry_chained_on_while_the_collector_is_stopped_fails_verify() {
     let dir = tempfile::tempdir().unwrap();
-    let first = start(&config(dir.path())).await;
-    let cfg = {
-        let mut cfg = config(dir.path());
-        cfg.listen = first.addr();
-        cfg
-    };
+    let (first, cfg) = start_restartable(dir.path()).await;
     let url = first.url();
     let body = json!({"name": "freeze-trade", "world": "w1", "reason": "dupe ring"});
     ok(

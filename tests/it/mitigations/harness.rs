@@ -34,6 +34,15 @@ pub async fn start(cfg: &CollectorConfig) -> Collector {
     start_collector_with(cfg.clone(), tokens()).await
 }
 
+/// Starts a collector and returns the config that restarts it on the same
+/// address and data dir, so URLs taken from the first one stay good.
+pub async fn start_restartable(dir: &Path) -> (Collector, CollectorConfig) {
+    let first = start(&config(dir)).await;
+    let mut cfg = config(dir);
+    cfg.listen = first.addr();
+    (first, cfg)
+}
+
 pub async fn stop(c: Collector) {
     c.stop();
     tokio::time::timeout(Duration::from_secs(10), c.wait())
