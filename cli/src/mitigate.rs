@@ -4,7 +4,7 @@
 //! pushes the change to the agents and writes the audit log.
 
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -201,14 +201,14 @@ fn expiry(ms: Option<u64>) -> String {
     let Some(ms) = ms else {
         return String::new();
     };
-    let at = UNIX_EPOCH + Duration::from_millis(ms);
+    let at = liveops_protocol::time::to_system(ms);
     let left = at
         .duration_since(SystemTime::now())
         .map(|d| Duration::from_secs(d.as_secs()))
         .unwrap_or_default();
     format!(
         " (expires {}, in {})",
-        humantime::format_rfc3339_seconds(at),
+        liveops_protocol::time::rfc3339_seconds(ms),
         humantime::format_duration(left)
     )
 }

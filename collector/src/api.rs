@@ -120,17 +120,7 @@ pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppEr
 
 /// A world (or other label) name: 1–64 letters, digits, `-`, `_`, `.`.
 pub fn valid_name(n: &str, what: &str) -> Result<(), AppError> {
-    let ok = !n.is_empty()
-        && n.len() <= 64
-        && n.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::BadRequest(format!(
-            "{what} `{n}` must be 1–64 letters, digits, `-`, `_` or `.`"
-        )))
-    }
+    liveops_protocol::name::check(n, what).map_err(AppError::BadRequest)
 }
 
 async fn report(

@@ -35,7 +35,6 @@ pub mod store;
 pub mod telemetry;
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use run::Collector;
 
@@ -69,13 +68,4 @@ pub enum CollectorError {
     Config(#[from] liveops_config::ConfigErrors),
 }
 
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-pub fn rfc3339(ms: u64) -> String {
-    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
-}
+pub use liveops_protocol::time::{now_ms, rfc3339};

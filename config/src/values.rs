@@ -73,17 +73,13 @@ pub(crate) fn http_url(v: &Spanned<String>, what: &str, sink: &mut Sink<'_>) -> 
 
 /// A name used as a label value: letters, digits, `-`, `_`, `.`; bounded length.
 pub(crate) fn name(v: &str, span: std::ops::Range<usize>, what: &str, sink: &mut Sink<'_>) -> bool {
-    let ok = !v.is_empty()
-        && v.len() <= 64
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !ok {
-        sink.at(
-            span,
-            format!("{what} `{v}` must be 1–64 characters of letters, digits, `-`, `_` or `.`"),
-        );
+    match liveops_protocol::name::check(v, what) {
+        Ok(()) => true,
+        Err(why) => {
+            sink.at(span, why);
+            false
+        }
     }
-    ok
 }
 
 /// A required, non-empty text field.

@@ -14,13 +14,18 @@
 //! - [`sse`]: the server-sent events both flag streams speak.
 //! - [`notification`]: one alert as delivered to a pager, shaped like an
 //!   Alertmanager alert.
+//! - [`time`], [`name`], [`backoff`]: the rules every part shares for
+//!   writing times, naming worlds and retrying a peer.
 
+pub mod backoff;
 pub mod flags;
 pub mod histogram;
+pub mod name;
 pub mod notification;
 pub mod report;
 pub mod signal;
 pub mod sse;
+pub mod time;
 
 pub use flags::{FlagChange, FlagReload};
 pub use histogram::Histogram;

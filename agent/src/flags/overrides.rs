@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use liveops_config::Secret;
 use liveops_flags::OverrideSet;
+use liveops_protocol::backoff::Backoff;
 use liveops_protocol::flags::OVERRIDES_STREAM_PATH;
 use tokio::sync::watch;
 
@@ -58,7 +59,7 @@ impl Subscription {
             }
         };
         let url = format!("{}{OVERRIDES_STREAM_PATH}", self.collector);
-        let mut backoff = MIN_BACKOFF;
+        let mut backoff = Backoff::new(MIN_BACKOFF, MAX_BACKOFF);
         let mut failures = 0u32;
         loop {
             match self.stream(&client, &url, &mut stop).await {
@@ -66,7 +67,7 @@ impl Subscription {
                 End::Lost(why, delivered) => {
                     self.flags.set_stream_connected(false);
                     if delivered {
-                        backoff = MIN_BACKOFF;
+                        backoff.reset();
                         failures = 0;
                     }
                     failures += 1;
@@ -75,15 +76,14 @@ impl Subscription {
                     if failures == 1 {
                         tracing::info!(%url, error = %why, "override stream down; retrying");
                     } else {
-                        tracing::debug!(%url, error = %why, retry_in = ?backoff, "override stream down");
+                        tracing::debug!(%url, error = %why, "override stream down");
                     }
                 }
             }
             tokio::select! {
-                _ = tokio::time::sleep(backoff) => {}
+                _ = tokio::time::sleep(backoff.next_delay()) => {}
                 _ = stop.changed() => break,
             }
-            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
         self.flags.set_stream_connected(false);
     }

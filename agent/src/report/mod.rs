@@ -10,7 +10,7 @@ pub mod sender;
 pub mod spool;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use liveops_protocol::{Report, signal};
 use tokio::sync::{Notify, watch};
@@ -126,9 +126,4 @@ impl Reporter {
     }
 }
 
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+pub use liveops_protocol::time::now_ms;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use liveops_config::Secret;
+use liveops_protocol::backoff::Backoff;
 use liveops_protocol::report::REPORTS_PATH;
 use tokio::sync::{Notify, watch};
 
@@ -59,26 +60,26 @@ impl Sender {
     /// Runs until `stop` turns true, then tries once more to deliver what is
     /// spooled, for at most `final_deadline`.
     pub async fn run(self, mut stop: watch::Receiver<bool>, final_deadline: Duration) {
-        let mut backoff = MIN_BACKOFF;
+        let mut backoff = Backoff::new(MIN_BACKOFF, MAX_BACKOFF);
         loop {
             if *stop.borrow() {
                 break;
             }
             match self.drain(None).await {
                 Ok(()) => {
-                    backoff = MIN_BACKOFF;
+                    backoff.reset();
                     tokio::select! {
                         _ = self.wake.notified() => {}
                         _ = stop.changed() => {}
                     }
                 }
                 Err(why) => {
-                    tracing::debug!(error = %why, retry_in = ?backoff, "report not delivered");
+                    let wait = backoff.next_delay();
+                    tracing::debug!(error = %why, retry_in = ?wait, "report not delivered");
                     tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
+                        _ = tokio::time::sleep(wait) => {}
                         _ = stop.changed() => {}
                     }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
             }
         }

@@ -35,7 +35,6 @@
 //! - `sync.rs`, `backoff.rs`: the background thread (reading server-sent
 //!   events with `liveops_protocol::sse`) and its reconnect delays.
 
-mod backoff;
 mod builder;
 mod client;
 mod context;

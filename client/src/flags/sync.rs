@@ -17,9 +17,9 @@ use reqwest::header::{ACCEPT, ETAG, IF_NONE_MATCH};
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 
-use super::backoff::Backoff;
 use super::builder::Settings;
 use super::store::Store;
+use liveops_protocol::backoff::Backoff;
 use liveops_protocol::sse;
 
 #[derive(Debug, thiserror::Error)]

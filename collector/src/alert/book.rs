@@ -8,7 +8,6 @@
 //! resolve.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, UNIX_EPOCH};
 
 use liveops_protocol::{AlertStatus, Notification};
 use serde::{Deserialize, Serialize};
@@ -162,11 +161,7 @@ fn notification(
     }
 }
 
-fn rfc3339(ms: u64) -> String {
-    // humantime cannot write years past 9999 (its Display would fail).
-    const MAX_MS: u64 = 253_402_300_799_999;
-    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms.min(MAX_MS))).to_string()
-}
+use liveops_protocol::time::rfc3339;
 
 #[cfg(test)]
 #[path = "book_tests.rs"]

@@ -1,11 +1,12 @@
 //! A generic webhook: POST one notification as JSON, retried with
-//! exponential backoff (0.5 s, 1 s, 2 s, … capped at 30 s) on network errors,
+//! jittered exponential backoff (0.5 s, 1 s, 2 s, … capped at 30 s) on network errors,
 //! 5xx and 429. A 4xx other than 429 is the receiver saying no: not retried.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use liveops_protocol::Notification;
+use liveops_protocol::backoff::Backoff;
 use tokio::sync::mpsc;
 
 use crate::telemetry::CollectorMetrics;
@@ -31,7 +32,7 @@ impl Webhook {
     }
 
     async fn deliver(&self, n: &Notification) -> Result<(), String> {
-        let mut backoff = Duration::from_millis(500);
+        let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
         let mut last = String::new();
         for attempt in 1..=self.max_attempts {
             match self
@@ -53,9 +54,9 @@ impl Webhook {
                 Err(e) => last = e.to_string(),
             }
             if attempt < self.max_attempts {
-                tracing::warn!(url = %self.url, attempt, error = %last, retry_in = ?backoff, "webhook delivery failed; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(30));
+                let wait = backoff.next_delay();
+                tracing::warn!(url = %self.url, attempt, error = %last, retry_in = ?wait, "webhook delivery failed; retrying");
+                tokio::time::sleep(wait).await;
             }
         }
         Err(format!("{last} (after {} attempts)", self.max_attempts))

@@ -4,7 +4,6 @@
 //! checked by a test to be current.
 
 use std::fmt::Write as _;
-use std::time::UNIX_EPOCH;
 
 use super::model::{FlagKind, FlagSet, Rule};
 
@@ -90,12 +89,7 @@ fn rule(r: &Rule) -> String {
     }
     let mut s = format!("{} → `{}`", scope.join(" and "), r.value);
     if let Some(t) = r.expires {
-        let secs = t
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let when =
-            humantime::format_rfc3339_seconds(UNIX_EPOCH + std::time::Duration::from_secs(secs));
+        let when = liveops_protocol::time::rfc3339_seconds(liveops_protocol::time::system_ms(t));
         let _ = write!(s, ", until {when}");
     }
     if !r.reason.is_empty() {
