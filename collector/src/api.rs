@@ -177,7 +177,11 @@ async fn report(
     s.metrics
         .report_latency
         .record(started.elapsed().as_secs_f64());
-    Ok(Json(ReportAck { seq, duplicate }))
+    Ok(Json(ReportAck {
+        seq,
+        duplicate,
+        refused: vec![],
+    }))
 }
 
 /// Checks a report's shape beyond what JSON decoding does.

@@ -30,4 +30,6 @@ pub mod time;
 pub use flags::{FlagChange, FlagReload};
 pub use histogram::Histogram;
 pub use notification::{AlertStatus, Notification};
-pub use report::{CounterSeries, GaugeSeries, Health, HistogramSeries, Losses, Report, Tags};
+pub use report::{
+    CounterSeries, GaugeSeries, Health, HistogramSeries, Losses, RefusedPart, Report, Tags,
+};

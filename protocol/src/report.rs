@@ -108,6 +108,11 @@ pub struct Losses {
     pub series_overflow_lines: u64,
     /// Reports dropped from a full spool (oldest first).
     pub spool_dropped_reports: u64,
+    /// Values dropped because they would have made a series NaN or
+    /// infinite (`request:1e308|c` twice): a report carries finite
+    /// numbers only.
+    #[serde(default)]
+    pub nonfinite_values: u64,
 }
 
 /// The collector's answer to a report.
@@ -116,6 +121,19 @@ pub struct ReportAck {
     pub seq: u64,
     /// True when the collector had already accepted this sequence number.
     pub duplicate: bool,
+    /// Parts of the report the collector refused while accepting the rest
+    /// (a series with a value out of range, a reload record with an absurd
+    /// time): each says which part and why. Empty when all was taken.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<RefusedPart>,
+}
+
+/// One part of a report the collector did not take.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedPart {
+    /// Where in the report, as a path: `counters[3]`, `flag_reloads[0]`.
+    pub part: String,
+    pub reason: String,
 }
 
 impl Report {

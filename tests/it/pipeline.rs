@@ -199,7 +199,8 @@ async fn the_report_api_authenticates_validates_and_counts_a_replay_once() {
         ack(json),
         ReportAck {
             seq: 10,
-            duplicate: false
+            duplicate: false,
+            refused: vec![],
         }
     );
     // A lost acknowledgement makes the agent send the same report again.
@@ -209,7 +210,8 @@ async fn the_report_api_authenticates_validates_and_counts_a_replay_once() {
         ack(json),
         ReportAck {
             seq: 10,
-            duplicate: true
+            duplicate: true,
+            refused: vec![],
         }
     );
     // An older sequence number is a replay too; a newer one is new.

@@ -159,6 +159,7 @@ async fn connection(sock: TcpStream, shared: Shared, mut stop: watch::Receiver<b
             let ack = serde_json::to_string(&ReportAck {
                 seq: report.seq,
                 duplicate: false,
+                refused: vec![],
             })
             .unwrap();
             let _ = w.write_all(respond("200 OK", &ack).as_bytes()).await;
