@@ -16,15 +16,16 @@
 //! - [`state`]: the live state: accept a report, evaluate, checkpoint.
 //! - [`store`]: the sled journal and checkpoints.
 //! - [`notify`]: notifiers (JSON-lines file, stdout, webhook).
-//! - [`api`]: the HTTP API; [`auth`]: tokens and roles.
+//! - [`http`]: the HTTP part every subsystem plugs its routes into;
+//!   [`auth`]: tokens and roles.
 //! - [`runbooks`]: the runbooks every alert links to.
 //! - [`telemetry`]: the collector's own metrics.
 //! - [`run`]: wiring it together: [`Collector::start`] and shutdown.
 
 pub mod alert;
-pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod http;
 pub mod notify;
 pub mod overrides;
 pub mod run;

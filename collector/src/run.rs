@@ -22,7 +22,7 @@ use crate::overrides::Overrides;
 use crate::state::Shared;
 use crate::store::Store;
 use crate::telemetry::CollectorMetrics;
-use crate::{CollectorError, api};
+use crate::{CollectorError, http};
 use axum::serve::ListenerExt;
 
 /// How often SLO series are checkpointed; the journal covers in between.
@@ -88,7 +88,7 @@ impl Collector {
 
         let mut tasks = JoinSet::new();
         let mut http_stop = stop_rx.clone();
-        let app = api::router(shared.clone());
+        let app = http::router(shared.clone());
         // Override events are small writes on long-lived streams: without
         // TCP_NODELAY, Nagle can hold one back for a delayed ACK.
         let listener = listener.tap_io(|tcp| {

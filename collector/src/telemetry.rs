@@ -73,6 +73,21 @@ impl CollectorMetrics {
             .increment(1);
     }
 
+    /// A part of an accepted report refused, by kind of part
+    /// (`counters`, `health`, `flag_reloads`, …: bounded by the protocol).
+    pub fn part_refused(&self, kind: &str) {
+        self.registry
+            .counter(COLLECTOR_REPORT_PARTS_REFUSED, &[("part", kind.to_owned())])
+            .increment(1);
+    }
+
+    /// A handler that panicked (and answered 500).
+    pub fn handler_panicked(&self) {
+        self.registry
+            .counter(COLLECTOR_HTTP_PANICS, &[])
+            .increment(1);
+    }
+
     pub fn notification_sent(&self, notifier: &str) {
         self.registry
             .counter(NOTIFICATIONS_SENT, &[("notifier", notifier.to_owned())])

@@ -9,7 +9,8 @@
 //!   integration contract documented in the README).
 //! - [`histogram`]: fixed-bucket latency histograms that add up across
 //!   worlds and time, so the collector can compute fleet-wide SLIs exactly.
-//! - [`report`]: what an agent sends the collector every interval.
+//! - [`report`]: what an agent sends the collector every interval;
+//!   [`decode`]: reading one part by part, so a bad part costs only itself.
 //! - [`flags`]: flag endpoints and the flag-file reload record.
 //! - [`sse`]: the server-sent events both flag streams speak.
 //! - [`notification`]: one alert as delivered to a pager, shaped like an
@@ -18,6 +19,7 @@
 //!   writing times, naming worlds and retrying a peer.
 
 pub mod backoff;
+pub mod decode;
 pub mod flags;
 pub mod histogram;
 pub mod name;

@@ -41,6 +41,11 @@ pub const AGENT_FLAGS_OVERRIDE_STREAM: &str = "liveops_agent_flags_override_stre
 pub const COLLECTOR_REPORTS: &str = "liveops_collector_reports_total";
 pub const COLLECTOR_REPORTS_DUPLICATE: &str = "liveops_collector_duplicate_reports_total";
 pub const COLLECTOR_REPORTS_REJECTED: &str = "liveops_collector_rejected_reports_total";
+/// Parts of accepted reports that were refused, by `part`: `counters`,
+/// `gauges`, `histograms`, `health`, `losses` or `flag_reloads`.
+pub const COLLECTOR_REPORT_PARTS_REFUSED: &str = "liveops_collector_report_parts_refused_total";
+/// Requests whose handler panicked (each answered 500).
+pub const COLLECTOR_HTTP_PANICS: &str = "liveops_collector_http_panics_total";
 pub const COLLECTOR_REPORT_LATENCY: &str = "liveops_collector_report_latency_seconds";
 pub const COLLECTOR_AGENTS: &str = "liveops_collector_agents";
 pub const COLLECTOR_WORLD_UP: &str = "liveops_collector_world_up";
@@ -99,6 +104,8 @@ pub const ALL: &[&str] = &[
     COLLECTOR_REPORTS,
     COLLECTOR_REPORTS_DUPLICATE,
     COLLECTOR_REPORTS_REJECTED,
+    COLLECTOR_REPORT_PARTS_REFUSED,
+    COLLECTOR_HTTP_PANICS,
     COLLECTOR_REPORT_LATENCY,
     COLLECTOR_AGENTS,
     COLLECTOR_WORLD_UP,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use liveops_flags::Scope;
 
-use crate::api::{AppError, valid_name};
+use crate::http::{AppError, valid_name};
 
 /// The longest time box: a mitigation meant to last longer belongs in the
 /// flag file, reviewed like any other change.

@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 
 use super::checks::{check_scope, reason, ttl};
 use super::{Actor, Application, OverrideError, Why, push};
-use crate::api::{AppError, authorize, json_body, valid_name};
+use crate::http::{AppError, authorize, json_body, valid_name};
 use crate::state::Shared;
 
 pub fn routes() -> Router<Arc<Shared>> {
@@ -90,7 +90,7 @@ async fn mitigate(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    let caller = authorize(&s, &headers, Role::Responder)?;
+    let caller = authorize(&s.tokens, &headers, Role::Responder)?;
     let b: MitigateBody = json_body(&body)?;
     let reason = reason(b.reason)?;
     let scope = match (b.world, b.fleet) {
@@ -127,7 +127,7 @@ async fn list_mitigations(
     State(s): State<Arc<Shared>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, AppError> {
-    authorize(&s, &headers, Role::Viewer)?;
+    authorize(&s.tokens, &headers, Role::Viewer)?;
     let book = s.overrides.book();
     let active: Vec<Value> = book
         .applications()
@@ -147,7 +147,7 @@ async fn revert(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
-    let caller = authorize(&s, &headers, Role::Responder)?;
+    let caller = authorize(&s.tokens, &headers, Role::Responder)?;
     // No body at all is a missing reason, said as such.
     let b: RevertBody = if body.is_empty() {
         RevertBody::default()
@@ -176,7 +176,7 @@ async fn set_override(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
-    let caller = authorize(&s, &headers, Role::Responder)?;
+    let caller = authorize(&s.tokens, &headers, Role::Responder)?;
     let b: OverrideBody = json_body(&body)?;
     let reason = reason(b.reason)?;
     let scopes = [
@@ -217,7 +217,7 @@ async fn list_overrides(
     headers: HeaderMap,
     Query(f): Query<WorldFilter>,
 ) -> Result<Json<Value>, AppError> {
-    authorize(&s, &headers, Role::Viewer)?;
+    authorize(&s.tokens, &headers, Role::Viewer)?;
     let book = s.overrides.book();
     Ok(Json(match f.world {
         Some(w) => json!(book.set_for(&w)),
@@ -226,7 +226,7 @@ async fn list_overrides(
 }
 
 async fn audit(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Result<Json<Value>, AppError> {
-    authorize(&s, &headers, Role::Viewer)?;
+    authorize(&s.tokens, &headers, Role::Viewer)?;
     let shared = s.clone();
     let (entries, head) =
         blocking(move || shared.audit.read().map_err(OverrideError::from)).await?;

@@ -29,7 +29,7 @@ use serde::Deserialize;
 use tokio::sync::watch;
 
 use super::Book;
-use crate::api::{AppError, authorize, valid_name};
+use crate::http::{AppError, authorize, valid_name};
 use crate::state::Shared;
 
 pub const KEEPALIVE: Duration = Duration::from_secs(15);
@@ -45,7 +45,8 @@ pub async fn stream(
     Query(q): Query<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     // Agents subscribe with their report token; people may watch too.
-    authorize(&s, &headers, Role::Agent).or_else(|_| authorize(&s, &headers, Role::Viewer))?;
+    authorize(&s.tokens, &headers, Role::Agent)
+        .or_else(|_| authorize(&s.tokens, &headers, Role::Viewer))?;
     let world = q
         .world
         .ok_or_else(|| AppError::BadRequest("`world` is required: ?world=W".into()))?;

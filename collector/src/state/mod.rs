@@ -222,6 +222,17 @@ impl Shared {
         self.lock().book.active()
     }
 
+    /// The world's health as last reported, none of it observed: what an
+    /// interval whose health part was refused counts as.
+    pub fn last_health(&self, world: &str) -> Health {
+        let last = self.lock().worlds.get(world).map(|w| w.health.clone());
+        Health {
+            up_ms: 0,
+            observed_ms: 0,
+            ..last.unwrap_or_default()
+        }
+    }
+
     pub fn worlds(&self) -> BTreeMap<String, WorldSeen> {
         self.lock().worlds.clone()
     }
