@@ -1,6 +1,7 @@
-//! `liveops audit list|verify`: read the collector's audit log, and check
-//! its hash chain here, on the operator's machine, so a collector (or
-//! whoever edited its data dir) cannot vouch for its own log.
+//! `liveops audit list|verify|reseal`: read the collector's audit log,
+//! check its hash chain here, on the operator's machine, so a collector
+//! (or whoever edited its data dir) cannot vouch for its own log; and,
+//! after a break, reseal it (admin).
 
 use std::process::ExitCode;
 
@@ -22,18 +23,42 @@ pub enum Command {
         #[command(flatten)]
         remote: Remote,
     },
+    /// After the log was replaced or edited: keep the damaged file aside
+    /// and start a new one that continues the recorded chain (admin).
+    Reseal {
+        /// Why, for the reseal entry (what happened, where the damaged
+        /// file's content was checked).
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        remote: Remote,
+    },
 }
 
 #[derive(Deserialize)]
 struct Log {
     entries: Vec<Value>,
     head: Head,
+    /// The collector's own finding: the file at the log's path is not the
+    /// one it writes.
+    #[serde(default)]
+    broken: Option<String>,
 }
 
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::List { remote } => block_on(list(remote)),
         Command::Verify { remote } => block_on(check(remote)),
+        Command::Reseal { reason, remote } => block_on(async move {
+            let e: Value = remote
+                .post(
+                    "/api/v1/audit/reseal",
+                    &serde_json::json!({ "reason": reason }),
+                )
+                .await?;
+            println!("resealed: {}", line(&e));
+            Ok(ExitCode::SUCCESS)
+        }),
     }
 }
 
@@ -50,8 +75,12 @@ async fn list(remote: Remote) -> anyhow::Result<ExitCode> {
 
 async fn check(remote: Remote) -> anyhow::Result<ExitCode> {
     let log: Log = remote.get("/api/v1/audit").await?;
-    match verify(&log.entries, &log.head) {
-        Ok(()) => {
+    if let Some(why) = &log.broken {
+        eprintln!("the collector reports its audit log broken: {why}");
+    }
+    match verify(&log.entries, &log.head).map(|()| log.broken.is_none()) {
+        Ok(false) => Ok(ExitCode::FAILURE),
+        Ok(true) => {
             println!(
                 "audit log ok: {} entries, chain intact up to seq {} ({})",
                 log.entries.len(),

@@ -64,6 +64,10 @@ pub enum CollectorError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The audit log was replaced or altered behind the collector's back:
+    /// nothing more is appended until an admin reseals it.
+    #[error("the audit log is broken: {0}")]
+    AuditBroken(String),
     /// The flag catalogue or the mitigations file is invalid.
     #[error("{0}")]
     Config(#[from] liveops_config::ConfigErrors),

@@ -21,6 +21,7 @@ pub const RUNBOOKS: &[(&str, &str)] = &[
         "auth-latency",
         include_str!("../../runbooks/auth-latency.md"),
     ),
+    ("audit", include_str!("../../runbooks/audit.md")),
 ];
 
 pub async fn serve(Path(name): Path<String>) -> impl IntoResponse {

@@ -59,6 +59,13 @@ impl CollectorMetrics {
             .increment(1);
     }
 
+    /// 1 while the audit log is intact, 0 once it was replaced or edited.
+    pub fn audit_chain_ok(&self, ok: bool) {
+        self.registry
+            .gauge(COLLECTOR_AUDIT_CHAIN_OK, &[])
+            .set(if ok { 1.0 } else { 0.0 });
+    }
+
     /// An append to the audit log that failed.
     pub fn audit_failed(&self) {
         self.audit_failures.increment(1);

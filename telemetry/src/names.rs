@@ -65,6 +65,10 @@ pub const COLLECTOR_AUDIT_ENTRIES: &str = "liveops_collector_audit_entries_total
 /// Audit appends that failed: the operator change was refused, or the
 /// agent's report answered 500 (and retried).
 pub const COLLECTOR_AUDIT_FAILURES: &str = "liveops_collector_audit_append_failures_total";
+/// 1 while the audit log is the file the collector writes and verifies;
+/// 0 once it was replaced, edited or fails verification (changes are then
+/// refused and `AuditChainBroken` pages).
+pub const COLLECTOR_AUDIT_CHAIN_OK: &str = "liveops_collector_audit_chain_ok";
 pub const SLO_OBJECTIVE: &str = "liveops_slo_objective_ratio";
 pub const SLO_SLI: &str = "liveops_slo_sli_ratio";
 pub const SLO_EVENTS: &str = "liveops_slo_events";
@@ -115,6 +119,7 @@ pub const ALL: &[&str] = &[
     COLLECTOR_OVERRIDE_STREAMS,
     COLLECTOR_AUDIT_ENTRIES,
     COLLECTOR_AUDIT_FAILURES,
+    COLLECTOR_AUDIT_CHAIN_OK,
     SLO_OBJECTIVE,
     SLO_SLI,
     SLO_EVENTS,

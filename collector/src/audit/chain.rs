@@ -109,6 +109,18 @@ fn canonical(v: &Value) -> Value {
 pub fn verify(entries: &[Value], head: &Head) -> Result<(), Broken> {
     let mut prev = GENESIS.to_owned();
     let mut want = 1;
+    // A resealed log starts where the collector's recorded chain had got
+    // to; the entries before are kept aside, named in the reseal entry.
+    if let Some(first) = entries.first()
+        && first.get("action").and_then(Value::as_str) == Some("reseal")
+        && let (Some(seq), Some(p)) = (
+            first.get("seq").and_then(Value::as_u64),
+            first.get("prev").and_then(Value::as_str),
+        )
+    {
+        want = seq;
+        prev = p.to_owned();
+    }
     for e in entries {
         let broken = |why: String| Err(Broken { seq: want, why });
         let Some(seq) = e.get("seq").and_then(Value::as_u64) else {

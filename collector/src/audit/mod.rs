@@ -10,7 +10,10 @@
 //! recorded once, keyed by the agent's report sequence number.
 
 pub mod chain;
+pub mod http;
+mod integrity;
 mod reloads;
+mod reseal;
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -38,13 +41,14 @@ const PENDING_KEY: &[u8] = b"audit_pending_head";
 /// Every `action` an entry has: an operator's `mitigate`, `override` or
 /// `revert`, the collector's `expire`, an agent's `flag-reload` or
 /// `flag-reload-rejected`. Counted by action on `/metrics`.
-pub const ACTIONS: [&str; 6] = [
+pub const ACTIONS: [&str; 7] = [
     "mitigate",
     "override",
     "revert",
     "expire",
     "flag-reload",
     "flag-reload-rejected",
+    "reseal",
 ];
 
 /// An entry before the log numbers, dates and seals it.
@@ -70,6 +74,11 @@ pub struct Audit {
 struct Inner {
     file: File,
     len: u64,
+    /// The file as the collector last left it: checked before each append.
+    id: integrity::FileId,
+    /// Why the log cannot be trusted, once it cannot: appends are refused
+    /// until an admin reseals it.
+    broken: Option<String>,
     head: Head,
     /// Per agent, the last report whose flag reloads are in the log.
     reports: HashMap<String, u64>,
@@ -121,11 +130,15 @@ impl Audit {
         // Nothing is being appended now; recording the head also anchors a
         // log that is still empty, so no file can be slipped in later.
         store.put_removing(HEAD_KEY, &head, PENDING_KEY)?;
-        if let Err(b) = verify(&entries, &head) {
-            tracing::error!(path = %path.display(), error = %b, "the audit log fails verification");
+        let broken = verify(&entries, &head).err().map(|b| b.to_string());
+        if let Some(b) = &broken {
+            tracing::error!(path = %path.display(), error = %b, "the audit log fails verification; changes are refused until an admin reseals it");
         }
+        metrics.audit_chain_ok(broken.is_none());
         Ok(Audit {
             inner: Mutex::new(Inner {
+                id: integrity::FileId::of_handle(&file).map_err(io)?,
+                broken,
                 file,
                 len: text.len() as u64,
                 head,
@@ -142,6 +155,25 @@ impl Audit {
 
     pub fn head(&self) -> Head {
         self.lock().head.clone()
+    }
+
+    /// Why the log is broken, if it is: looks at the file now (two
+    /// `stat`s), so a replaced or edited log is noticed within a second
+    /// even when nothing is being appended.
+    pub fn check(&self) -> Option<String> {
+        let mut inner = self.lock();
+        if inner.broken.is_none()
+            && let Err(why) = integrity::check(&self.path, &inner.id)
+        {
+            self.mark_broken(&mut inner, why);
+        }
+        inner.broken.clone()
+    }
+
+    fn mark_broken(&self, inner: &mut Inner, why: String) {
+        tracing::error!(path = %self.path.display(), error = %why, "the audit log is broken; changes are refused until an admin reseals it");
+        inner.broken = Some(why);
+        self.metrics.audit_chain_ok(false);
     }
 
     /// Appends entries, fsync'd, after flushing where they will end (the
@@ -177,6 +209,13 @@ impl Audit {
         store: &Store,
         drafts: Vec<Draft>,
     ) -> Result<Vec<Entry>, CollectorError> {
+        if let Some(why) = &inner.broken {
+            return Err(CollectorError::AuditBroken(why.clone()));
+        }
+        if let Err(why) = integrity::check(&self.path, &inner.id) {
+            self.mark_broken(inner, why.clone());
+            return Err(CollectorError::AuditBroken(why));
+        }
         let time = crate::rfc3339(now_ms());
         let mut head = inner.head.clone();
         let mut text = String::new();
@@ -202,12 +241,20 @@ impl Audit {
         if let Err(source) = written {
             // Leave no partial line behind for the next append to follow.
             let _ = inner.file.set_len(inner.len);
+            if let Ok(id) = integrity::FileId::of_handle(&inner.file) {
+                inner.id = id;
+            }
             return Err(CollectorError::Audit {
                 path: self.path.clone(),
                 source,
             });
         }
         inner.len += text.len() as u64;
+        inner.id =
+            integrity::FileId::of_handle(&inner.file).map_err(|source| CollectorError::Audit {
+                path: self.path.clone(),
+                source,
+            })?;
         inner.head = head;
         store.put_removing(HEAD_KEY, &inner.head, PENDING_KEY)?;
         Ok(out)

@@ -6,6 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::CollectorError;
 use crate::auth::AuthError;
 
 #[derive(Debug)]
@@ -14,6 +15,8 @@ pub enum AppError {
     Unauthorized,
     Forbidden(String),
     NotFound(String),
+    /// The request contradicts the current state.
+    Conflict(String),
     /// The collector cannot do this now, and says why (the audit log is
     /// broken, say): 503, so callers know to retry once it is fixed.
     Unavailable(String),
@@ -33,6 +36,17 @@ impl From<AuthError> for AppError {
     }
 }
 
+impl From<CollectorError> for AppError {
+    fn from(e: CollectorError) -> Self {
+        match e {
+            CollectorError::AuditBroken(_) => AppError::Unavailable(format!(
+                "{e}; changes are refused until it is fixed (see `liveops audit verify`, then `liveops audit reseal`)"
+            )),
+            e => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, msg) = match self {
@@ -43,6 +57,7 @@ impl IntoResponse for AppError {
             ),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            AppError::Conflict(m) => (StatusCode::CONFLICT, m),
             AppError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
             AppError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");

@@ -25,3 +25,13 @@ pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AppEr
 pub fn valid_name(n: &str, what: &str) -> Result<(), AppError> {
     liveops_protocol::name::check(n, what).map_err(AppError::BadRequest)
 }
+
+/// Runs blocking work (an fsync, a sled flush) off the async workers.
+pub async fn blocking<T: Send + 'static, E: Into<AppError> + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(Into::into)
+}

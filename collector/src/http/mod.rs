@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 pub use error::AppError;
-pub use extract::{authorize, json_body, valid_name};
+pub use extract::{authorize, blocking, json_body, valid_name};
 
 use crate::state::Shared;
 use crate::{now_ms, runbooks};
@@ -60,6 +60,7 @@ pub fn router(state: Arc<Shared>) -> Router {
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .merge(crate::overrides::http::routes())
+        .merge(crate::audit::http::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 
 use super::checks::{check_scope, reason, ttl};
 use super::{Actor, Application, OverrideError, Why, push};
-use crate::http::{AppError, authorize, json_body, valid_name};
+use crate::http::{AppError, authorize, blocking, json_body, valid_name};
 use crate::state::Shared;
 
 pub fn routes() -> Router<Arc<Shared>> {
@@ -35,7 +35,6 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/api/v1/mitigations/{id}/revert", post(revert))
         .route("/api/v1/overrides", get(list_overrides).post(set_override))
         .route(OVERRIDES_STREAM_PATH, get(push::stream))
-        .route("/api/v1/audit", get(audit))
 }
 
 impl From<OverrideError> for AppError {
@@ -43,7 +42,7 @@ impl From<OverrideError> for AppError {
         match e {
             OverrideError::NotFound(m) => AppError::NotFound(m),
             OverrideError::Invalid(m) => AppError::BadRequest(m),
-            OverrideError::Internal(e) => AppError::Internal(e.to_string()),
+            OverrideError::Internal(e) => AppError::from(e),
         }
     }
 }
@@ -225,14 +224,6 @@ async fn list_overrides(
     }))
 }
 
-async fn audit(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Result<Json<Value>, AppError> {
-    authorize(&s.tokens, &headers, Role::Viewer)?;
-    let shared = s.clone();
-    let (entries, head) =
-        blocking(move || shared.audit.read().map_err(OverrideError::from)).await?;
-    Ok(Json(json!({ "entries": entries, "head": head })))
-}
-
 /// An application with its overrides in full.
 fn application(app: &Application, overrides: &[Override]) -> Value {
     let mine: Vec<&Override> = overrides
@@ -242,14 +233,4 @@ fn application(app: &Application, overrides: &[Override]) -> Value {
     let mut v = json!(app);
     v["overrides"] = json!(mine);
     v
-}
-
-/// Runs a book change (fsync and sled flush) off the async workers.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, OverrideError> + Send + 'static,
-) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(AppError::from)
 }

@@ -14,7 +14,7 @@ mod persist;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use liveops_config::CollectorConfig;
+use liveops_config::{CollectorConfig, Severity};
 use liveops_protocol::{Health, Notification, Report};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
@@ -204,6 +204,9 @@ impl Shared {
             self.cfg.no_data_after,
             now,
         ));
+        if let Some(why) = self.audit.check() {
+            candidates.push(audit_broken(&inner.engine, &self.cfg.public_url, why));
+        }
         let notes = inner.book.reconcile(candidates, now, &self.cfg.public_url);
         if !notes.is_empty()
             && let Err(e) = self.store.put(ALERTS, &inner.book)
@@ -236,4 +239,22 @@ impl Shared {
     pub fn worlds(&self) -> BTreeMap<String, WorldSeen> {
         self.lock().worlds.clone()
     }
+}
+
+/// `AuditChainBroken`: liveops' own alert, to the owner of the first
+/// uptime SLO (the platform team by default), with the audit runbook.
+fn audit_broken(engine: &Engine, public_url: &str, why: String) -> Candidate {
+    let owner = engine
+        .slos()
+        .iter()
+        .find(|s| matches!(s.kind, liveops_config::SloKind::Uptime))
+        .map_or("", |s| s.owner.as_str());
+    Candidate::new("AuditChainBroken", "fleet", "audit", Severity::Page).annotated(
+        "the audit log was replaced or edited: operator changes are refused".into(),
+        format!(
+            "{why}. Mitigations and overrides answer 503 until an admin checks the log (`liveops audit verify`) and reseals it (`liveops audit reseal --reason …`)."
+        ),
+        &format!("{public_url}/runbooks/audit"),
+        owner,
+    )
 }

@@ -1,14 +1,18 @@
 //! The audit log end to end: `liveops audit verify` passes, then names an
 //! edited or cut-off entry, or one chained on while the collector was
 //! stopped; flag reloads carried by agent reports land in the log once,
-//! even when a report is replayed.
+//! even when a report is replayed; a log replaced behind the collector's
+//! back stops operator changes and pages until an admin reseals it.
 
 use liveops_collector::audit::chain::hash_of;
 use liveops_protocol::flags::{FlagChange, FlagReload};
 use liveops_protocol::{Health, Report};
 use serde_json::{Value, json};
 
+use std::time::Duration;
+
 use super::harness::*;
+use crate::support::{eventually, get_text, pager_log, sample};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_verify_passes_then_names_an_edited_entry() {
@@ -171,5 +175,128 @@ async fn flag_reloads_in_agent_reports_are_audited_once() {
             .contains("kil_switch")
     );
     assert_eq!(audit["head"]["seq"], 2);
+    stop(c).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_log_refuses_changes_and_pages_until_an_admin_reseals_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = start(&config(dir.path())).await;
+    let url = c.url();
+    let mitigate = json!({"name": "freeze-trade", "world": "w1", "reason": "dupe ring"});
+    let applied = ok(
+        "POST",
+        &format!("{url}/api/v1/mitigations"),
+        RESPONDER,
+        Some(mitigate.clone()),
+    )
+    .await;
+    let id = applied["id"].as_str().unwrap().to_owned();
+
+    // `sed -i` writes a new file and renames it over the log: before the
+    // fix, the next entry went to the orphaned inode and the API showed
+    // one entry fewer than its head.
+    let path = dir.path().join("collector").join("audit.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let tmp = dir.path().join("collector").join("audit.jsonl.sed");
+    std::fs::write(&tmp, text.replace("dupe ring", "routine")).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+
+    let revert = json!({"reason": "fixed"});
+    let (status, body) = call(
+        "POST",
+        &format!("{url}/api/v1/mitigations/{id}/revert"),
+        Some(RESPONDER),
+        Some(revert.clone()),
+    )
+    .await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("was replaced by another file"),
+        "{body}"
+    );
+    let page = eventually(Duration::from_secs(5), "AuditChainBroken pages", || {
+        let log = pager_log(dir.path());
+        async move {
+            log.into_iter()
+                .find(|n| n.label("alertname") == Some("AuditChainBroken"))
+                .ok_or_else(|| "not yet".to_owned())
+        }
+    })
+    .await;
+    assert!(
+        page.annotations["runbook_url"].ends_with("/runbooks/audit"),
+        "{page:?}"
+    );
+    let metrics = get_text(&format!("{url}/metrics")).await;
+    assert_eq!(
+        sample(&metrics, "liveops_collector_audit_chain_ok", &[]),
+        Some(0.0)
+    );
+    let out = liveops(&url, &["audit", "verify"], dir.path()).await;
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("reports its audit log broken"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A responder cannot reseal; an admin can, with a reason.
+    let out = liveops(
+        &url,
+        &["audit", "reseal", "--reason", "checked"],
+        dir.path(),
+    )
+    .await;
+    assert!(
+        !out.status.success() && stderr(&out).contains("403"),
+        "{}",
+        stderr(&out)
+    );
+    let reseal = format!("{url}/api/v1/audit/reseal");
+    let (status, _) = call("POST", &reseal, Some(ADMIN), Some(json!({}))).await;
+    assert_eq!(status, 400, "a reason is required");
+    let entry = ok(
+        "POST",
+        &reseal,
+        ADMIN,
+        Some(json!({"reason": "a sed -i by hand; content checked"})),
+    )
+    .await;
+    assert_eq!(entry["action"], "reseal");
+    assert_eq!(entry["seq"], 2, "continues the recorded chain: {entry}");
+    let kept = entry["before"]["kept_as"].as_str().unwrap();
+    assert!(std::path::Path::new(kept).exists(), "{entry}");
+    let (status, _) = call(
+        "POST",
+        &reseal,
+        Some(ADMIN),
+        Some(json!({"reason": "again"})),
+    )
+    .await;
+    assert_eq!(status, 409, "nothing to reseal once intact");
+
+    ok(
+        "POST",
+        &format!("{url}/api/v1/mitigations/{id}/revert"),
+        RESPONDER,
+        Some(revert),
+    )
+    .await;
+    let out = liveops(&url, &["audit", "verify"], dir.path()).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("2 entries, chain intact up to seq 3"),
+        "{}",
+        stdout(&out)
+    );
+    let metrics = get_text(&format!("{url}/metrics")).await;
+    assert_eq!(
+        sample(&metrics, "liveops_collector_audit_chain_ok", &[]),
+        Some(1.0)
+    );
     stop(c).await;
 }

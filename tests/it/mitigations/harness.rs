@@ -16,12 +16,14 @@ use crate::support::{any_port, collector_config, liveops_bin, run, start_collect
 pub const AGENT: &str = "m-agent-token";
 pub const VIEWER: &str = "m-viewer-token";
 pub const RESPONDER: &str = "m-responder-token";
+pub const ADMIN: &str = "m-admin-token";
 
 fn tokens() -> Tokens {
     let mut t = Tokens::default();
     t.add_plain("agents", Role::Agent, AGENT);
     t.add_plain("vera", Role::Viewer, VIEWER);
     t.add_plain("alice", Role::Responder, RESPONDER);
+    t.add_plain("root", Role::Admin, ADMIN);
     t
 }
 
