@@ -102,7 +102,7 @@ impl Agent {
             .timeout(Duration::from_secs(5))
             .connect_timeout(Duration::from_secs(2))
             .build()?;
-        let health = HealthHandle::new(cfg.health.clone());
+        let health = HealthHandle::new(cfg.health.clone(), cfg.game.is_some());
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
 

@@ -187,8 +187,11 @@ fn check_health(e: &Envelope<'_>) -> impl Fn(&Health) -> Result<(), String> {
         {
             return Err("tick_interval_ms must be a non-negative number".into());
         }
-        if h.detail.as_ref().is_some_and(|d| d.len() > 4096) {
-            return Err("detail is longer than 4096 bytes".into());
+        if [&h.detail, &h.probe_error]
+            .iter()
+            .any(|d| d.as_ref().is_some_and(|d| d.len() > 4096))
+        {
+            return Err("detail or probe_error is longer than 4096 bytes".into());
         }
         Ok(())
     }

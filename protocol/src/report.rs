@@ -71,6 +71,19 @@ pub struct Health {
     /// Why the world is not up, in words, for the alert summary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The agent probes the game's health endpoint (it was given one).
+    #[serde(default)]
+    pub probed: bool,
+    /// Health probes failed in a row (the world is down once they reach
+    /// the agent's `failures_before_down`), and the last one's error.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub probe_failures: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_error: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

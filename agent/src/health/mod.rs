@@ -31,9 +31,11 @@ pub struct HealthHandle {
 }
 
 impl HealthHandle {
-    pub fn new(cfg: HealthConfig) -> Self {
+    /// `probed`: the game's health endpoint is probed (the agent knows
+    /// the game's URL); reports say so, so alerts do not claim a probe.
+    pub fn new(cfg: HealthConfig, probed: bool) -> Self {
         Self {
-            monitor: Arc::new(Mutex::new(Monitor::new(cfg, Instant::now()))),
+            monitor: Arc::new(Mutex::new(Monitor::new(cfg, probed, Instant::now()))),
             changed: Arc::new(Notify::new()),
         }
     }

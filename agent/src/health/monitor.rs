@@ -12,6 +12,8 @@ use liveops_protocol::Health;
 
 pub struct Monitor {
     cfg: HealthConfig,
+    /// A game health endpoint is probed (the agent was given `--game`).
+    probed: bool,
     started: Instant,
     failures: u32,
     probe_ok: bool,
@@ -25,9 +27,10 @@ pub struct Monitor {
 }
 
 impl Monitor {
-    pub fn new(cfg: HealthConfig, now: Instant) -> Self {
+    pub fn new(cfg: HealthConfig, probed: bool, now: Instant) -> Self {
         Self {
             cfg,
+            probed,
             started: now,
             failures: 0,
             probe_ok: true,
@@ -126,6 +129,11 @@ impl Monitor {
             last_tick_age_ms: self.last_tick_age.map(|a| a.as_millis() as u64),
             tick_interval_ms: self.usual_interval.map(|u| u.as_secs_f64() * 1000.0),
             detail,
+            probed: self.probed,
+            probe_failures: self.failures,
+            probe_error: (self.failures > 0)
+                .then(|| self.probe_detail.clone())
+                .flatten(),
         };
         self.up_ms = 0.0;
         self.observed_ms = 0.0;
@@ -163,7 +171,7 @@ mod tests {
 
     #[test]
     fn stall_threshold_is_factor_times_usual_interval_never_below_minimum() {
-        let m = Monitor::new(cfg(), Instant::now());
+        let m = Monitor::new(cfg(), true, Instant::now());
         let cases = [
             (None, 1000),
             (Some(100), 1000),
@@ -179,7 +187,7 @@ mod tests {
     #[test]
     fn down_after_consecutive_failures_and_up_again_on_success() {
         let t0 = Instant::now();
-        let mut m = Monitor::new(cfg(), t0);
+        let mut m = Monitor::new(cfg(), true, t0);
         assert!(!m.on_probe(t0, Err("connection refused".into())));
         assert!(m.up());
         assert!(m.on_probe(t0 + Duration::from_secs(1), Err("HTTP 503".into())));
@@ -193,7 +201,7 @@ mod tests {
     #[test]
     fn a_stalled_world_is_down_even_while_its_probe_answers() {
         let t0 = Instant::now();
-        let mut m = Monitor::new(cfg(), t0);
+        let mut m = Monitor::new(cfg(), true, t0);
         let usual = Some(Duration::from_millis(100));
         assert!(!m.on_tick_check(
             t0 + Duration::from_millis(500),
@@ -214,7 +222,7 @@ mod tests {
     #[test]
     fn a_world_that_never_ticks_stalls_after_the_minimum() {
         let t0 = Instant::now();
-        let mut m = Monitor::new(cfg(), t0);
+        let mut m = Monitor::new(cfg(), true, t0);
         assert!(!m.on_tick_check(t0 + Duration::from_millis(900), None, None));
         assert!(m.on_tick_check(t0 + Duration::from_millis(1100), None, None));
         assert_eq!(

@@ -88,14 +88,31 @@ pub fn acute_alerts(
             // The tick figures say it all; the agent's detail repeats them.
             let summary = format!("{world} is not ticking: {}", tick_words(health));
             let description = format!(
-                "{world} answers its health probe but its simulation has stopped \
-                 advancing: a deadlock, a long pause or an overloaded tick."
+                "{world}'s simulation has stopped advancing: a deadlock, a long pause or \
+                 an overloaded tick. {}",
+                probe_words(health)
             );
             out.push(page("TickStalled", world, summary, description));
         }
         out.extend(failure_ratio_alerts(engine, world, now_ms));
     }
     out
+}
+
+/// What the health probe says of a stalled world, truthfully: there may
+/// be no probe, or it may be failing without having reached "down" yet.
+fn probe_words(health: &Health) -> String {
+    match (health.probed, health.probe_failures, &health.probe_error) {
+        (false, ..) => "The agent has no health endpoint to probe (no `--game`), so whether \
+                        its process answers is unknown."
+            .to_owned(),
+        (true, 0, _) => "Its process still answers the health probe.".to_owned(),
+        (true, n, why) => format!(
+            "Its last {n} health probe{} failed ({}), not yet enough to call it down.",
+            if n == 1 { "" } else { "s" },
+            why.as_deref().unwrap_or("no detail")
+        ),
+    }
 }
 
 fn tick_words(health: &Health) -> String {

@@ -151,3 +151,28 @@ fn high_failure_ratio_summary_and_silence() {
     );
     assert_eq!(names(&candidates), ["AgentSilent"]);
 }
+
+#[test]
+fn a_stalled_world_is_described_by_what_its_probe_really_says() {
+    let engine = engine();
+    let stalled = |probed: bool, failures: u32, error: Option<&str>| {
+        let mut w = live("w2", 0, true, true);
+        w.health.probed = probed;
+        w.health.probe_failures = failures;
+        w.health.probe_error = error.map(str::to_owned);
+        let c = acute_alerts(&engine, &[w], NO_DATA_AFTER, NOW);
+        c[0].annotations["description"].clone()
+    };
+    let cases = [
+        (false, 0, None, "no health endpoint to probe"),
+        (true, 0, None, "still answers the health probe"),
+        (true, 1, Some("HTTP 503"), "last 1 health probe failed (HTTP 503)"),
+    ];
+    for (probed, failures, error, want) in cases {
+        let d = stalled(probed, failures, error);
+        assert!(d.contains(want), "{probed} {failures}: {d}");
+        if probed && failures > 0 || !probed {
+            assert!(!d.contains("still answers"), "{d}");
+        }
+    }
+}

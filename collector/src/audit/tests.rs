@@ -7,6 +7,7 @@ use liveops_protocol::{Health, Report};
 use serde_json::json;
 
 use super::*;
+use crate::auth::Caller;
 
 fn draft(reason: &str) -> Draft {
     Draft {
@@ -169,11 +170,23 @@ fn a_cut_off_tail_stays_detected_after_a_reopen() {
     let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     let (entries, head) = audit.read().unwrap();
     assert_eq!(verify(&entries, &head).unwrap_err().seq, 3);
-    // Appending goes on after the recorded head, so the gap stays.
+    // Nothing is appended to a broken log until an admin reseals it; the
+    // reseal continues the recorded chain, so seq 3 stays accounted for.
+    let refused = audit.append(&store, vec![draft("d")]).unwrap_err();
+    assert!(refused.to_string().contains("tail was cut off"), "{refused}");
+    let admin = Caller {
+        name: "root".into(),
+        role: liveops_config::Role::Admin,
+    };
+    let seal = audit.reseal(&store, &admin, "restored").unwrap().unwrap();
+    assert_eq!((seal.seq, seal.action.as_str()), (4, "reseal"));
+    assert!(audit.reseal(&store, &admin, "again").unwrap().is_none());
     let next = audit.append(&store, vec![draft("d")]).unwrap();
-    assert_eq!(next[0].seq, 4);
+    assert_eq!(next[0].seq, 5);
     let (entries, head) = audit.read().unwrap();
-    assert_eq!(verify(&entries, &head).unwrap_err().seq, 3);
+    assert_eq!(verify(&entries, &head), Ok(()));
+    let kept = seal.before["kept_as"].as_str().unwrap();
+    assert_eq!(std::fs::read_to_string(kept).unwrap().lines().count(), 2);
 }
 
 /// A line chained onto the file's last entry, as anyone with write access
@@ -217,13 +230,15 @@ fn entries_appended_while_stopped_are_not_adopted() {
         err.to_string().contains("recorded entries up to 2"),
         "{err}"
     );
-    // Nor after another restart, or once the collector appends again.
+    // Nor after another restart; and the collector refuses to append.
     drop(audit);
     let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     assert_eq!(audit.head().seq, 2);
-    audit.append(&store, vec![draft("c")]).unwrap();
-    let (entries, head) = audit.read().unwrap();
-    assert!(verify(&entries, &head).is_err());
+    assert!(matches!(
+        audit.append(&store, vec![draft("c")]),
+        Err(CollectorError::AuditBroken(_))
+    ));
+    assert!(audit.check().is_some());
 }
 
 #[test]
