@@ -64,6 +64,11 @@ impl Collector {
             if slo.runbook.starts_with('/') {
                 slo.runbook = format!("{}{}", cfg.public_url, slo.runbook);
             }
+            if let Some(r) = slo.backlog.as_mut().and_then(|b| b.runbook.as_mut())
+                && r.starts_with('/')
+            {
+                *r = format!("{}{r}", cfg.public_url);
+            }
         }
         if tokens.is_empty() {
             tracing::warn!(

@@ -21,6 +21,10 @@ pub const RUNBOOKS: &[(&str, &str)] = &[
         "auth-latency",
         include_str!("../../runbooks/auth-latency.md"),
     ),
+    (
+        "tick-backlog",
+        include_str!("../../runbooks/tick-backlog.md"),
+    ),
     ("audit", include_str!("../../runbooks/audit.md")),
 ];
 

@@ -217,6 +217,21 @@ pub struct Slo {
     /// Page at once when most of the acute window's events fail (ratio) or
     /// are slow (latency); `None` leaves the SLO to burn-rate alerts.
     pub acute: Option<AcuteConfig>,
+    /// Page (`TickBacklog`) when a world's overdue work stays above a
+    /// threshold and keeps growing for a window.
+    pub backlog: Option<BacklogAlert>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BacklogAlert {
+    /// The gauge of overdue work (`tick.backlog`); tag sets are summed.
+    pub metric: String,
+    /// Pages when every sample of the window is above this...
+    pub threshold: f64,
+    /// ...and the last one is above the first.
+    pub window: Duration,
+    /// The runbook of this alert, if not the SLO's.
+    pub runbook: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -31,6 +31,8 @@ struct RawSlo {
     /// `true` (the `[alerting.acute]` settings) or a table overriding some
     /// of them, for an SLO whose events are rarer or denser than most.
     acute: Option<toml::Value>,
+    /// A `TickBacklog` page on this SLO's owner: see [`RawBacklog`].
+    backlog: Option<RawBacklog>,
     // latency
     metric: Option<Spanned<String>>,
     tags: Option<BTreeMap<String, String>>,
@@ -43,6 +45,17 @@ pub(crate) struct AcuteOverride {
     pub window: Option<std::time::Duration>,
     pub min_events: Option<f64>,
     pub ratio: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBacklog {
+    /// Default `tick.backlog`.
+    metric: Option<String>,
+    threshold: Spanned<f64>,
+    /// Default `30s`.
+    window: Option<Spanned<String>>,
+    runbook: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -88,6 +101,7 @@ pub(crate) fn parse_slo(
     let acute = kind
         .as_ref()
         .and_then(|k| acute_override(&raw, span.clone(), k, sink));
+    let backlog = raw.backlog.as_ref().and_then(|b| parse_backlog(b, sink));
     let description = raw.description.map(|d| d.into_inner()).unwrap_or_default();
     let (period, owner, runbook, kind) = (period?, owner?, runbook?, kind?);
     name_ok.then(|| {
@@ -100,8 +114,38 @@ pub(crate) fn parse_slo(
             runbook,
             kind,
             acute: None,
+            backlog,
         };
         (slo, acute)
+    })
+}
+
+fn parse_backlog(b: &RawBacklog, sink: &mut Sink<'_>) -> Option<crate::model::BacklogAlert> {
+    let threshold = *b.threshold.get_ref();
+    if !(threshold.is_finite() && threshold >= 0.0) {
+        sink.at(
+            b.threshold.span(),
+            format!("backlog threshold must be a number of at least 0, got {threshold}"),
+        );
+        return None;
+    }
+    let window = match &b.window {
+        Some(w) => values::duration(w, "backlog window", sink)?,
+        None => std::time::Duration::from_secs(30),
+    };
+    if let Some(r) = &b.runbook
+        && !r.get_ref().starts_with('/')
+    {
+        values::http_url(r, "backlog runbook", sink)?;
+    }
+    Some(crate::model::BacklogAlert {
+        metric: b
+            .metric
+            .clone()
+            .unwrap_or_else(|| liveops_protocol::signal::TICK_BACKLOG.to_owned()),
+        threshold,
+        window,
+        runbook: b.runbook.as_ref().map(|r| r.get_ref().clone()),
     })
 }
 

@@ -91,7 +91,7 @@ objectiv = 99
          c.toml:5:1: missing `runbook`\n\
          c.toml:13:13: objective must be a percentage between 0 and 100 (exclusive), got 120\n\
          c.toml:17:16: threshold_ms 240 is not a histogram bucket bound, so the SLI could not be exact; use one of 1, 2, 5, 10, 15, 20, 25, 30, 40, 50, 60, 75, 100, 125, 150, 200, 250, 300, 400, 500, 750, 1000, 1500, 2000, 2500, 5000, 10000, 30000\n\
-         c.toml:21:1: unknown field `objectiv`, expected one of `kind`, `description`, `objective`, `period`, `owner`, `runbook`, `total`, `good`, `bad`, `acute`, `metric`, `tags`, `threshold_ms`"
+         c.toml:21:1: unknown field `objectiv`, expected one of `kind`, `description`, `objective`, `period`, `owner`, `runbook`, `total`, `good`, `bad`, `acute`, `backlog`, `metric`, `tags`, `threshold_ms`"
     );
 }
 

@@ -27,16 +27,22 @@ pub enum Fault {
     AuthSlow,
     /// The process is as good as gone: health answers 503 and ticks stop.
     Down,
+    /// Ticks go on but fall behind: combat resolution is stuck (a lock on
+    /// the battle table, a script that always yields), so overdue armies
+    /// pile up in `tick.backlog` while every request and heartbeat still
+    /// looks fine.
+    TickBacklog,
 }
 
 impl Fault {
     /// Every fault, in the order they are documented.
-    pub const ALL: [Fault; 5] = [
+    pub const ALL: [Fault; 6] = [
         Fault::TickStall,
         Fault::ErrorBurst,
         Fault::PaymentFailure,
         Fault::AuthSlow,
         Fault::Down,
+        Fault::TickBacklog,
     ];
 
     /// The kebab-case name used on the command line and over HTTP.
@@ -47,6 +53,7 @@ impl Fault {
             Fault::PaymentFailure => "payment-failure",
             Fault::AuthSlow => "auth-slow",
             Fault::Down => "down",
+            Fault::TickBacklog => "tick-backlog",
         }
     }
 
@@ -65,7 +72,7 @@ impl fmt::Display for Fault {
 /// A fault name that is not one of [`Fault::ALL`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown fault `{0}` (expected one of: tick-stall, error-burst, payment-failure, auth-slow, down)"
+    "unknown fault `{0}` (expected one of: tick-stall, error-burst, payment-failure, auth-slow, down, tick-backlog)"
 )]
 pub struct ParseFaultError(String);
 
@@ -147,7 +154,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "unknown fault `tick_stall` (expected one of: tick-stall, error-burst, \
-             payment-failure, auth-slow, down)"
+             payment-failure, auth-slow, down, tick-backlog)"
         );
     }
 
@@ -160,7 +167,7 @@ mod tests {
             assert_eq!(switch.get(), Some(fault));
             previous = Some(fault);
         }
-        assert_eq!(switch.set(None), Some(Fault::Down));
+        assert_eq!(switch.set(None), Some(Fault::TickBacklog));
         assert_eq!(switch.get(), None);
     }
 }

@@ -100,7 +100,12 @@ impl Sim {
             village.stock += village.production;
         }
         self.apply(&activity, now);
-        let resolved = self.resolve_arrivals(now);
+        let per_tick = if fault == Some(Fault::TickBacklog) {
+            0
+        } else {
+            ARRIVALS_PER_TICK
+        };
+        let resolved = self.resolve_arrivals(now, per_tick);
         TickOutcome {
             backlog: self.armies.iter().filter(|a| a.0.due <= now).count(),
             players_online: self.players.online().round() as u32,
@@ -152,10 +157,10 @@ impl Sim {
         }
     }
 
-    /// Resolves due arrivals, at most [`ARRIVALS_PER_TICK`]; returns how many.
-    fn resolve_arrivals(&mut self, now: Instant) -> usize {
+    /// Resolves due arrivals, at most `per_tick`; returns how many.
+    fn resolve_arrivals(&mut self, now: Instant, per_tick: usize) -> usize {
         let mut resolved = 0;
-        while resolved < ARRIVALS_PER_TICK {
+        while resolved < per_tick {
             match self.armies.peek() {
                 Some(Reverse(army)) if army.due <= now => {}
                 _ => break,
@@ -243,5 +248,23 @@ mod tests {
     fn a_world_without_players_still_ticks() {
         let out = Sim::new(0, 0).tick(Instant::now(), TICK, None);
         assert_eq!((out.backlog, out.players_online), (0, 0));
+    }
+
+    #[test]
+    fn a_slow_combat_resolver_makes_the_backlog_grow_while_ticks_go_on() {
+        let start = Instant::now();
+        let mut sim = Sim::new(2000, 3);
+        let mut seen = Vec::new();
+        for i in 0..600 {
+            let fault = (i >= 100).then_some(Fault::TickBacklog);
+            seen.push(sim.tick(start + TICK * i, TICK, fault).backlog);
+        }
+        assert!(
+            seen[..100].iter().all(|b| *b == 0),
+            "healthy: {:?}",
+            &seen[..100]
+        );
+        let (early, late) = (seen[250], seen[599]);
+        assert!(late > early && early > 0, "grows: {early} then {late}");
     }
 }

@@ -50,6 +50,9 @@ pub const COLLECTOR_REPORT_LATENCY: &str = "liveops_collector_report_latency_sec
 pub const COLLECTOR_AGENTS: &str = "liveops_collector_agents";
 pub const COLLECTOR_WORLD_UP: &str = "liveops_collector_world_up";
 pub const COLLECTOR_AGENT_SILENT: &str = "liveops_collector_agent_silent";
+/// Each world's overdue scheduled events (`tick.backlog`, tag sets summed)
+/// as its latest report had them.
+pub const COLLECTOR_WORLD_TICK_BACKLOG: &str = "liveops_collector_world_tick_backlog";
 /// Operator overrides in force, by `scope` kind: `fleet`, `world`,
 /// `village`, `account` or `player` (never the scope's id).
 pub const COLLECTOR_OVERRIDES: &str = "liveops_collector_overrides";
@@ -114,6 +117,7 @@ pub const ALL: &[&str] = &[
     COLLECTOR_AGENTS,
     COLLECTOR_WORLD_UP,
     COLLECTOR_AGENT_SILENT,
+    COLLECTOR_WORLD_TICK_BACKLOG,
     COLLECTOR_OVERRIDES,
     COLLECTOR_MITIGATIONS,
     COLLECTOR_OVERRIDE_STREAMS,

@@ -282,3 +282,59 @@ async fn the_demo_binary_pages_a_tick_stall_in_w2_only() {
         "pages for w2 only: {pages:#?}\n{stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_growing_tick_backlog_pages_tick_backlog_and_resolves_once_drained() {
+    // The shipped rule (50 events for 20 s) scaled down to keep the test
+    // short; the rule is the same.
+    let d = Drill::start(|cfg| {
+        let slo = cfg
+            .slos
+            .iter_mut()
+            .find(|s| s.name == "tick_latency")
+            .unwrap();
+        let rule = slo
+            .backlog
+            .as_mut()
+            .expect("the shipped tick_latency has a backlog rule");
+        rule.threshold = 5.0;
+        rule.window = Duration::from_secs(4);
+    })
+    .await;
+    let set = Instant::now();
+    d.world("w2").set_fault(Some(Fault::TickBacklog));
+    let page = d
+        .notified(
+            AlertStatus::Firing,
+            "TickBacklog",
+            "w2",
+            set,
+            Duration::from_secs(25),
+        )
+        .await;
+    assert_page(&page, "w2", "TickBacklog", "tick_latency");
+    assert!(
+        page.annotations["runbook_url"].ends_with("/runbooks/tick-backlog"),
+        "{page:#?}"
+    );
+    let metrics = get_text(&format!("{}/metrics", d.collector.url())).await;
+    let backlog = sample(
+        &metrics,
+        "liveops_collector_world_tick_backlog",
+        &[("world", "w2")],
+    );
+    assert!(backlog.is_some_and(|b| b > 5.0), "{backlog:?}");
+
+    let cleared = Instant::now();
+    d.world("w2").set_fault(None);
+    d.notified(
+        AlertStatus::Resolved,
+        "TickBacklog",
+        "w2",
+        cleared,
+        Duration::from_secs(10),
+    )
+    .await;
+    d.only("w2", &["TickBacklog", "ErrorBudgetBurn"]);
+    d.stop().await;
+}

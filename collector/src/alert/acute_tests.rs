@@ -166,7 +166,12 @@ fn a_stalled_world_is_described_by_what_its_probe_really_says() {
     let cases = [
         (false, 0, None, "no health endpoint to probe"),
         (true, 0, None, "still answers the health probe"),
-        (true, 1, Some("HTTP 503"), "last 1 health probe failed (HTTP 503)"),
+        (
+            true,
+            1,
+            Some("HTTP 503"),
+            "last 1 health probe failed (HTTP 503)",
+        ),
     ];
     for (probed, failures, error, want) in cases {
         let d = stalled(probed, failures, error);

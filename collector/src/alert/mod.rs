@@ -14,13 +14,15 @@
 //! - [`rules`]: [`Candidate`] and the multi-window burn-rate alerts
 //!   (`ErrorBudgetBurn`, `page` or `ticket`).
 //! - [`acute`]: alerts that page at once: `AgentSilent`, `WorldDown`,
-//!   `TickStalled`, `HighFailureRatio`.
+//!   `TickStalled`, `HighFailureRatio`; [`backlog`]: `TickBacklog`.
 //! - [`book`]: [`AlertBook`], which fires, keeps quiet and resolves.
 
 pub mod acute;
+pub mod backlog;
 pub mod book;
 pub mod rules;
 
 pub use acute::{WorldLive, acute_alerts};
+pub use backlog::backlog_alert;
 pub use book::{ActiveAlert, AlertBook, fingerprint};
 pub use rules::{Candidate, burn_rate_alerts};

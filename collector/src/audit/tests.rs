@@ -173,7 +173,10 @@ fn a_cut_off_tail_stays_detected_after_a_reopen() {
     // Nothing is appended to a broken log until an admin reseals it; the
     // reseal continues the recorded chain, so seq 3 stays accounted for.
     let refused = audit.append(&store, vec![draft("d")]).unwrap_err();
-    assert!(refused.to_string().contains("tail was cut off"), "{refused}");
+    assert!(
+        refused.to_string().contains("tail was cut off"),
+        "{refused}"
+    );
     let admin = Caller {
         name: "root".into(),
         role: liveops_config::Role::Admin,

@@ -28,6 +28,7 @@ fn slo(name: &str, kind: SloKind) -> Slo {
         runbook: format!("https://runbooks/{name}"),
         kind,
         acute: None,
+        backlog: None,
     }
 }
 

@@ -51,6 +51,13 @@ impl Shared {
                 &[("world", world.clone())],
                 if silent { 1.0 } else { 0.0 },
             );
+            if let Some(b) = w.gauges.get(liveops_protocol::signal::TICK_BACKLOG) {
+                m.set(
+                    COLLECTOR_WORLD_TICK_BACKLOG,
+                    &[("world", world.clone())],
+                    *b,
+                );
+            }
         }
         m.set(COLLECTOR_AGENTS, &[], inner.agents.len() as f64);
         let mut firing: BTreeMap<(String, String), f64> = BTreeMap::new();

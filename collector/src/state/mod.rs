@@ -11,7 +11,7 @@
 mod gauges;
 mod persist;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use liveops_config::{CollectorConfig, Severity};
@@ -19,7 +19,9 @@ use liveops_protocol::{Health, Notification, Report};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use crate::alert::{AlertBook, Candidate, WorldLive, acute_alerts, burn_rate_alerts};
+use crate::alert::{
+    AlertBook, Candidate, WorldLive, acute_alerts, backlog_alert, burn_rate_alerts,
+};
 use crate::audit::Audit;
 use crate::auth::Tokens;
 use crate::notify::Notifiers;
@@ -36,6 +38,8 @@ use persist::{JournalEntry, apply};
 /// the collector's largest steady cost. Acute and no-data alerts are still
 /// evaluated every time.
 const BURN_EVERY_MS: u64 = 5_000;
+/// Samples of a watched gauge kept per world at most (one a report).
+pub(super) const HISTORY_MAX: usize = 3_600;
 
 pub struct Shared {
     pub cfg: CollectorConfig,
@@ -59,6 +63,12 @@ struct Inner {
     agents: HashMap<String, AgentSeen>,
     worlds: BTreeMap<String, WorldSeen>,
     book: AlertBook,
+    /// Gauges read from each report (summed over tag sets): every SLO's
+    /// backlog metric, and players online.
+    watched: Vec<String>,
+    /// How long a watched gauge's history is kept: the longest window a
+    /// rule looks at, plus slack.
+    history_ms: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -76,6 +86,12 @@ pub struct WorldSeen {
     pub report_end_ms: u64,
     pub agent: String,
     pub health: Health,
+    /// The watched gauges' latest values (players online, backlog).
+    #[serde(default)]
+    pub gauges: BTreeMap<String, f64>,
+    /// Their recent values, (collector ms, value), oldest first.
+    #[serde(default, skip_serializing)]
+    pub history: BTreeMap<String, VecDeque<(u64, f64)>>,
 }
 
 /// What became of one report.
@@ -94,12 +110,30 @@ impl Shared {
         notifiers: Notifiers,
         (store, overrides, audit): (Store, Overrides, Audit),
     ) -> Self {
+        let mut watched: Vec<String> = cfg
+            .slos
+            .iter()
+            .filter_map(|s| s.backlog.as_ref().map(|b| b.metric.clone()))
+            .chain([liveops_protocol::signal::PLAYERS_ONLINE.to_owned()])
+            .collect();
+        watched.sort();
+        watched.dedup();
+        let longest = cfg
+            .slos
+            .iter()
+            .filter_map(|s| s.backlog.as_ref().map(|b| b.window))
+            .max()
+            .unwrap_or_default();
         let inner = Inner {
             engine: Engine::new(cfg.slos.clone()),
             burn: None,
             agents: HashMap::new(),
             worlds: BTreeMap::new(),
             book: AlertBook::new(),
+            watched,
+            history_ms: u64::try_from(longest.as_millis())
+                .unwrap_or(u64::MAX)
+                .saturating_add(5_000),
         };
         Self {
             cfg,
@@ -144,6 +178,15 @@ impl Shared {
             received_ms,
             samples,
             health: report.health.clone(),
+            gauges: inner
+                .watched
+                .iter()
+                .filter_map(|name| {
+                    let mut found = report.gauges.iter().filter(|g| g.name == *name).peekable();
+                    found.peek()?;
+                    Some((name.clone(), found.map(|g| g.value).sum()))
+                })
+                .collect(),
         };
         let position = self.store.journal(&entry)?;
         // A report that alone crosses an acute failure ratio is evaluated at
@@ -204,6 +247,14 @@ impl Shared {
             self.cfg.no_data_after,
             now,
         ));
+        for (world, seen) in &inner.worlds {
+            for slo in &self.cfg.slos {
+                let Some(rule) = &slo.backlog else { continue };
+                if let Some(samples) = seen.history.get(&rule.metric) {
+                    candidates.extend(backlog_alert(slo, rule, world, samples, now));
+                }
+            }
+        }
         if let Some(why) = self.audit.check() {
             candidates.push(audit_broken(&inner.engine, &self.cfg.public_url, why));
         }

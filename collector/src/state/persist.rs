@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use liveops_protocol::Health;
 use serde::{Deserialize, Serialize};
 
-use super::{AgentSeen, Inner, Shared, WorldSeen};
+use super::{AgentSeen, HISTORY_MAX, Inner, Shared, WorldSeen};
 use crate::alert::AlertBook;
 use crate::slo::{Counts, EngineState};
 use crate::store::{ALERTS, CHECKPOINT};
@@ -22,6 +22,10 @@ pub(super) struct JournalEntry {
     pub(super) received_ms: u64,
     pub(super) samples: Vec<(String, Counts)>,
     pub(super) health: Health,
+    /// The gauges the collector watches (a backlog metric, players
+    /// online), each summed over its tag sets.
+    #[serde(default)]
+    pub(super) gauges: BTreeMap<String, f64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -122,16 +126,32 @@ pub(super) fn apply(inner: &mut Inner, e: JournalEntry) {
         .worlds
         .get(&e.world)
         .is_none_or(|w| e.at_ms >= w.report_end_ms);
+    let keep_ms = inner.history_ms;
     if newer {
-        inner.worlds.insert(
-            e.world,
-            WorldSeen {
-                last_report_ms: e.received_ms,
-                report_end_ms: e.at_ms,
-                agent: e.agent,
-                health: e.health,
-            },
-        );
+        let seen = inner.worlds.entry(e.world).or_insert_with(|| WorldSeen {
+            last_report_ms: 0,
+            report_end_ms: 0,
+            agent: String::new(),
+            health: Health::default(),
+            gauges: BTreeMap::new(),
+            history: BTreeMap::new(),
+        });
+        seen.last_report_ms = e.received_ms;
+        seen.report_end_ms = e.at_ms;
+        seen.agent = e.agent;
+        seen.health = e.health;
+        for (name, value) in &e.gauges {
+            let h = seen.history.entry(name.clone()).or_default();
+            h.push_back((e.received_ms, *value));
+            // Enough for the longest window a rule looks at, no more.
+            while h.len() > HISTORY_MAX
+                || h.front()
+                    .is_some_and(|(t, _)| e.received_ms.saturating_sub(*t) > keep_ms)
+            {
+                h.pop_front();
+            }
+        }
+        seen.gauges = e.gauges;
     } else if let Some(w) = inner.worlds.get_mut(&e.world) {
         // An old report still proves the agent is alive.
         w.last_report_ms = w.last_report_ms.max(e.received_ms);
