@@ -108,7 +108,8 @@ mod tests {
         let shrinking: Vec<f64> = growing.iter().rev().copied().collect();
         let mut dipped = growing.clone();
         dipped[15] = 10.0;
-        let cases: [(&str, VecDeque<(u64, f64)>, u64, bool); 6] = [
+        type Case = (&'static str, VecDeque<(u64, f64)>, u64, bool);
+        let cases: [Case; 6] = [
             ("growing for 25 s", series(&growing), NOW, true),
             ("catching up", series(&shrinking), NOW, false),
             ("dipped under the threshold", series(&dipped), NOW, false),
