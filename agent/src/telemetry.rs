@@ -25,7 +25,7 @@ pub struct AgentMetrics {
     pub tick_stalled: Gauge,
     pub probe_ok: Gauge,
     pub players_online: Gauge,
-    statsd: [Mirrored; 7],
+    statsd: [Mirrored; 8],
     recv_buffer: Gauge,
     kernel_drops: Counter,
     world: String,
@@ -60,7 +60,7 @@ impl AgentMetrics {
         let registry = Registry::new();
         let l = [("world", world.to_owned())];
         let c = |name| registry.counter(name, &l);
-        let statsd: [Mirrored; 7] = [
+        let statsd: [Mirrored; 8] = [
             (c(AGENT_STATSD_DATAGRAMS), |s| s.datagrams.load(Relaxed)),
             (c(AGENT_STATSD_BYTES), |s| s.bytes.load(Relaxed)),
             (c(AGENT_STATSD_LINES), |s| s.lines.load(Relaxed)),
@@ -74,6 +74,9 @@ impl AgentMetrics {
                 s.series_overflow_lines.load(Relaxed)
             }),
             (c(AGENT_STATSD_RECV_ERRORS), |s| s.recv_errors.load(Relaxed)),
+            (c(AGENT_STATSD_NONFINITE), |s| {
+                s.nonfinite_values.load(Relaxed)
+            }),
         ];
         Self {
             reports_sent: c(AGENT_REPORTS_SENT),

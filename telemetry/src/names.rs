@@ -9,6 +9,9 @@ pub const AGENT_STATSD_MALFORMED: &str = "liveops_agent_statsd_malformed_lines_t
 pub const AGENT_STATSD_UNSUPPORTED: &str = "liveops_agent_statsd_unsupported_lines_total";
 pub const AGENT_STATSD_OVERFLOW: &str = "liveops_agent_statsd_series_overflow_lines_total";
 pub const AGENT_STATSD_RECV_ERRORS: &str = "liveops_agent_statsd_receive_errors_total";
+/// Values dropped because they would have made a series NaN or infinite
+/// (`request:1e308|c` twice), and non-finite numbers scrubbed from a report.
+pub const AGENT_STATSD_NONFINITE: &str = "liveops_agent_statsd_nonfinite_values_total";
 pub const AGENT_STATSD_RECV_BUFFER: &str = "liveops_agent_statsd_receive_buffer_bytes";
 pub const AGENT_STATSD_KERNEL_DROPS: &str = "liveops_agent_statsd_kernel_drops_total";
 pub const AGENT_TICK_DURATION: &str = "liveops_agent_tick_duration_seconds";
@@ -78,6 +81,7 @@ pub const ALL: &[&str] = &[
     AGENT_STATSD_UNSUPPORTED,
     AGENT_STATSD_OVERFLOW,
     AGENT_STATSD_RECV_ERRORS,
+    AGENT_STATSD_NONFINITE,
     AGENT_STATSD_RECV_BUFFER,
     AGENT_STATSD_KERNEL_DROPS,
     AGENT_TICK_DURATION,

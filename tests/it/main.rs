@@ -10,6 +10,7 @@ mod flags_agent;
 mod flags_client;
 mod kill_switches;
 mod mitigations;
+mod nonfinite;
 mod ofrep_python;
 mod pipeline;
 mod restart;

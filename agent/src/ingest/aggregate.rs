@@ -89,9 +89,11 @@ impl Aggregator {
         }
     }
 
-    /// Records every value of `m`. Rejected lines are counted in this
-    /// interval's losses; the error lets the caller count them too.
-    pub fn record(&mut self, m: &Metric<'_>) -> Result<(), Rejected> {
+    /// Records every value of `m` and returns how many of its values were
+    /// dropped as non-finite (see [`add_finite`]). Rejected lines and
+    /// dropped values are counted in this interval's losses; the result lets
+    /// the caller count them too.
+    pub fn record(&mut self, m: &Metric<'_>) -> Result<u64, Rejected> {
         let class = m.kind.class();
         let mut key = mem::take(&mut self.key);
         write_raw_key(&mut key, class, m.name, m.tags);
@@ -105,18 +107,39 @@ impl Aggregator {
             Rejected::SeriesLimit => self.losses.series_overflow_lines += 1,
             Rejected::Malformed(_) => self.losses.malformed_lines += 1,
         })?;
+        // A tiny rate (`@1e-320`) makes the weight infinite: every value of
+        // the line is then dropped below, as non-finite.
         let weight = 1.0 / m.rate;
         let series = &mut self.series[idx];
+        let mut nonfinite = 0u64;
         match &mut series.acc {
-            Acc::Counter(sum) => *sum += m.values().sum::<f64>() * weight,
+            Acc::Counter(sum) => {
+                for v in m.values() {
+                    if !add_finite(sum, v * weight) {
+                        nonfinite += 1;
+                    }
+                }
+            }
+            // The parser refuses non-finite values, so a gauge is finite.
             Acc::Gauge(last) => *last = m.values().last().unwrap_or(*last),
-            Acc::Histogram(h) => m.values().for_each(|v| h.record(v, weight)),
+            Acc::Histogram(h) => {
+                for v in m.values() {
+                    // Buckets never exceed `count`, so checking the sum and
+                    // the count covers every number the histogram holds.
+                    if (h.sum + v * weight).is_finite() && (h.count + weight).is_finite() {
+                        h.record(v, weight);
+                    } else {
+                        nonfinite += 1;
+                    }
+                }
+            }
         }
+        self.losses.nonfinite_values += nonfinite;
         if series.tick {
             let room = MAX_TICK_SAMPLES.saturating_sub(self.tick_samples.len());
             self.tick_samples.extend(m.values().take(room));
         }
-        Ok(())
+        Ok(nonfinite)
     }
 
     /// Counts lines the parser already refused, so the interval's losses
@@ -201,6 +224,18 @@ impl Aggregator {
     }
 }
 
+/// Adds `delta` to `sum` unless the result would be NaN or infinite
+/// (`request:1e308|c` twice): one absurd value must not turn a whole series,
+/// and with it the report, unencodable. Returns whether it was added.
+fn add_finite(sum: &mut f64, delta: f64) -> bool {
+    let next = *sum + delta;
+    let ok = next.is_finite();
+    if ok {
+        *sum = next;
+    }
+    ok
+}
+
 /// `#a:1,b,c:x:y` → {a: 1, b: "", c: "x:y"}; empty items are skipped and a
 /// repeated key keeps its last value.
 fn parse_tags(raw: &str) -> Result<Tags, Rejected> {
@@ -276,7 +311,7 @@ mod tests {
     use super::*;
     use crate::ingest::parse::{Line, parse_line};
 
-    fn feed(agg: &mut Aggregator, lines: &[&str]) -> Vec<Result<(), Rejected>> {
+    fn feed(agg: &mut Aggregator, lines: &[&str]) -> Vec<Result<u64, Rejected>> {
         lines
             .iter()
             .map(|l| match parse_line(l.as_bytes()) {
@@ -327,6 +362,89 @@ mod tests {
                 (out.counters[0].value - want).abs() < 1e-9,
                 "{lines:?}: {out:?}"
             );
+        }
+    }
+
+    #[test]
+    fn values_that_would_make_a_series_non_finite_are_dropped_and_counted() {
+        // (lines, per-line dropped values, the series' values after, dropped)
+        struct Case {
+            lines: &'static [&'static str],
+            dropped: &'static [u64],
+            counter: Option<f64>,
+            histogram: Option<(f64, f64)>,
+        }
+        let cases = [
+            Case {
+                lines: &["request:1e308|c", "request:1e308|c"],
+                dropped: &[0, 1],
+                counter: Some(1e308),
+                histogram: None,
+            },
+            Case {
+                lines: &["request:1e308:1e308:-1e308|c", "request:5|c"],
+                dropped: &[1, 0],
+                counter: Some(5.0),
+                histogram: None,
+            },
+            Case {
+                lines: &["request:-1e308|c", "request:-1e308|c", "request:1|c"],
+                dropped: &[0, 1, 0],
+                counter: Some(-1e308 + 1.0),
+                histogram: None,
+            },
+            Case {
+                // Weight 2 makes 1e308 infinite on its own.
+                lines: &["request:1e308|c|@0.5", "request:2|c"],
+                dropped: &[1, 0],
+                counter: Some(2.0),
+                histogram: None,
+            },
+            Case {
+                // An infinite weight: 1/1e-320 overflows; 0 × inf is NaN.
+                lines: &["request:0:1|c|@1e-320", "request:3|c"],
+                dropped: &[2, 0],
+                counter: Some(3.0),
+                histogram: None,
+            },
+            Case {
+                lines: &["lat:1e308|ms", "lat:1e308|ms", "lat:7|ms"],
+                dropped: &[0, 1, 0],
+                counter: None,
+                histogram: Some((2.0, 1e308 + 7.0)),
+            },
+            Case {
+                lines: &["lat:5|ms|@1e-320", "lat:5|ms|@0.5"],
+                dropped: &[1, 0],
+                counter: None,
+                histogram: Some((2.0, 10.0)),
+            },
+            Case {
+                lines: &["request:1|c", "request:2|c"],
+                dropped: &[0, 0],
+                counter: Some(3.0),
+                histogram: None,
+            },
+        ];
+        for c in cases {
+            let mut agg = Aggregator::new(10);
+            let got = feed(&mut agg, c.lines);
+            let want: Vec<_> = c.dropped.iter().map(|d| Ok(*d)).collect();
+            assert_eq!(got, want, "{:?}", c.lines);
+            let out = agg.take();
+            let total: u64 = c.dropped.iter().sum();
+            assert_eq!(out.losses.nonfinite_values, total, "{:?}", c.lines);
+            if let Some(want) = c.counter {
+                assert_eq!(out.counters[0].value, want, "{:?}", c.lines);
+            }
+            if let Some((count, sum)) = c.histogram {
+                let h = &out.histograms[0].histogram;
+                assert_eq!((h.count, h.sum), (count, sum), "{:?}", c.lines);
+                assert!(h.is_well_formed(), "{:?}", c.lines);
+            }
+            let report_part = serde_json::to_string(&out.counters).unwrap()
+                + &serde_json::to_string(&out.histograms).unwrap();
+            assert!(!report_part.contains("null"), "{report_part}");
         }
     }
 
@@ -411,12 +529,12 @@ mod tests {
             &["a:1|c", "b:1|c", "c:1|c", "a:1|c|#x:1", "a:1|c", "c:1|c"],
         );
         let limit = Err(Rejected::SeriesLimit);
-        assert_eq!(got, [Ok(()), Ok(()), limit, limit, Ok(()), limit]);
+        assert_eq!(got, [Ok(0), Ok(0), limit, limit, Ok(0), limit]);
         let out = agg.take();
         assert_eq!(out.counters.len(), 2);
         assert_eq!(out.losses.series_overflow_lines, 3);
         // The limit is per interval.
-        assert_eq!(feed(&mut agg, &["c:1|c"]), [Ok(())]);
+        assert_eq!(feed(&mut agg, &["c:1|c"]), [Ok(0)]);
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //! sender. Flag-file reloads ride along, so the audit log gets them
 //! through the same spool.
 //!
+//! - [`finite`]: no NaN or infinity ever reaches a report.
 //! - [`spool`]: the sled-backed, bounded, ordered spool and the agent's identity.
 //! - [`sender`]: delivery to the collector, oldest first, with backoff.
 
+pub mod finite;
 pub mod sender;
 pub mod spool;
 
@@ -76,7 +78,7 @@ impl Reporter {
         let seq = self.spool.next_seq();
         let mut losses = interval.losses;
         losses.spool_dropped_reports = dropped_before;
-        let report = Report {
+        let mut report = Report {
             agent: self.spool.agent_id().to_owned(),
             world: self.world.clone(),
             seq,
@@ -90,6 +92,17 @@ impl Reporter {
             losses,
             flag_reloads: self.flags.take_reloads(),
         };
+        let scrubbed = finite::scrub(&mut report);
+        if scrubbed > 0 {
+            self.ingest
+                .stats
+                .nonfinite_values
+                .fetch_add(scrubbed, std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!(
+                scrubbed,
+                "non-finite numbers removed from a report before sending"
+            );
+        }
         let body = serde_json::to_vec(&report).map_err(AgentError::Encode)?;
         self.spool.push(seq, &body)?;
         let dropped = self.spool.dropped() - dropped_before;
