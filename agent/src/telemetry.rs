@@ -1,9 +1,18 @@
 //! The agent's own `/metrics`: handles for every series it exports, all
 //! labelled with the world. Names come from `liveops_telemetry::names`.
+//!
+//! The tick histogram is the exception to "handles from the registry": it is
+//! the sum of the `tick.duration` histograms the reports carry, rendered
+//! here, so `/metrics` and the collector's SLOs weigh sampled ticks by the
+//! same rule (1/rate) instead of two rules that drift apart.
 
+use std::fmt::Write;
 use std::net::SocketAddr;
+use std::sync::Mutex;
 use std::sync::atomic::Ordering::Relaxed;
 
+use liveops_protocol::histogram::BUCKET_BOUNDS_MS;
+use liveops_protocol::{GaugeSeries, HistogramSeries, signal};
 use liveops_telemetry::names::*;
 use liveops_telemetry::{Counter, Gauge, Histogram, Registry};
 
@@ -19,12 +28,14 @@ pub struct AgentMetrics {
     pub report_latency: Histogram,
     pub spool_reports: Gauge,
     pub spool_dropped: Counter,
-    pub tick_duration: Histogram,
+    /// Every `tick.duration` histogram reported since start, summed.
+    tick_duration: Mutex<liveops_protocol::Histogram>,
+    tick_backlog: Gauge,
     pub last_tick_age: Gauge,
     pub world_up: Gauge,
     pub tick_stalled: Gauge,
     pub probe_ok: Gauge,
-    pub players_online: Gauge,
+    players_online: Gauge,
     statsd: [Mirrored; 8],
     recv_buffer: Gauge,
     kernel_drops: Counter,
@@ -84,7 +95,8 @@ impl AgentMetrics {
             spool_dropped: c(AGENT_SPOOL_DROPPED),
             report_latency: registry.histogram(AGENT_REPORT_LATENCY, &l),
             spool_reports: registry.gauge(AGENT_SPOOL_REPORTS, &l),
-            tick_duration: registry.histogram(AGENT_TICK_DURATION, &l),
+            tick_duration: Mutex::default(),
+            tick_backlog: registry.gauge(AGENT_TICK_BACKLOG, &l),
             last_tick_age: registry.gauge(AGENT_LAST_TICK_AGE, &l),
             world_up: registry.gauge(AGENT_WORLD_UP, &l),
             tick_stalled: registry.gauge(AGENT_TICK_STALLED, &l),
@@ -116,6 +128,37 @@ impl AgentMetrics {
         }
     }
 
+    /// Takes in what one report carries of the world's own signals: its
+    /// tick histograms (any tags) and the players and backlog gauges.
+    pub fn record_interval(&self, histograms: &[HistogramSeries], gauges: &[GaugeSeries]) {
+        {
+            let mut ticks = self.tick_duration.lock().unwrap_or_else(|p| p.into_inner());
+            for s in histograms
+                .iter()
+                .filter(|s| s.name == signal::TICK_DURATION)
+            {
+                // Every histogram here was built by this build's aggregator,
+                // so the layouts match; a mismatch would be skipped.
+                let _ = ticks.merge(&s.histogram);
+            }
+        }
+        let gauge = |name: &str| {
+            let mut values = gauges.iter().filter(|g| g.name == name).peekable();
+            // Several series (one per shard, say) add up; none leaves the
+            // last value standing, as a gauge does.
+            values
+                .peek()
+                .is_some()
+                .then(|| values.map(|g| g.value).sum::<f64>())
+        };
+        if let Some(v) = gauge(signal::PLAYERS_ONLINE) {
+            self.players_online.set(v);
+        }
+        if let Some(v) = gauge(signal::TICK_BACKLOG) {
+            self.tick_backlog.set(v);
+        }
+    }
+
     /// Copies the ingest threads' atomics into the exported counters, then
     /// renders. Done at scrape time so the hot ingest loop touches only
     /// plain atomics.
@@ -128,6 +171,133 @@ impl AgentMetrics {
         if let Some(drops) = statsd_udp.and_then(crate::ingest::kernel::udp_drops) {
             self.kernel_drops.absolute(drops);
         }
-        self.registry.render()
+        let mut text = self.registry.render();
+        let ticks = self
+            .tick_duration
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        render_seconds_histogram(&mut text, AGENT_TICK_DURATION, &self.world, &ticks);
+        text
+    }
+}
+
+/// Writes a millisecond histogram as a Prometheus histogram in seconds:
+/// cumulative `_bucket`s at the report's bounds, `_sum`, `_count`. Counts are
+/// weighted (a sample sent at `@0.1` counts 10), so they may be fractional.
+/// `world` passed the name rule, so it needs no escaping.
+fn render_seconds_histogram(
+    out: &mut String,
+    name: &str,
+    world: &str,
+    h: &liveops_protocol::Histogram,
+) {
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    let mut cumulative = 0.0;
+    for (bound, count) in BUCKET_BOUNDS_MS.iter().zip(&h.counts) {
+        cumulative += count;
+        let le = bound / 1000.0;
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{world=\"{world}\",le=\"{le}\"}} {cumulative}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{name}_bucket{{world=\"{world}\",le=\"+Inf\"}} {}",
+        h.count
+    );
+    let _ = writeln!(out, "{name}_sum{{world=\"{world}\"}} {}", h.sum / 1000.0);
+    let _ = writeln!(out, "{name}_count{{world=\"{world}\"}} {}", h.count);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::Aggregator;
+    use crate::ingest::parse::{Line, parse_line};
+
+    fn sample(text: &str, series: &str) -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {series} in:\n{text}"))
+    }
+
+    #[test]
+    fn sampled_ticks_count_on_metrics_exactly_as_in_the_report() {
+        let mut agg = Aggregator::new(100);
+        let lines = [
+            "tick.duration:40|ms|@0.1",
+            "tick.duration:60|ms|@0.5",
+            "tick.duration:300|ms|@0.5",
+            "tick.duration:20|ms|#shard:2",
+            "tick.duration:3|c",
+            "auth.latency:40|ms",
+        ];
+        for l in lines {
+            let Ok(Line::Metric(m)) = parse_line(l.as_bytes()) else {
+                panic!("{l}")
+            };
+            agg.record(&m).unwrap();
+        }
+        let interval = agg.take();
+        let reported: f64 = interval
+            .histograms
+            .iter()
+            .filter(|s| s.name == signal::TICK_DURATION)
+            .map(|s| s.histogram.count)
+            .sum();
+        assert_eq!(reported, 10.0 + 2.0 + 2.0 + 1.0);
+
+        let m = AgentMetrics::new("w1");
+        m.record_interval(&interval.histograms, &interval.gauges);
+        m.record_interval(&interval.histograms, &interval.gauges);
+        let text = m.render(&IngestStats::default(), None);
+        let n = "liveops_agent_tick_duration_seconds";
+        let w = "{world=\"w1\"}";
+        assert_eq!(sample(&text, &format!("{n}_count{w}")), 2.0 * reported);
+        // Weighted too: 40 ms × 10, 60 and 300 ms × 2, 20 ms once.
+        let sum = sample(&text, &format!("{n}_sum{w}"));
+        assert!((sum - 2.0 * 1.14).abs() < 1e-9, "{sum}");
+        let bucket = |le: &str| sample(&text, &format!("{n}_bucket{{world=\"w1\",le=\"{le}\"}}"));
+        assert_eq!(bucket("0.02"), 2.0);
+        assert_eq!(bucket("0.05"), 2.0 * 11.0);
+        assert_eq!(bucket("0.25"), 2.0 * 13.0);
+        assert_eq!(bucket("+Inf"), 2.0 * reported);
+        assert_eq!(text.matches(&format!("# TYPE {n} histogram")).count(), 1);
+    }
+
+    #[test]
+    fn the_backlog_and_players_gauges_follow_the_reports() {
+        let m = AgentMetrics::new("w1");
+        let g = |name: &str, shard: &str, value| GaugeSeries {
+            name: name.into(),
+            tags: [("shard".to_owned(), shard.to_owned())].into(),
+            value,
+        };
+        m.record_interval(
+            &[],
+            &[
+                g("tick.backlog", "1", 3.0),
+                g("tick.backlog", "2", 4.0),
+                g("players.online", "1", 42.0),
+            ],
+        );
+        let text = m.render(&IngestStats::default(), None);
+        assert_eq!(
+            sample(&text, "liveops_agent_tick_backlog{world=\"w1\"}"),
+            7.0
+        );
+        // An interval without the gauge leaves the last value.
+        m.record_interval(&[], &[]);
+        let text = m.render(&IngestStats::default(), None);
+        assert_eq!(
+            sample(&text, "liveops_agent_tick_backlog{world=\"w1\"}"),
+            7.0
+        );
+        assert_eq!(
+            sample(&text, "liveops_agent_players_online{world=\"w1\"}"),
+            42.0
+        );
     }
 }

@@ -20,6 +20,8 @@ pub const AGENT_WORLD_UP: &str = "liveops_agent_world_up";
 pub const AGENT_TICK_STALLED: &str = "liveops_agent_tick_stalled";
 pub const AGENT_PROBE_OK: &str = "liveops_agent_health_probe_ok";
 pub const AGENT_PLAYERS_ONLINE: &str = "liveops_agent_players_online";
+/// The world's `tick.backlog` gauge: scheduled events overdue.
+pub const AGENT_TICK_BACKLOG: &str = "liveops_agent_tick_backlog";
 pub const AGENT_REPORTS_SENT: &str = "liveops_agent_reports_sent_total";
 pub const AGENT_REPORT_FAILURES: &str = "liveops_agent_report_failures_total";
 pub const AGENT_REPORT_LATENCY: &str = "liveops_agent_report_latency_seconds";
@@ -90,6 +92,7 @@ pub const ALL: &[&str] = &[
     AGENT_TICK_STALLED,
     AGENT_PROBE_OK,
     AGENT_PLAYERS_ONLINE,
+    AGENT_TICK_BACKLOG,
     AGENT_REPORTS_SENT,
     AGENT_REPORT_FAILURES,
     AGENT_REPORT_LATENCY,

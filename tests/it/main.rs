@@ -2,6 +2,7 @@
 //! loopback, driven over their real protocols. One test binary for the
 //! whole workspace keeps link time down.
 
+mod agent_metrics;
 mod binaries;
 mod dashboard;
 mod dogstatsd;

@@ -8,7 +8,6 @@
 //! is remembered as an alias, so the next line with that spelling is a single
 //! lookup again.
 
-use liveops_protocol::signal::TICK_DURATION;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::mem;
@@ -31,14 +30,7 @@ pub struct Interval {
     pub histograms: Vec<HistogramSeries>,
     /// Lines lost in this interval (malformed, over the series limit).
     pub losses: Losses,
-    /// Raw `tick.duration` values (ms), at most [`MAX_TICK_SAMPLES`], for the
-    /// agent's own Prometheus histogram; the report carries the aggregate.
-    pub tick_samples: Vec<f64>,
 }
-
-/// Tick values kept per interval for `/metrics`: a world ticking at 100/s
-/// fits many times over; a flood cannot grow the buffer.
-pub const MAX_TICK_SAMPLES: usize = 4096;
 
 /// Why the aggregator did not record a line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
@@ -57,7 +49,6 @@ pub struct Aggregator {
     /// Reused buffer for the lookup key, so hits do not allocate.
     key: Vec<u8>,
     losses: Losses,
-    tick_samples: Vec<f64>,
 }
 
 #[derive(Debug)]
@@ -65,9 +56,6 @@ struct Series {
     name: String,
     tags: Tags,
     acc: Acc,
-    /// A `tick.duration` series, whose raw values `/metrics` also wants;
-    /// decided once when the series is created, not per line.
-    tick: bool,
 }
 
 #[derive(Debug)]
@@ -85,7 +73,6 @@ impl Aggregator {
             series: Vec::new(),
             key: Vec::with_capacity(256),
             losses: Losses::default(),
-            tick_samples: Vec::new(),
         }
     }
 
@@ -135,10 +122,6 @@ impl Aggregator {
             }
         }
         self.losses.nonfinite_values += nonfinite;
-        if series.tick {
-            let room = MAX_TICK_SAMPLES.saturating_sub(self.tick_samples.len());
-            self.tick_samples.extend(m.values().take(room));
-        }
         Ok(nonfinite)
     }
 
@@ -158,14 +141,10 @@ impl Aggregator {
     pub fn take(&mut self) -> Interval {
         let mut out = Interval {
             losses: mem::take(&mut self.losses),
-            tick_samples: mem::take(&mut self.tick_samples),
             ..Interval::default()
         };
         self.index.clear();
-        for Series {
-            name, tags, acc, ..
-        } in self.series.drain(..)
-        {
+        for Series { name, tags, acc } in self.series.drain(..) {
             match acc {
                 Acc::Counter(value) => out.counters.push(CounterSeries { name, tags, value }),
                 Acc::Gauge(value) => out.gauges.push(GaugeSeries { name, tags, value }),
@@ -209,12 +188,10 @@ impl Aggregator {
             Class::Gauge => Acc::Gauge(0.0),
             Class::Histogram => Acc::Histogram(Histogram::default()),
         };
-        let tick = matches!(acc, Acc::Histogram(_)) && name == TICK_DURATION;
         self.series.push(Series {
             name: name.to_owned(),
             tags,
             acc,
-            tick,
         });
         if canonical != raw {
             self.index.insert(raw.into(), idx);
@@ -326,22 +303,6 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
-    }
-
-    #[test]
-    fn raw_tick_values_are_kept_only_for_tick_duration_histograms() {
-        let mut agg = Aggregator::new(100);
-        feed(
-            &mut agg,
-            &[
-                "tick.duration:48:52|ms|#shard:1",
-                "tick.duration:3|c",
-                "auth.latency:120|ms",
-                "tick.duration:7|h",
-            ],
-        );
-        assert_eq!(agg.take().tick_samples, [48.0, 52.0, 7.0]);
-        assert!(agg.take().tick_samples.is_empty());
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub mod spool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use liveops_protocol::{Report, signal};
+use liveops_protocol::Report;
 use tokio::sync::{Notify, watch};
 
 use crate::AgentError;
@@ -73,7 +73,7 @@ impl Reporter {
                 .unwrap_or_else(|p| p.into_inner());
             m.take(Instant::now())
         };
-        self.record_health(&health, &interval);
+        self.record_health(&health);
         let dropped_before = self.spool.dropped();
         let seq = self.spool.next_seq();
         let mut losses = interval.losses;
@@ -103,6 +103,9 @@ impl Reporter {
                 "non-finite numbers removed from a report before sending"
             );
         }
+        // After the scrub, so `/metrics` shows exactly what was reported.
+        self.metrics
+            .record_interval(&report.histograms, &report.gauges);
         let body = serde_json::to_vec(&report).map_err(AgentError::Encode)?;
         self.spool.push(seq, &body)?;
         let dropped = self.spool.dropped() - dropped_before;
@@ -118,23 +121,13 @@ impl Reporter {
         Ok(end_ms)
     }
 
-    fn record_health(&self, h: &liveops_protocol::Health, interval: &crate::ingest::Interval) {
+    fn record_health(&self, h: &liveops_protocol::Health) {
         let m = &self.metrics;
         m.world_up.set(if h.up { 1.0 } else { 0.0 });
         m.tick_stalled.set(if h.stalled { 1.0 } else { 0.0 });
         m.probe_ok.set(if h.probe_ok { 1.0 } else { 0.0 });
         if let Some(age) = h.last_tick_age_ms {
             m.last_tick_age.set(age as f64 / 1000.0);
-        }
-        for ms in &interval.tick_samples {
-            m.tick_duration.record(ms / 1000.0);
-        }
-        if let Some(g) = interval
-            .gauges
-            .iter()
-            .find(|g| g.name == signal::PLAYERS_ONLINE)
-        {
-            m.players_online.set(g.value);
         }
     }
 }
