@@ -27,6 +27,16 @@ pub const AGENT_REPORT_FAILURES: &str = "liveops_agent_report_failures_total";
 pub const AGENT_REPORT_LATENCY: &str = "liveops_agent_report_latency_seconds";
 pub const AGENT_SPOOL_REPORTS: &str = "liveops_agent_spool_reports";
 pub const AGENT_SPOOL_DROPPED: &str = "liveops_agent_spool_dropped_reports_total";
+/// Reports in the dead-letter tree now: ones the collector would not take
+/// (a 4xx for the report itself, or `max_attempts` 5xx answers).
+pub const AGENT_DEAD_LETTERS: &str = "liveops_agent_dead_letters";
+/// Reports moved to the dead-letter tree since start.
+pub const AGENT_DEAD_LETTERED: &str = "liveops_agent_dead_lettered_reports_total";
+/// Dead letters dropped from a full tree (`max_dead_letters`), oldest first.
+pub const AGENT_DEAD_LETTERS_DROPPED: &str = "liveops_agent_dead_letters_dropped_total";
+/// Parts of delivered reports the collector refused (its acknowledgement's
+/// `refused` list); the rest of each report was taken.
+pub const AGENT_REPORT_REFUSED_PARTS: &str = "liveops_agent_report_refused_parts_total";
 /// 1 while the flag file on disk is valid and served, 0 while it is broken,
 /// missing or was never valid (the last good flags or fail-safe values are
 /// served meanwhile).
@@ -98,6 +108,10 @@ pub const ALL: &[&str] = &[
     AGENT_REPORT_LATENCY,
     AGENT_SPOOL_REPORTS,
     AGENT_SPOOL_DROPPED,
+    AGENT_DEAD_LETTERS,
+    AGENT_DEAD_LETTERED,
+    AGENT_DEAD_LETTERS_DROPPED,
+    AGENT_REPORT_REFUSED_PARTS,
     AGENT_FLAGS_FILE_VALID,
     AGENT_FLAGS_RELOADS,
     AGENT_FLAGS_LAST_RELOAD,

@@ -6,7 +6,9 @@
 //! - [`finite`]: no NaN or infinity ever reaches a report.
 //! - [`spool`]: the sled-backed, bounded, ordered spool and the agent's identity.
 //! - [`sender`]: delivery to the collector, oldest first, with backoff.
+//! - [`dead`]: reports the collector will not take, kept aside.
 
+pub mod dead;
 pub mod finite;
 pub mod sender;
 pub mod spool;

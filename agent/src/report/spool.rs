@@ -6,18 +6,24 @@
 //! is bounded: past `max_reports` the oldest report is dropped and counted.
 //!
 //! The spool also holds the agent's identity and sequence epoch, so that
-//! sequence numbers keep increasing across restarts even after a crash.
+//! sequence numbers keep increasing across restarts even after a crash, and
+//! the dead letters ([`super::dead`]): reports the collector will not take,
+//! moved aside so they cannot block the spool.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sled::IVec;
+use liveops_config::SpoolConfig;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::{IVec, Transactional};
 
+use super::dead::{DeadLetter, DeadLetters};
 use crate::AgentError;
 
 pub struct Spool {
     db: sled::Db,
     reports: sled::Tree,
+    dead: DeadLetters,
     max_reports: u64,
     len: AtomicU64,
     dropped: AtomicU64,
@@ -33,7 +39,7 @@ const AGENT_ID: &[u8] = b"agent_id";
 const EPOCH: &[u8] = b"epoch";
 
 impl Spool {
-    pub fn open(dir: &Path, max_reports: u64, world: &str) -> Result<Spool, AgentError> {
+    pub fn open(dir: &Path, limits: &SpoolConfig, world: &str) -> Result<Spool, AgentError> {
         std::fs::create_dir_all(dir).map_err(|source| AgentError::DataDir {
             path: dir.to_owned(),
             source,
@@ -43,6 +49,7 @@ impl Spool {
             .flush_every_ms(Some(200))
             .open()?;
         let reports = db.open_tree("reports")?;
+        let dead = DeadLetters::new(db.open_tree("dead")?, limits.max_dead_letters);
         let meta = db.open_tree("meta")?;
         let agent_id = match meta.get(AGENT_ID)? {
             Some(id) => String::from_utf8_lossy(&id).into_owned(),
@@ -68,7 +75,8 @@ impl Spool {
         Ok(Spool {
             db,
             reports,
-            max_reports,
+            dead,
+            max_reports: limits.max_reports,
             len: AtomicU64::new(len),
             dropped: AtomicU64::new(0),
             epoch,
@@ -120,6 +128,53 @@ impl Spool {
         Ok(())
     }
 
+    /// Moves the spooled report `seq` to the dead letters, in one sled
+    /// transaction (a crash leaves it in one tree or the other, never
+    /// both or neither). `None` if it is no longer spooled.
+    pub fn dead_letter(
+        &self,
+        seq: u64,
+        attempts: u32,
+        status: Option<u16>,
+        error: &str,
+    ) -> Result<Option<DeadLetter>, AgentError> {
+        let key = seq.to_be_bytes();
+        let moved = (&self.reports, self.dead.tree()).transaction(|(reports, dead)| {
+            let Some(body) = reports.remove(&key)? else {
+                return Ok(None);
+            };
+            let letter = DeadLetter {
+                seq,
+                dead_at_ms: liveops_protocol::time::now_ms(),
+                attempts,
+                status,
+                error: error.to_owned(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+            };
+            let stored = serde_json::to_vec(&letter)
+                .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
+            let fresh = dead.insert(&key, stored)?.is_none();
+            Ok(Some((letter, fresh)))
+        });
+        let moved = moved.map_err(|e| match e {
+            TransactionError::Abort(why) => AgentError::DeadLetter(why),
+            TransactionError::Storage(e) => AgentError::Spool(e),
+        })?;
+        let Some((letter, fresh)) = moved else {
+            return Ok(None);
+        };
+        self.len.fetch_sub(1, Ordering::Relaxed);
+        if fresh {
+            self.dead.inserted()?;
+        }
+        Ok(Some(letter))
+    }
+
+    /// Reports the collector would not take.
+    pub fn dead(&self) -> &DeadLetters {
+        &self.dead
+    }
+
     pub fn len(&self) -> u64 {
         self.len.load(Ordering::Relaxed)
     }
@@ -156,11 +211,92 @@ fn rand_u64() -> u64 {
 mod tests {
     use super::*;
 
+    fn limits(max_reports: u64, max_dead_letters: u64) -> SpoolConfig {
+        SpoolConfig {
+            max_reports,
+            max_attempts: 8,
+            max_dead_letters,
+        }
+    }
+
+    /// Reopens after a drop: sled's flusher thread may hold the file lock
+    /// for a moment after the last handle is gone.
+    fn reopen(dir: &Path, limits: &SpoolConfig) -> Spool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            match Spool::open(dir, limits, "w1") {
+                Ok(s) => return s,
+                Err(e) if std::time::Instant::now() < deadline => {
+                    eprintln!("reopen: {e}; retrying");
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => panic!("spool does not reopen: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn dead_letters_move_out_of_the_spool_are_bounded_and_survive_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let seqs: Vec<u64> = {
+            let s = Spool::open(dir.path(), &limits(10, 2), "w1").unwrap();
+            let seqs: Vec<u64> = (0..5u8)
+                .map(|i| {
+                    let seq = s.next_seq();
+                    s.push(seq, format!("{{\"n\":{i}}}").as_bytes()).unwrap();
+                    seq
+                })
+                .collect();
+            let first = s
+                .dead_letter(seqs[0], 8, Some(500), "collector answered 500")
+                .unwrap();
+            let first = first.expect("was spooled");
+            assert_eq!(
+                (first.seq, first.attempts, first.status),
+                (seqs[0], 8, Some(500))
+            );
+            assert_eq!(first.body, r#"{"n":0}"#);
+            assert_eq!(s.len(), 4);
+            assert_eq!(s.first().unwrap().unwrap().0, seqs[1], "the spool moved on");
+            assert_eq!(s.dead_letter(seqs[0], 1, None, "again").unwrap(), None);
+            s.dead_letter(seqs[2], 1, Some(400), "bad report").unwrap();
+            s.dead_letter(seqs[3], 1, Some(422), "worse report")
+                .unwrap();
+            // Bounded at 2: the oldest went.
+            assert_eq!((s.dead().len(), s.dead().dropped()), (2, 1));
+            assert_eq!(s.len(), 2);
+            s.flush().unwrap();
+            seqs
+        };
+        let s = reopen(dir.path(), &limits(10, 2));
+        let dead = s.dead().list().unwrap();
+        let kept: Vec<_> = dead
+            .iter()
+            .map(|d| (d.seq, d.status, d.error.as_str()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (seqs[2], Some(400), "bad report"),
+                (seqs[3], Some(422), "worse report")
+            ]
+        );
+        assert_eq!(s.dead().newest().unwrap().unwrap().seq, seqs[3]);
+        assert_eq!(s.dead().len(), 2);
+        let left: Vec<u64> = std::iter::from_fn(|| {
+            let (seq, _) = s.first().unwrap()?;
+            s.remove(seq).unwrap();
+            Some(seq)
+        })
+        .collect();
+        assert_eq!(left, [seqs[1], seqs[4]]);
+    }
+
     #[test]
     fn replays_in_order_bounds_and_keeps_sequence_increasing_across_restarts() {
         let dir = tempfile::tempdir().unwrap();
         let (id, last) = {
-            let s = Spool::open(dir.path(), 3, "w1").unwrap();
+            let s = Spool::open(dir.path(), &limits(3, 10), "w1").unwrap();
             let mut last = 0;
             for i in 0..5u8 {
                 last = s.next_seq();
@@ -174,7 +310,7 @@ mod tests {
             s.flush().unwrap();
             (s.agent_id().to_owned(), last)
         };
-        let s = Spool::open(dir.path(), 3, "w1").unwrap();
+        let s = reopen(dir.path(), &limits(3, 10));
         assert_eq!(s.agent_id(), id);
         assert_eq!(s.len(), 2);
         assert!(s.next_seq() > last);
