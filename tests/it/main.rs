@@ -5,6 +5,7 @@
 mod agent_metrics;
 mod binaries;
 mod dashboard;
+mod dead_letters;
 mod dogstatsd;
 mod faults;
 mod flags_agent;
@@ -14,6 +15,7 @@ mod mitigations;
 mod nonfinite;
 mod ofrep_python;
 mod pipeline;
+mod report_sink;
 mod restart;
 mod support;
 mod webhook;
