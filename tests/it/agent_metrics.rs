@@ -1,12 +1,16 @@
 //! The agent's own `/metrics` tells the same story as its reports: sampled
 //! tick timings weigh 1/rate on the tick histogram exactly as in the SLO the
-//! collector computes from the reports.
+//! collector computes from the reports, and the world's tick backlog is
+//! both reported and exported.
 
+use std::collections::HashMap;
 use std::net::UdpSocket;
 use std::time::Duration;
 
+use liveops_protocol::signal;
 use liveops_telemetry::names;
 
+use crate::report_sink::ReportSink;
 use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,4 +60,62 @@ async fn sampled_ticks_count_the_same_on_metrics_and_in_the_slo() {
     agent.wait().await.unwrap();
     collector.stop();
     collector.wait().await.unwrap();
+}
+
+/// The world's `tick.backlog` gauge travels in every report of an interval
+/// it was set in (where the collector's `TickBacklog` alert reads it) and
+/// shows on the agent's `/metrics`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tick_backlog_is_reported_and_exported() {
+    let sink = ReportSink::start(HashMap::new()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = agent_config(dir.path(), "w1", &sink.url());
+    cfg.report_interval = Duration::from_millis(100);
+    let agent = start_agent(cfg).await;
+    let statsd = agent.bound().statsd_udp.unwrap();
+    let metrics_url = format!("http://{}/metrics", agent.bound().http);
+    let sock = UdpSocket::bind(any_port()).unwrap();
+    let w = [("world", "w1")];
+
+    for backlog in [7.0, 0.0, 31.0] {
+        let line = format!("tick.backlog:{backlog}|g\ntick.duration:40|ms");
+        let what = format!("backlog {backlog} in a report and on /metrics");
+        eventually(Duration::from_secs(5), &what, || async {
+            sock.send_to(line.as_bytes(), statsd).unwrap();
+            let reported = sink.seen(|s| {
+                s.taken.iter().rev().find_map(|r| {
+                    r.gauges
+                        .iter()
+                        .find(|g| g.name == signal::TICK_BACKLOG)
+                        .map(|g| g.value)
+                })
+            });
+            let metrics = get_text(&metrics_url).await;
+            let exported = sample(&metrics, names::AGENT_TICK_BACKLOG, &w);
+            if reported == Some(backlog) && exported == Some(backlog) {
+                Ok(())
+            } else {
+                Err(format!("reported {reported:?}, exported {exported:?}"))
+            }
+        })
+        .await;
+    }
+    // Every report of an interval the world set it in carries it.
+    let (with, ticked) = sink.seen(|s| {
+        let ticked: Vec<_> = s
+            .taken
+            .iter()
+            .filter(|r| r.histograms.iter().any(|h| h.name == signal::TICK_DURATION))
+            .collect();
+        let with = ticked
+            .iter()
+            .filter(|r| r.gauges.iter().any(|g| g.name == signal::TICK_BACKLOG))
+            .count();
+        (with, ticked.len())
+    });
+    assert!(ticked > 0);
+    assert_eq!(with, ticked, "a report with ticks but without the backlog");
+
+    agent.stop();
+    agent.wait().await.unwrap();
 }
