@@ -88,8 +88,10 @@ mod tests {
         bad.counts[3] = f64::INFINITY;
         let mut good = Histogram::default();
         good.record(40.0, 1.0);
-        let mut nan_sum = Histogram::default();
-        nan_sum.sum = f64::NAN;
+        let nan_sum = Histogram {
+            sum: f64::NAN,
+            ..Histogram::default()
+        };
         r.histograms = [("a", bad), ("tick.duration", good.clone()), ("b", nan_sum)]
             .into_iter()
             .map(|(name, histogram)| HistogramSeries {
