@@ -47,6 +47,8 @@ pub enum AgentError {
     },
     #[error("spool: {0}")]
     Spool(#[from] sled::Error),
+    #[error("dead letters: {0}")]
+    DeadLetter(String),
     #[error("cannot encode a report: {0}")]
     Encode(serde_json::Error),
     #[error("cannot build the HTTP client: {0}")]

@@ -49,11 +49,7 @@ impl Agent {
         cfg: AgentConfig,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<Agent, AgentError> {
-        let spool = Arc::new(Spool::open(
-            &cfg.data_dir,
-            cfg.spool.max_reports,
-            &cfg.world,
-        )?);
+        let spool = Arc::new(Spool::open(&cfg.data_dir, &cfg.spool, &cfg.world)?);
         let agent_id = spool.agent_id().to_owned();
         let metrics = Arc::new(AgentMetrics::new(&cfg.world));
         let flag_metrics = match cfg.flags.file {
@@ -112,6 +108,7 @@ impl Agent {
             cfg.token.clone(),
             spool.clone(),
             metrics.clone(),
+            cfg.spool.max_attempts,
         );
         let reporter = Reporter {
             world: cfg.world.clone(),

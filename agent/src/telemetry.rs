@@ -1,9 +1,18 @@
 //! The agent's own `/metrics`: handles for every series it exports, all
 //! labelled with the world. Names come from `liveops_telemetry::names`.
+//!
+//! The tick histogram is the exception to "handles from the registry": it is
+//! the sum of the `tick.duration` histograms the reports carry, rendered
+//! here, so `/metrics` and the collector's SLOs weigh sampled ticks by the
+//! same rule (1/rate) instead of two rules that drift apart.
 
+use std::fmt::Write;
 use std::net::SocketAddr;
+use std::sync::Mutex;
 use std::sync::atomic::Ordering::Relaxed;
 
+use liveops_protocol::histogram::BUCKET_BOUNDS_MS;
+use liveops_protocol::{GaugeSeries, HistogramSeries, signal};
 use liveops_telemetry::names::*;
 use liveops_telemetry::{Counter, Gauge, Histogram, Registry};
 
@@ -19,13 +28,19 @@ pub struct AgentMetrics {
     pub report_latency: Histogram,
     pub spool_reports: Gauge,
     pub spool_dropped: Counter,
-    pub tick_duration: Histogram,
+    pub dead_letters: Gauge,
+    pub dead_lettered: Counter,
+    pub dead_letters_dropped: Counter,
+    pub report_refused_parts: Counter,
+    /// Every `tick.duration` histogram reported since start, summed.
+    tick_duration: Mutex<liveops_protocol::Histogram>,
+    tick_backlog: Gauge,
     pub last_tick_age: Gauge,
     pub world_up: Gauge,
     pub tick_stalled: Gauge,
     pub probe_ok: Gauge,
-    pub players_online: Gauge,
-    statsd: [Mirrored; 7],
+    players_online: Gauge,
+    statsd: [Mirrored; 8],
     recv_buffer: Gauge,
     kernel_drops: Counter,
     world: String,
@@ -60,7 +75,7 @@ impl AgentMetrics {
         let registry = Registry::new();
         let l = [("world", world.to_owned())];
         let c = |name| registry.counter(name, &l);
-        let statsd: [Mirrored; 7] = [
+        let statsd: [Mirrored; 8] = [
             (c(AGENT_STATSD_DATAGRAMS), |s| s.datagrams.load(Relaxed)),
             (c(AGENT_STATSD_BYTES), |s| s.bytes.load(Relaxed)),
             (c(AGENT_STATSD_LINES), |s| s.lines.load(Relaxed)),
@@ -74,14 +89,22 @@ impl AgentMetrics {
                 s.series_overflow_lines.load(Relaxed)
             }),
             (c(AGENT_STATSD_RECV_ERRORS), |s| s.recv_errors.load(Relaxed)),
+            (c(AGENT_STATSD_NONFINITE), |s| {
+                s.nonfinite_values.load(Relaxed)
+            }),
         ];
         Self {
             reports_sent: c(AGENT_REPORTS_SENT),
             report_failures: c(AGENT_REPORT_FAILURES),
             spool_dropped: c(AGENT_SPOOL_DROPPED),
+            dead_letters: registry.gauge(AGENT_DEAD_LETTERS, &l),
+            dead_lettered: c(AGENT_DEAD_LETTERED),
+            dead_letters_dropped: c(AGENT_DEAD_LETTERS_DROPPED),
+            report_refused_parts: c(AGENT_REPORT_REFUSED_PARTS),
             report_latency: registry.histogram(AGENT_REPORT_LATENCY, &l),
             spool_reports: registry.gauge(AGENT_SPOOL_REPORTS, &l),
-            tick_duration: registry.histogram(AGENT_TICK_DURATION, &l),
+            tick_duration: Mutex::default(),
+            tick_backlog: registry.gauge(AGENT_TICK_BACKLOG, &l),
             last_tick_age: registry.gauge(AGENT_LAST_TICK_AGE, &l),
             world_up: registry.gauge(AGENT_WORLD_UP, &l),
             tick_stalled: registry.gauge(AGENT_TICK_STALLED, &l),
@@ -113,6 +136,37 @@ impl AgentMetrics {
         }
     }
 
+    /// Takes in what one report carries of the world's own signals: its
+    /// tick histograms (any tags) and the players and backlog gauges.
+    pub fn record_interval(&self, histograms: &[HistogramSeries], gauges: &[GaugeSeries]) {
+        {
+            let mut ticks = self.tick_duration.lock().unwrap_or_else(|p| p.into_inner());
+            for s in histograms
+                .iter()
+                .filter(|s| s.name == signal::TICK_DURATION)
+            {
+                // Every histogram here was built by this build's aggregator,
+                // so the layouts match; a mismatch would be skipped.
+                let _ = ticks.merge(&s.histogram);
+            }
+        }
+        let gauge = |name: &str| {
+            let mut values = gauges.iter().filter(|g| g.name == name).peekable();
+            // Several series (one per shard, say) add up; none leaves the
+            // last value standing, as a gauge does.
+            values
+                .peek()
+                .is_some()
+                .then(|| values.map(|g| g.value).sum::<f64>())
+        };
+        if let Some(v) = gauge(signal::PLAYERS_ONLINE) {
+            self.players_online.set(v);
+        }
+        if let Some(v) = gauge(signal::TICK_BACKLOG) {
+            self.tick_backlog.set(v);
+        }
+    }
+
     /// Copies the ingest threads' atomics into the exported counters, then
     /// renders. Done at scrape time so the hot ingest loop touches only
     /// plain atomics.
@@ -125,6 +179,46 @@ impl AgentMetrics {
         if let Some(drops) = statsd_udp.and_then(crate::ingest::kernel::udp_drops) {
             self.kernel_drops.absolute(drops);
         }
-        self.registry.render()
+        let mut text = self.registry.render();
+        let ticks = self
+            .tick_duration
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        render_seconds_histogram(&mut text, AGENT_TICK_DURATION, &self.world, &ticks);
+        text
     }
 }
+
+/// Writes a millisecond histogram as a Prometheus histogram in seconds:
+/// cumulative `_bucket`s at the report's bounds, `_sum`, `_count`. Counts are
+/// weighted (a sample sent at `@0.1` counts 10), so they may be fractional.
+/// `world` passed the name rule, so it needs no escaping.
+fn render_seconds_histogram(
+    out: &mut String,
+    name: &str,
+    world: &str,
+    h: &liveops_protocol::Histogram,
+) {
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    let mut cumulative = 0.0;
+    for (bound, count) in BUCKET_BOUNDS_MS.iter().zip(&h.counts) {
+        cumulative += count;
+        let le = bound / 1000.0;
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{world=\"{world}\",le=\"{le}\"}} {cumulative}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{name}_bucket{{world=\"{world}\",le=\"+Inf\"}} {}",
+        h.count
+    );
+    let _ = writeln!(out, "{name}_sum{{world=\"{world}\"}} {}", h.sum / 1000.0);
+    let _ = writeln!(out, "{name}_count{{world=\"{world}\"}} {}", h.count);
+}
+
+#[cfg(test)]
+#[path = "telemetry_tests.rs"]
+mod tests;

@@ -6,6 +6,7 @@
 //! address) and authenticate with `--token` (env `LIVEOPS_TOKEN`); see
 //! `remote.rs`.
 
+mod agent;
 mod audit;
 mod check;
 mod demo;
@@ -44,6 +45,9 @@ enum Command {
     /// The collector's tamper-evident audit log: list it, verify its chain.
     #[command(subcommand)]
     Audit(audit::Command),
+    /// Ask one agent (its `--http` address): `agent dead-letters`.
+    #[command(subcommand)]
+    Agent(agent::Command),
     /// SLOs and firing alerts of a running collector.
     Status(status::Args),
     /// Create API tokens.
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::Mitigate(args) => mitigate::run(args),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Token(cmd) => token::run(cmd),
+        Command::Agent(cmd) => agent::run(cmd),
     };
     match result {
         Ok(code) => code,

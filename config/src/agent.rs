@@ -60,6 +60,8 @@ struct RawFlags {
 #[serde(deny_unknown_fields)]
 struct RawSpool {
     max_reports: Option<Spanned<u64>>,
+    max_attempts: Option<Spanned<u32>>,
+    max_dead_letters: Option<Spanned<u64>>,
 }
 
 pub(crate) fn parse(file: &str, text: &str) -> Result<AgentConfig, ConfigErrors> {
@@ -95,13 +97,25 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<AgentConfig, ConfigErrors>
                 }
             }
             "spool" => {
-                if let Some(raw) = decode::<RawSpool>(entry.value, &mut sink)
-                    && let Some(n) = raw.max_reports
-                {
-                    if *n.get_ref() == 0 {
-                        sink.at(n.span(), "max_reports must be at least 1");
+                if let Some(raw) = decode::<RawSpool>(entry.value, &mut sink) {
+                    if let Some(n) = raw.max_reports {
+                        if *n.get_ref() == 0 {
+                            sink.at(n.span(), "max_reports must be at least 1");
+                        }
+                        cfg.spool.max_reports = *n.get_ref();
                     }
-                    cfg.spool.max_reports = *n.get_ref();
+                    if let Some(n) = raw.max_attempts {
+                        if *n.get_ref() == 0 {
+                            sink.at(n.span(), "max_attempts must be at least 1");
+                        }
+                        cfg.spool.max_attempts = *n.get_ref();
+                    }
+                    if let Some(n) = raw.max_dead_letters {
+                        if *n.get_ref() == 0 {
+                            sink.at(n.span(), "max_dead_letters must be at least 1");
+                        }
+                        cfg.spool.max_dead_letters = *n.get_ref();
+                    }
                 }
             }
             "flags" => {
@@ -258,6 +272,8 @@ pub fn defaults() -> AgentConfig {
         },
         spool: SpoolConfig {
             max_reports: 86_400,
+            max_attempts: 8,
+            max_dead_letters: 1000,
         },
         flags: FlagsConfig {
             file: None,
@@ -268,6 +284,33 @@ pub fn defaults() -> AgentConfig {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn spool_section_sets_dead_letter_bounds_and_refuses_zero() {
+        let cfg = super::parse(
+            "a.toml",
+            "[spool]\nmax_attempts = 3\nmax_dead_letters = 20\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (cfg.spool.max_attempts, cfg.spool.max_dead_letters),
+            (3, 20)
+        );
+        assert_eq!(cfg.spool.max_reports, 86_400);
+        let d = super::defaults();
+        assert_eq!((d.spool.max_attempts, d.spool.max_dead_letters), (8, 1000));
+        let err = super::parse(
+            "a.toml",
+            "[spool]\nmax_attempts = 0\nmax_dead_letters = 0\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "a.toml:2:16: max_attempts must be at least 1\n\
+             a.toml:3:20: max_dead_letters must be at least 1"
+        );
+    }
+
     #[test]
     fn flags_section_sets_the_file_and_reports_errors_with_positions() {
         let cfg = super::parse(

@@ -85,6 +85,11 @@ pub struct IngestConfig {
 pub struct SpoolConfig {
     /// Reports kept while the collector is unreachable; oldest dropped first.
     pub max_reports: u64,
+    /// Attempts at one report answered 5xx (or with an unreadable
+    /// acknowledgement) before it is moved to the dead-letter tree.
+    pub max_attempts: u32,
+    /// Dead letters kept; oldest dropped first.
+    pub max_dead_letters: u64,
 }
 
 // ------------------------------------------------------------ collector

@@ -9,6 +9,9 @@ pub const AGENT_STATSD_MALFORMED: &str = "liveops_agent_statsd_malformed_lines_t
 pub const AGENT_STATSD_UNSUPPORTED: &str = "liveops_agent_statsd_unsupported_lines_total";
 pub const AGENT_STATSD_OVERFLOW: &str = "liveops_agent_statsd_series_overflow_lines_total";
 pub const AGENT_STATSD_RECV_ERRORS: &str = "liveops_agent_statsd_receive_errors_total";
+/// Values dropped because they would have made a series NaN or infinite
+/// (`request:1e308|c` twice), and non-finite numbers scrubbed from a report.
+pub const AGENT_STATSD_NONFINITE: &str = "liveops_agent_statsd_nonfinite_values_total";
 pub const AGENT_STATSD_RECV_BUFFER: &str = "liveops_agent_statsd_receive_buffer_bytes";
 pub const AGENT_STATSD_KERNEL_DROPS: &str = "liveops_agent_statsd_kernel_drops_total";
 pub const AGENT_TICK_DURATION: &str = "liveops_agent_tick_duration_seconds";
@@ -17,11 +20,23 @@ pub const AGENT_WORLD_UP: &str = "liveops_agent_world_up";
 pub const AGENT_TICK_STALLED: &str = "liveops_agent_tick_stalled";
 pub const AGENT_PROBE_OK: &str = "liveops_agent_health_probe_ok";
 pub const AGENT_PLAYERS_ONLINE: &str = "liveops_agent_players_online";
+/// The world's `tick.backlog` gauge: scheduled events overdue.
+pub const AGENT_TICK_BACKLOG: &str = "liveops_agent_tick_backlog";
 pub const AGENT_REPORTS_SENT: &str = "liveops_agent_reports_sent_total";
 pub const AGENT_REPORT_FAILURES: &str = "liveops_agent_report_failures_total";
 pub const AGENT_REPORT_LATENCY: &str = "liveops_agent_report_latency_seconds";
 pub const AGENT_SPOOL_REPORTS: &str = "liveops_agent_spool_reports";
 pub const AGENT_SPOOL_DROPPED: &str = "liveops_agent_spool_dropped_reports_total";
+/// Reports in the dead-letter tree now: ones the collector would not take
+/// (a 4xx for the report itself, or `max_attempts` 5xx answers).
+pub const AGENT_DEAD_LETTERS: &str = "liveops_agent_dead_letters";
+/// Reports moved to the dead-letter tree since start.
+pub const AGENT_DEAD_LETTERED: &str = "liveops_agent_dead_lettered_reports_total";
+/// Dead letters dropped from a full tree (`max_dead_letters`), oldest first.
+pub const AGENT_DEAD_LETTERS_DROPPED: &str = "liveops_agent_dead_letters_dropped_total";
+/// Parts of delivered reports the collector refused (its acknowledgement's
+/// `refused` list); the rest of each report was taken.
+pub const AGENT_REPORT_REFUSED_PARTS: &str = "liveops_agent_report_refused_parts_total";
 /// 1 while the flag file on disk is valid and served, 0 while it is broken,
 /// missing or was never valid (the last good flags or fail-safe values are
 /// served meanwhile).
@@ -90,6 +105,7 @@ pub const ALL: &[&str] = &[
     AGENT_STATSD_UNSUPPORTED,
     AGENT_STATSD_OVERFLOW,
     AGENT_STATSD_RECV_ERRORS,
+    AGENT_STATSD_NONFINITE,
     AGENT_STATSD_RECV_BUFFER,
     AGENT_STATSD_KERNEL_DROPS,
     AGENT_TICK_DURATION,
@@ -98,11 +114,16 @@ pub const ALL: &[&str] = &[
     AGENT_TICK_STALLED,
     AGENT_PROBE_OK,
     AGENT_PLAYERS_ONLINE,
+    AGENT_TICK_BACKLOG,
     AGENT_REPORTS_SENT,
     AGENT_REPORT_FAILURES,
     AGENT_REPORT_LATENCY,
     AGENT_SPOOL_REPORTS,
     AGENT_SPOOL_DROPPED,
+    AGENT_DEAD_LETTERS,
+    AGENT_DEAD_LETTERED,
+    AGENT_DEAD_LETTERS_DROPPED,
+    AGENT_REPORT_REFUSED_PARTS,
     AGENT_FLAGS_FILE_VALID,
     AGENT_FLAGS_RELOADS,
     AGENT_FLAGS_LAST_RELOAD,

@@ -8,7 +8,6 @@
 //! is remembered as an alias, so the next line with that spelling is a single
 //! lookup again.
 
-use liveops_protocol::signal::TICK_DURATION;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::mem;
@@ -31,14 +30,7 @@ pub struct Interval {
     pub histograms: Vec<HistogramSeries>,
     /// Lines lost in this interval (malformed, over the series limit).
     pub losses: Losses,
-    /// Raw `tick.duration` values (ms), at most [`MAX_TICK_SAMPLES`], for the
-    /// agent's own Prometheus histogram; the report carries the aggregate.
-    pub tick_samples: Vec<f64>,
 }
-
-/// Tick values kept per interval for `/metrics`: a world ticking at 100/s
-/// fits many times over; a flood cannot grow the buffer.
-pub const MAX_TICK_SAMPLES: usize = 4096;
 
 /// Why the aggregator did not record a line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
@@ -57,7 +49,6 @@ pub struct Aggregator {
     /// Reused buffer for the lookup key, so hits do not allocate.
     key: Vec<u8>,
     losses: Losses,
-    tick_samples: Vec<f64>,
 }
 
 #[derive(Debug)]
@@ -65,9 +56,6 @@ struct Series {
     name: String,
     tags: Tags,
     acc: Acc,
-    /// A `tick.duration` series, whose raw values `/metrics` also wants;
-    /// decided once when the series is created, not per line.
-    tick: bool,
 }
 
 #[derive(Debug)]
@@ -85,13 +73,14 @@ impl Aggregator {
             series: Vec::new(),
             key: Vec::with_capacity(256),
             losses: Losses::default(),
-            tick_samples: Vec::new(),
         }
     }
 
-    /// Records every value of `m`. Rejected lines are counted in this
-    /// interval's losses; the error lets the caller count them too.
-    pub fn record(&mut self, m: &Metric<'_>) -> Result<(), Rejected> {
+    /// Records every value of `m` and returns how many of its values were
+    /// dropped as non-finite (see [`add_finite`]). Rejected lines and
+    /// dropped values are counted in this interval's losses; the result lets
+    /// the caller count them too.
+    pub fn record(&mut self, m: &Metric<'_>) -> Result<u64, Rejected> {
         let class = m.kind.class();
         let mut key = mem::take(&mut self.key);
         write_raw_key(&mut key, class, m.name, m.tags);
@@ -105,18 +94,35 @@ impl Aggregator {
             Rejected::SeriesLimit => self.losses.series_overflow_lines += 1,
             Rejected::Malformed(_) => self.losses.malformed_lines += 1,
         })?;
+        // A tiny rate (`@1e-320`) makes the weight infinite: every value of
+        // the line is then dropped below, as non-finite.
         let weight = 1.0 / m.rate;
         let series = &mut self.series[idx];
+        let mut nonfinite = 0u64;
         match &mut series.acc {
-            Acc::Counter(sum) => *sum += m.values().sum::<f64>() * weight,
+            Acc::Counter(sum) => {
+                for v in m.values() {
+                    if !add_finite(sum, v * weight) {
+                        nonfinite += 1;
+                    }
+                }
+            }
+            // The parser refuses non-finite values, so a gauge is finite.
             Acc::Gauge(last) => *last = m.values().last().unwrap_or(*last),
-            Acc::Histogram(h) => m.values().for_each(|v| h.record(v, weight)),
+            Acc::Histogram(h) => {
+                for v in m.values() {
+                    // Buckets never exceed `count`, so checking the sum and
+                    // the count covers every number the histogram holds.
+                    if (h.sum + v * weight).is_finite() && (h.count + weight).is_finite() {
+                        h.record(v, weight);
+                    } else {
+                        nonfinite += 1;
+                    }
+                }
+            }
         }
-        if series.tick {
-            let room = MAX_TICK_SAMPLES.saturating_sub(self.tick_samples.len());
-            self.tick_samples.extend(m.values().take(room));
-        }
-        Ok(())
+        self.losses.nonfinite_values += nonfinite;
+        Ok(nonfinite)
     }
 
     /// Counts lines the parser already refused, so the interval's losses
@@ -135,14 +141,10 @@ impl Aggregator {
     pub fn take(&mut self) -> Interval {
         let mut out = Interval {
             losses: mem::take(&mut self.losses),
-            tick_samples: mem::take(&mut self.tick_samples),
             ..Interval::default()
         };
         self.index.clear();
-        for Series {
-            name, tags, acc, ..
-        } in self.series.drain(..)
-        {
+        for Series { name, tags, acc } in self.series.drain(..) {
             match acc {
                 Acc::Counter(value) => out.counters.push(CounterSeries { name, tags, value }),
                 Acc::Gauge(value) => out.gauges.push(GaugeSeries { name, tags, value }),
@@ -186,12 +188,10 @@ impl Aggregator {
             Class::Gauge => Acc::Gauge(0.0),
             Class::Histogram => Acc::Histogram(Histogram::default()),
         };
-        let tick = matches!(acc, Acc::Histogram(_)) && name == TICK_DURATION;
         self.series.push(Series {
             name: name.to_owned(),
             tags,
             acc,
-            tick,
         });
         if canonical != raw {
             self.index.insert(raw.into(), idx);
@@ -199,6 +199,18 @@ impl Aggregator {
         self.index.insert(canonical.into_boxed_slice(), idx);
         Ok(idx)
     }
+}
+
+/// Adds `delta` to `sum` unless the result would be NaN or infinite
+/// (`request:1e308|c` twice): one absurd value must not turn a whole series,
+/// and with it the report, unencodable. Returns whether it was added.
+fn add_finite(sum: &mut f64, delta: f64) -> bool {
+    let next = *sum + delta;
+    let ok = next.is_finite();
+    if ok {
+        *sum = next;
+    }
+    ok
 }
 
 /// `#a:1,b,c:x:y` → {a: 1, b: "", c: "x:y"}; empty items are skipped and a
@@ -272,205 +284,5 @@ impl Hasher for FoldHasher {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ingest::parse::{Line, parse_line};
-
-    fn feed(agg: &mut Aggregator, lines: &[&str]) -> Vec<Result<(), Rejected>> {
-        lines
-            .iter()
-            .map(|l| match parse_line(l.as_bytes()) {
-                Ok(Line::Metric(m)) => agg.record(&m),
-                other => panic!("{l}: {other:?}"),
-            })
-            .collect()
-    }
-
-    fn tags(pairs: &[(&str, &str)]) -> Tags {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn raw_tick_values_are_kept_only_for_tick_duration_histograms() {
-        let mut agg = Aggregator::new(100);
-        feed(
-            &mut agg,
-            &[
-                "tick.duration:48:52|ms|#shard:1",
-                "tick.duration:3|c",
-                "auth.latency:120|ms",
-                "tick.duration:7|h",
-            ],
-        );
-        assert_eq!(agg.take().tick_samples, [48.0, 52.0, 7.0]);
-        assert!(agg.take().tick_samples.is_empty());
-    }
-
-    #[test]
-    fn counters_sum_value_over_rate() {
-        let cases: &[(&[&str], f64)] = &[
-            (&["request:1|c|@0.1"], 10.0),
-            (&["request:1|c", "request:2|c", "request:3|c"], 6.0),
-            (&["request:1|c|@0.5", "request:1|c"], 3.0),
-            (&["request:1:2|c|@0.5"], 6.0),
-            (&["request:-1|c", "request:4|c"], 3.0),
-        ];
-        for (lines, want) in cases {
-            let mut agg = Aggregator::new(10);
-            feed(&mut agg, lines);
-            let out = agg.take();
-            assert_eq!(out.counters.len(), 1, "{lines:?}");
-            assert!(
-                (out.counters[0].value - want).abs() < 1e-9,
-                "{lines:?}: {out:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn gauges_keep_the_last_value_and_only_when_set() {
-        let mut agg = Aggregator::new(10);
-        feed(
-            &mut agg,
-            &["players:5|g", "players:7|g|@0.5", "players:3:9|g"],
-        );
-        let out = agg.take();
-        assert_eq!(
-            out.gauges,
-            [GaugeSeries {
-                name: "players".into(),
-                tags: Tags::new(),
-                value: 9.0
-            }]
-        );
-        assert!(
-            agg.take().gauges.is_empty(),
-            "a gauge not set in the interval is not reported"
-        );
-    }
-
-    #[test]
-    fn histograms_weight_samples_by_one_over_rate() {
-        let mut agg = Aggregator::new(10);
-        feed(
-            &mut agg,
-            &["lat:10|ms|@0.25", "lat:100|h", "lat:20:30|d|@0.5"],
-        );
-        let out = agg.take();
-        assert_eq!(out.histograms.len(), 1, "ms, h and d are one series");
-        let h = &out.histograms[0].histogram;
-        assert_eq!(h.count, 4.0 + 1.0 + 2.0 + 2.0);
-        assert_eq!(h.sum, 40.0 + 100.0 + 40.0 + 60.0);
-        assert_eq!(h.count_le(10.0), 4.0);
-        assert_eq!(h.count_le(30.0), 8.0);
-    }
-
-    #[test]
-    fn tags_in_another_order_are_the_same_series() {
-        let mut agg = Aggregator::new(10);
-        feed(
-            &mut agg,
-            &[
-                "request:1|c|#op:march,status:ok",
-                "request:1|c|#status:ok,op:march",
-                "request:1|c|#status:ok,,op:march",
-                "request:1|c|#status:ok,op:march",
-                "request:1|c|#op:march,status:error",
-                "request:1|g|#op:march,status:ok",
-                "request:1|c|#canary",
-                "request:1|c|#canary:",
-            ],
-        );
-        assert_eq!(agg.series(), 4);
-        let out = agg.take();
-        let ok = tags(&[("op", "march"), ("status", "ok")]);
-        let c: Vec<_> = out
-            .counters
-            .iter()
-            .map(|s| (s.tags.clone(), s.value))
-            .collect();
-        assert_eq!(
-            c,
-            [
-                (ok, 4.0),
-                (tags(&[("op", "march"), ("status", "error")]), 1.0),
-                (tags(&[("canary", "")]), 2.0),
-            ]
-        );
-        assert_eq!(out.gauges.len(), 1, "another type class is another series");
-    }
-
-    #[test]
-    fn series_beyond_the_limit_are_dropped_and_counted() {
-        let mut agg = Aggregator::new(2);
-        let got = feed(
-            &mut agg,
-            &["a:1|c", "b:1|c", "c:1|c", "a:1|c|#x:1", "a:1|c", "c:1|c"],
-        );
-        let limit = Err(Rejected::SeriesLimit);
-        assert_eq!(got, [Ok(()), Ok(()), limit, limit, Ok(()), limit]);
-        let out = agg.take();
-        assert_eq!(out.counters.len(), 2);
-        assert_eq!(out.losses.series_overflow_lines, 3);
-        // The limit is per interval.
-        assert_eq!(feed(&mut agg, &["c:1|c"]), [Ok(())]);
-    }
-
-    #[test]
-    fn invalid_names_and_tags_are_malformed() {
-        let mut agg = Aggregator::new(10);
-        let cases: [(&[u8], Malformed); 3] = [
-            (b"\xff:1|c", Malformed::NotUtf8),
-            (b"x:1|c|#a:\xff", Malformed::NotUtf8),
-            (b"x:1|c|#a:1,:2", Malformed::EmptyTagKey),
-        ];
-        for (line, want) in cases {
-            let Ok(Line::Metric(m)) = parse_line(line) else {
-                panic!("{line:?}")
-            };
-            assert_eq!(agg.record(&m), Err(Rejected::Malformed(want)), "{line:?}");
-        }
-        agg.count_malformed(3);
-        assert_eq!(agg.series(), 0);
-        assert_eq!(agg.take().losses.malformed_lines, 6);
-    }
-
-    #[test]
-    fn take_resets_the_interval() {
-        let mut agg = Aggregator::new(10);
-        feed(&mut agg, &["a:1|c", "b:2|g", "c:3|ms"]);
-        agg.count_malformed(1);
-        let first = agg.take();
-        assert_eq!(
-            (
-                first.counters.len(),
-                first.gauges.len(),
-                first.histograms.len()
-            ),
-            (1, 1, 1)
-        );
-        assert_eq!(agg.series(), 0);
-        assert_eq!(agg.take(), Interval::default());
-        feed(&mut agg, &["a:5|c"]);
-        assert_eq!(
-            agg.take().counters[0].value,
-            5.0,
-            "counters restart from zero"
-        );
-    }
-
-    #[test]
-    fn hasher_separates_keys_that_differ_only_in_padding() {
-        let h = |b: &[u8]| {
-            let mut s = FoldHasher::default();
-            s.write(b);
-            s.finish()
-        };
-        assert_ne!(h(b"a"), h(b"a\0"));
-        assert_ne!(h(b"abcdefgh"), h(b"abcdefgh\0"));
-        assert_ne!(h(b"request|op:a"), h(b"request|op:b"));
-    }
-}
+#[path = "aggregate_tests.rs"]
+mod tests;

@@ -57,6 +57,9 @@ pub struct IngestStats {
     /// Sets, events and service checks: valid, but not aggregated.
     pub unsupported_lines: AtomicU64,
     pub series_overflow_lines: AtomicU64,
+    /// Values dropped because they would have made a series NaN or
+    /// infinite, plus any non-finite number scrubbed from a report.
+    pub nonfinite_values: AtomicU64,
     pub recv_errors: AtomicU64,
     /// `SO_RCVBUF` as granted to the most recently started listener (Linux
     /// reports twice the usable size: it counts bookkeeping overhead).
@@ -137,14 +140,14 @@ impl Shared {
         }
 
         let parser_malformed = malformed;
-        let mut overflow = 0u64;
+        let (mut overflow, mut nonfinite) = (0u64, 0u64);
         {
             let mut agg = self.aggregator();
             // `record` counts its own rejections in the interval's losses.
             agg.count_malformed(parser_malformed);
             for m in &metrics {
                 match agg.record(m) {
-                    Ok(()) => {}
+                    Ok(dropped) => nonfinite += dropped,
                     Err(Rejected::SeriesLimit) => overflow += 1,
                     Err(Rejected::Malformed(_)) => malformed += 1,
                 }
@@ -157,6 +160,7 @@ impl Shared {
             (&stats.malformed_lines, malformed),
             (&stats.unsupported_lines, unsupported),
             (&stats.series_overflow_lines, overflow),
+            (&stats.nonfinite_values, nonfinite),
         ] {
             if n > 0 {
                 counter.fetch_add(n, Relaxed);
@@ -208,6 +212,20 @@ mod tests {
         shared.ingest(b"zz", now, &mut buf);
         assert_eq!(load(&s.malformed_lines), 3);
         assert_eq!(shared.take_interval().losses.malformed_lines, 1);
+    }
+
+    #[test]
+    fn non_finite_values_are_counted_cumulatively_and_per_interval() {
+        let shared = Shared::new(10);
+        let mut buf = LineBuf::default();
+        let now = Instant::now();
+        shared.ingest(b"request:1e308|c\nrequest:1e308|c", now, &mut buf);
+        shared.ingest(b"request:1e308|c\nlat:1|ms|@1e-320", now, &mut buf);
+        assert_eq!(load(&shared.stats.nonfinite_values), 3);
+        let out = shared.take_interval();
+        assert_eq!(out.losses.nonfinite_values, 3);
+        assert_eq!(out.counters[0].value, 1e308);
+        assert_eq!(load(&shared.stats.malformed_lines), 0);
     }
 
     #[test]

@@ -3,16 +3,20 @@
 //! sender. Flag-file reloads ride along, so the audit log gets them
 //! through the same spool.
 //!
+//! - [`finite`]: no NaN or infinity ever reaches a report.
 //! - [`spool`]: the sled-backed, bounded, ordered spool and the agent's identity.
 //! - [`sender`]: delivery to the collector, oldest first, with backoff.
+//! - [`dead`]: reports the collector will not take, kept aside.
 
+pub mod dead;
+pub mod finite;
 pub mod sender;
 pub mod spool;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use liveops_protocol::{Report, signal};
+use liveops_protocol::Report;
 use tokio::sync::{Notify, watch};
 
 use crate::AgentError;
@@ -71,12 +75,12 @@ impl Reporter {
                 .unwrap_or_else(|p| p.into_inner());
             m.take(Instant::now())
         };
-        self.record_health(&health, &interval);
+        self.record_health(&health);
         let dropped_before = self.spool.dropped();
         let seq = self.spool.next_seq();
         let mut losses = interval.losses;
         losses.spool_dropped_reports = dropped_before;
-        let report = Report {
+        let mut report = Report {
             agent: self.spool.agent_id().to_owned(),
             world: self.world.clone(),
             seq,
@@ -90,6 +94,20 @@ impl Reporter {
             losses,
             flag_reloads: self.flags.take_reloads(),
         };
+        let scrubbed = finite::scrub(&mut report);
+        if scrubbed > 0 {
+            self.ingest
+                .stats
+                .nonfinite_values
+                .fetch_add(scrubbed, std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!(
+                scrubbed,
+                "non-finite numbers removed from a report before sending"
+            );
+        }
+        // After the scrub, so `/metrics` shows exactly what was reported.
+        self.metrics
+            .record_interval(&report.histograms, &report.gauges);
         let body = serde_json::to_vec(&report).map_err(AgentError::Encode)?;
         self.spool.push(seq, &body)?;
         let dropped = self.spool.dropped() - dropped_before;
@@ -105,23 +123,13 @@ impl Reporter {
         Ok(end_ms)
     }
 
-    fn record_health(&self, h: &liveops_protocol::Health, interval: &crate::ingest::Interval) {
+    fn record_health(&self, h: &liveops_protocol::Health) {
         let m = &self.metrics;
         m.world_up.set(if h.up { 1.0 } else { 0.0 });
         m.tick_stalled.set(if h.stalled { 1.0 } else { 0.0 });
         m.probe_ok.set(if h.probe_ok { 1.0 } else { 0.0 });
         if let Some(age) = h.last_tick_age_ms {
             m.last_tick_age.set(age as f64 / 1000.0);
-        }
-        for ms in &interval.tick_samples {
-            m.tick_duration.record(ms / 1000.0);
-        }
-        if let Some(g) = interval
-            .gauges
-            .iter()
-            .find(|g| g.name == signal::PLAYERS_ONLINE)
-        {
-            m.players_online.set(g.value);
         }
     }
 }

@@ -6,18 +6,24 @@
 //! is bounded: past `max_reports` the oldest report is dropped and counted.
 //!
 //! The spool also holds the agent's identity and sequence epoch, so that
-//! sequence numbers keep increasing across restarts even after a crash.
+//! sequence numbers keep increasing across restarts even after a crash, and
+//! the dead letters ([`super::dead`]): reports the collector will not take,
+//! moved aside so they cannot block the spool.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sled::IVec;
+use liveops_config::SpoolConfig;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::{IVec, Transactional};
 
+use super::dead::{DeadLetter, DeadLetters};
 use crate::AgentError;
 
 pub struct Spool {
     db: sled::Db,
     reports: sled::Tree,
+    dead: DeadLetters,
     max_reports: u64,
     len: AtomicU64,
     dropped: AtomicU64,
@@ -33,7 +39,7 @@ const AGENT_ID: &[u8] = b"agent_id";
 const EPOCH: &[u8] = b"epoch";
 
 impl Spool {
-    pub fn open(dir: &Path, max_reports: u64, world: &str) -> Result<Spool, AgentError> {
+    pub fn open(dir: &Path, limits: &SpoolConfig, world: &str) -> Result<Spool, AgentError> {
         std::fs::create_dir_all(dir).map_err(|source| AgentError::DataDir {
             path: dir.to_owned(),
             source,
@@ -43,6 +49,7 @@ impl Spool {
             .flush_every_ms(Some(200))
             .open()?;
         let reports = db.open_tree("reports")?;
+        let dead = DeadLetters::new(db.open_tree("dead")?, limits.max_dead_letters);
         let meta = db.open_tree("meta")?;
         let agent_id = match meta.get(AGENT_ID)? {
             Some(id) => String::from_utf8_lossy(&id).into_owned(),
@@ -68,7 +75,8 @@ impl Spool {
         Ok(Spool {
             db,
             reports,
-            max_reports,
+            dead,
+            max_reports: limits.max_reports,
             len: AtomicU64::new(len),
             dropped: AtomicU64::new(0),
             epoch,
@@ -120,6 +128,53 @@ impl Spool {
         Ok(())
     }
 
+    /// Moves the spooled report `seq` to the dead letters, in one sled
+    /// transaction (a crash leaves it in one tree or the other, never
+    /// both or neither). `None` if it is no longer spooled.
+    pub fn dead_letter(
+        &self,
+        seq: u64,
+        attempts: u32,
+        status: Option<u16>,
+        error: &str,
+    ) -> Result<Option<DeadLetter>, AgentError> {
+        let key = seq.to_be_bytes();
+        let moved = (&self.reports, self.dead.tree()).transaction(|(reports, dead)| {
+            let Some(body) = reports.remove(&key)? else {
+                return Ok(None);
+            };
+            let letter = DeadLetter {
+                seq,
+                dead_at_ms: liveops_protocol::time::now_ms(),
+                attempts,
+                status,
+                error: error.to_owned(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+            };
+            let stored = serde_json::to_vec(&letter)
+                .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
+            let fresh = dead.insert(&key, stored)?.is_none();
+            Ok(Some((letter, fresh)))
+        });
+        let moved = moved.map_err(|e| match e {
+            TransactionError::Abort(why) => AgentError::DeadLetter(why),
+            TransactionError::Storage(e) => AgentError::Spool(e),
+        })?;
+        let Some((letter, fresh)) = moved else {
+            return Ok(None);
+        };
+        self.len.fetch_sub(1, Ordering::Relaxed);
+        if fresh {
+            self.dead.inserted()?;
+        }
+        Ok(Some(letter))
+    }
+
+    /// Reports the collector would not take.
+    pub fn dead(&self) -> &DeadLetters {
+        &self.dead
+    }
+
     pub fn len(&self) -> u64 {
         self.len.load(Ordering::Relaxed)
     }
@@ -153,31 +208,5 @@ fn rand_u64() -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn replays_in_order_bounds_and_keeps_sequence_increasing_across_restarts() {
-        let dir = tempfile::tempdir().unwrap();
-        let (id, last) = {
-            let s = Spool::open(dir.path(), 3, "w1").unwrap();
-            let mut last = 0;
-            for i in 0..5u8 {
-                last = s.next_seq();
-                s.push(last, &[i]).unwrap();
-            }
-            assert_eq!(s.len(), 3);
-            assert_eq!(s.dropped(), 2);
-            let (seq, body) = s.first().unwrap().unwrap();
-            assert_eq!(body.as_ref(), &[2]);
-            s.remove(seq).unwrap();
-            s.flush().unwrap();
-            (s.agent_id().to_owned(), last)
-        };
-        let s = Spool::open(dir.path(), 3, "w1").unwrap();
-        assert_eq!(s.agent_id(), id);
-        assert_eq!(s.len(), 2);
-        assert!(s.next_seq() > last);
-        assert_eq!(s.first().unwrap().unwrap().1.as_ref(), &[3]);
-    }
-}
+#[path = "spool_tests.rs"]
+mod tests;
