@@ -12,6 +12,9 @@
 //! - [`alert`]: pure alert rules and the book of firing alerts.
 //! - [`overrides`]: operator overrides and mitigations: the pure book, the
 //!   service that persists and audits it, the push stream to agents.
+//! - [`events`]: the one stream of domain events (actions, reloads,
+//!   alerts): the audit log records each before it counts, the rest
+//!   subscribe.
 //! - [`audit`]: the hash-chained, tamper-evident audit log.
 //! - [`state`]: the live state: accept a report, evaluate, checkpoint.
 //! - [`store`]: the sled journal and checkpoints.
@@ -25,6 +28,7 @@
 pub mod alert;
 pub mod audit;
 pub mod auth;
+pub mod events;
 pub mod http;
 pub mod notify;
 pub mod overrides;

@@ -17,6 +17,7 @@ use tokio::task::JoinSet;
 
 use crate::audit::Audit;
 use crate::auth::Tokens;
+use crate::events::Event;
 use crate::notify::Notifiers;
 use crate::overrides::Overrides;
 use crate::state::Shared;
@@ -87,7 +88,7 @@ impl Collector {
         let mut notifier_tasks = JoinSet::new();
         let notifiers =
             Notifiers::start(&cfg.notifiers, http, metrics.clone(), &mut notifier_tasks);
-        let parts = (store, overrides, audit);
+        let parts = (Arc::new(store), overrides, Arc::new(audit));
         let shared = Arc::new(Shared::new(cfg, tokens, metrics, notifiers, parts));
         shared.restore()?;
 
@@ -109,6 +110,7 @@ impl Collector {
         });
         tasks.spawn(evaluate_loop(shared.clone(), stop_rx.clone()));
         tasks.spawn(checkpoint_loop(shared.clone(), stop_rx.clone()));
+        tasks.spawn(count_events(shared.clone(), stop_rx.clone()));
         tasks.spawn(expiry_loop(shared.clone(), stop_rx));
         let stop = stop_tx.clone();
         tokio::spawn(async move {
@@ -183,10 +185,14 @@ async fn evaluate_loop(
             _ = shared.evaluate_now.notified() => {}
             _ = stop.changed() => break,
         }
-        for n in shared.evaluate() {
+        let notes = shared.evaluate();
+        for n in &notes {
             tracing::info!(status = ?n.status, alert = ?n.label("alertname"), world = ?n.label("world"), slo = ?n.label("slo"), "alert");
-            shared.notifiers.send(&n);
+            shared.notifiers.send(n);
         }
+        shared
+            .events
+            .tell(notes.into_iter().map(Event::Alert).collect());
     }
     Ok(())
 }
@@ -220,7 +226,7 @@ async fn expiry_loop(
         }
         let s = shared.clone();
         let swept = tokio::task::spawn_blocking(move || {
-            s.overrides.expire((&s.store, &s.audit), SystemTime::now())
+            s.overrides.expire((&s.store, &s.events), SystemTime::now())
         })
         .await
         .map_err(|e| CollectorError::Task("expiry", e.to_string()))?;
@@ -231,6 +237,27 @@ async fn expiry_loop(
                 tracing::error!(error = %e, "cannot expire overrides; retrying in 1s");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
+        }
+    }
+    Ok(())
+}
+
+/// The event stream's first subscriber: `liveops_collector_events_total`
+/// by kind, so a subsystem that stops publishing shows on a dashboard.
+async fn count_events(
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), CollectorError> {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut rx = shared.events.subscribe();
+    loop {
+        tokio::select! {
+            got = rx.recv() => match got {
+                Ok(e) => shared.metrics.event(e.event.kind()),
+                Err(RecvError::Lagged(n)) => tracing::warn!(missed = n, "event counter fell behind"),
+                Err(RecvError::Closed) => break,
+            },
+            _ = stop.changed() => break,
         }
     }
     Ok(())

@@ -88,6 +88,13 @@ impl CollectorMetrics {
             .increment(1);
     }
 
+    /// An event published on the collector's stream, by kind.
+    pub fn event(&self, kind: &'static str) {
+        self.registry
+            .counter(COLLECTOR_EVENTS, &[("kind", kind.to_owned())])
+            .increment(1);
+    }
+
     /// A handler that panicked (and answered 500).
     pub fn handler_panicked(&self) {
         self.registry

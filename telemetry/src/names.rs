@@ -59,6 +59,8 @@ pub const COLLECTOR_REPORTS_REJECTED: &str = "liveops_collector_rejected_reports
 /// Parts of accepted reports that were refused, by `part`: `counters`,
 /// `gauges`, `histograms`, `health`, `losses` or `flag_reloads`.
 pub const COLLECTOR_REPORT_PARTS_REFUSED: &str = "liveops_collector_report_parts_refused_total";
+/// Domain events published, by `kind`: `action`, `flag-reloads`, `alert`.
+pub const COLLECTOR_EVENTS: &str = "liveops_collector_events_total";
 /// Requests whose handler panicked (each answered 500).
 pub const COLLECTOR_HTTP_PANICS: &str = "liveops_collector_http_panics_total";
 pub const COLLECTOR_REPORT_LATENCY: &str = "liveops_collector_report_latency_seconds";
@@ -134,6 +136,7 @@ pub const ALL: &[&str] = &[
     COLLECTOR_REPORTS_REJECTED,
     COLLECTOR_REPORT_PARTS_REFUSED,
     COLLECTOR_HTTP_PANICS,
+    COLLECTOR_EVENTS,
     COLLECTOR_REPORT_LATENCY,
     COLLECTOR_AGENTS,
     COLLECTOR_WORLD_UP,

@@ -12,6 +12,7 @@
 pub mod chain;
 pub mod http;
 mod integrity;
+mod recorder;
 mod reloads;
 mod reseal;
 
@@ -21,10 +22,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use liveops_protocol::Report;
+use liveops_protocol::flags::FlagReload;
 use serde_json::Value;
 
 pub use chain::{Broken, Entry, GENESIS, Head, verify};
+pub use recorder::AuditRecorder;
+pub use reloads::From;
 
 use crate::store::Store;
 use crate::telemetry::CollectorMetrics;
@@ -51,18 +54,9 @@ pub const ACTIONS: [&str; 7] = [
     "reseal",
 ];
 
-/// An entry before the log numbers, dates and seals it.
-pub struct Draft {
-    pub actor: String,
-    pub role: String,
-    pub action: &'static str,
-    pub id: String,
-    pub subject: String,
-    pub scope: String,
-    pub reason: String,
-    pub before: Value,
-    pub after: Value,
-}
+/// An entry before the log numbers, dates and seals it: an action from
+/// the event stream.
+pub type Draft = crate::events::Action;
 
 pub struct Audit {
     path: PathBuf,
@@ -221,7 +215,7 @@ impl Audit {
         let mut text = String::new();
         let mut out = Vec::new();
         for d in drafts {
-            let e = chain::seal(d.into_entry(time.clone()), &head);
+            let e = chain::seal(into_entry(d, time.clone()), &head);
             head = Head {
                 seq: e.seq,
                 hash: e.hash.clone(),
@@ -260,23 +254,26 @@ impl Audit {
         Ok(out)
     }
 
-    /// Records the flag reloads a report carries, once per report even
-    /// when it is replayed. Blocking (fsync and a sled flush).
-    pub fn record_reloads(&self, store: &Store, report: &Report) -> Result<(), CollectorError> {
+    /// Records the flag reloads one report carries, once per report even
+    /// when it is replayed; false when it already held them. Blocking
+    /// (fsync and a sled flush).
+    pub fn record_reloads(
+        &self,
+        store: &Store,
+        from: reloads::From<'_>,
+        list: &[FlagReload],
+    ) -> Result<bool, CollectorError> {
         let mut inner = self.lock();
-        let done = inner.reports.get(&report.agent).copied();
-        if report.flag_reloads.is_empty() || done.is_some_and(|s| report.seq <= s) {
-            return Ok(());
+        let done = inner.reports.get(from.agent).copied();
+        if list.is_empty() || done.is_some_and(|s| from.seq <= s) {
+            return Ok(false);
         }
-        let drafts = report
-            .flag_reloads
-            .iter()
-            .map(|r| reloads::draft(report, r))
-            .collect();
+        let drafts = list.iter().map(|r| reloads::draft(&from, r)).collect();
         self.append_locked(&mut inner, store, drafts)?;
-        inner.reports.insert(report.agent.clone(), report.seq);
+        inner.reports.insert(from.agent.to_owned(), from.seq);
         drop(inner);
-        store.flush()
+        store.flush()?;
+        Ok(true)
     }
 
     /// Every entry as written (an unreadable line as a JSON string), and
@@ -291,23 +288,21 @@ impl Audit {
     }
 }
 
-impl Draft {
-    fn into_entry(self, time: String) -> Entry {
-        Entry {
-            seq: 0,
-            time,
-            actor: self.actor,
-            role: self.role,
-            action: self.action.to_owned(),
-            id: self.id,
-            subject: self.subject,
-            scope: self.scope,
-            reason: self.reason,
-            before: self.before,
-            after: self.after,
-            prev: String::new(),
-            hash: String::new(),
-        }
+fn into_entry(d: Draft, time: String) -> Entry {
+    Entry {
+        seq: 0,
+        time,
+        actor: d.actor,
+        role: d.role,
+        action: d.action.to_owned(),
+        id: d.id,
+        subject: d.subject,
+        scope: d.scope,
+        reason: d.reason,
+        before: d.before,
+        after: d.after,
+        prev: String::new(),
+        hash: String::new(),
     }
 }
 

@@ -3,14 +3,21 @@
 
 use std::collections::HashMap;
 
-use liveops_protocol::Report;
 use liveops_protocol::flags::{FlagChange, FlagReload};
 use serde_json::{Map, Value};
 
 use super::Draft;
 
+/// Which agent's report, for which world, carried reloads.
+#[derive(Clone, Copy, Debug)]
+pub struct From<'a> {
+    pub agent: &'a str,
+    pub world: &'a str,
+    pub seq: u64,
+}
+
 /// The entry for one reload a report carries.
-pub(super) fn draft(report: &Report, r: &FlagReload) -> Draft {
+pub(super) fn draft(report: &From<'_>, r: &FlagReload) -> Draft {
     let at = crate::rfc3339(r.at_ms);
     let short = r.sha256.get(..12).unwrap_or(&r.sha256);
     let (action, reason) = match (&r.error, r.applied) {

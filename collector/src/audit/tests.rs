@@ -95,12 +95,12 @@ fn a_reports_reloads_are_recorded_once_even_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
-    audit.record_reloads(&store, &report(1, vec![])).unwrap();
+    audit.record_report(&store, &report(1, vec![])).unwrap();
     audit
-        .record_reloads(&store, &report(2, vec![reload(true), reload(false)]))
+        .record_report(&store, &report(2, vec![reload(true), reload(false)]))
         .unwrap();
     audit
-        .record_reloads(&store, &report(2, vec![reload(true), reload(false)]))
+        .record_report(&store, &report(2, vec![reload(true), reload(false)]))
         .unwrap();
     let entries = verified(&audit);
     assert_eq!(entries.len(), 2);
@@ -120,10 +120,10 @@ fn a_reports_reloads_are_recorded_once_even_across_a_restart() {
     drop(audit);
     let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     audit
-        .record_reloads(&store, &report(2, vec![reload(true)]))
+        .record_report(&store, &report(2, vec![reload(true)]))
         .unwrap();
     audit
-        .record_reloads(&store, &report(3, vec![reload(true)]))
+        .record_report(&store, &report(3, vec![reload(true)]))
         .unwrap();
     assert_eq!(verified(&audit).len(), 3);
 }
@@ -136,10 +136,10 @@ fn appends_are_counted_by_action() {
     let audit = Audit::open(dir.path(), &store, m.clone()).unwrap();
     audit.append(&store, vec![draft("a"), draft("b")]).unwrap();
     let reloads = vec![reload(true), reload(false)];
-    audit.record_reloads(&store, &report(1, reloads)).unwrap();
+    audit.record_report(&store, &report(1, reloads)).unwrap();
     // A replayed report adds nothing, so counts nothing.
     audit
-        .record_reloads(&store, &report(1, vec![reload(true)]))
+        .record_report(&store, &report(1, vec![reload(true)]))
         .unwrap();
     let text = m.render();
     for line in [
@@ -203,7 +203,7 @@ fn forge(dir: &Path, reason: &str) -> Head {
         hash: last["hash"].as_str().unwrap().to_owned(),
     };
     let e = chain::seal(
-        draft(reason).into_entry("2026-01-01T00:00:00.000Z".into()),
+        into_entry(draft(reason), "2026-01-01T00:00:00.000Z".into()),
         &head,
     );
     let mut f = OpenOptions::new().append(true).open(&path).unwrap();
@@ -253,7 +253,7 @@ fn a_log_without_entries_is_anchored_so_a_whole_forged_file_is_noticed() {
         .append(true)
         .open(dir.path().join(FILE))
         .unwrap();
-    let e = chain::seal(draft("forged").into_entry("t".into()), &Head::default());
+    let e = chain::seal(into_entry(draft("forged"), "t".into()), &Head::default());
     writeln!(f, "{}", serde_json::to_string(&e).unwrap()).unwrap();
     let audit = Audit::open(dir.path(), &store, metrics()).unwrap();
     assert_eq!(audit.head(), Head::default());
@@ -318,4 +318,16 @@ fn a_pending_head_is_adopted_only_where_the_file_ends_exactly() {
     assert_eq!(audit.head().seq, 1);
     assert_eq!(store.get::<Head>(PENDING_KEY).unwrap(), None);
     assert_eq!(verified(&audit).len(), 1);
+}
+
+impl Audit {
+    /// The reloads of a whole report, as the report intake records them.
+    fn record_report(&self, store: &Store, r: &Report) -> Result<bool, CollectorError> {
+        let from = From {
+            agent: &r.agent,
+            world: &r.world,
+            seq: r.seq,
+        };
+        self.record_reloads(store, from, &r.flag_reloads)
+    }
 }

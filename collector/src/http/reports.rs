@@ -16,6 +16,7 @@ use liveops_protocol::report::ReportAck;
 
 use super::AppError;
 use crate::auth::AuthError;
+use crate::events::Event;
 use crate::now_ms;
 use crate::state::{Accepted, Shared};
 
@@ -60,11 +61,15 @@ pub async fn post(
     if !report.flag_reloads.is_empty() {
         let n = report.flag_reloads.len();
         let shared = s.clone();
-        let recorded = tokio::task::spawn_blocking(move || {
-            shared.audit.record_reloads(&shared.store, &report)
-        })
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        let reloads = Event::FlagReloads {
+            agent: report.agent.clone(),
+            world: report.world.clone(),
+            report_seq: report.seq,
+            reloads: std::mem::take(&mut report.flag_reloads),
+        };
+        let recorded = tokio::task::spawn_blocking(move || shared.events.publish(vec![reloads]))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
         if let Err(e) = recorded {
             // The series and health are in; only the reload records wait.
             // The audit log refuses appends while its chain is broken:

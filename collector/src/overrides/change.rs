@@ -1,5 +1,5 @@
-//! What a change to the [`Book`](super::Book) did, and the audit entry
-//! that records it.
+//! What a change to the [`Book`](super::Book) did, and the event that
+//! tells it.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +7,7 @@ use liveops_flags::{FlagValue, Override, Scope};
 use serde_json::{Map, Value};
 
 use super::Actor;
-use crate::audit::Draft;
+use crate::events::Action as Told;
 
 /// What a change did, for the audit log: the overrides added or removed,
 /// and per flag the value in force at the change's scope before and after
@@ -35,8 +35,9 @@ pub enum Action {
 }
 
 impl Change {
-    /// The audit entry for this change, made by `who`.
-    pub fn draft(&self, who: &Actor<'_>) -> Draft {
+    /// This change, made by `who`, as the event stream tells it (and the
+    /// audit log records it).
+    pub fn action(&self, who: &Actor<'_>) -> Told {
         let side = |m: &BTreeMap<String, Option<FlagValue>>| {
             let obj: Map<String, Value> = m
                 .iter()
@@ -44,7 +45,7 @@ impl Change {
                 .collect();
             Value::Object(obj)
         };
-        Draft {
+        Told {
             actor: who.name.to_owned(),
             role: who.role.to_owned(),
             action: match self.action {

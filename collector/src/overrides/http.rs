@@ -111,7 +111,7 @@ async fn mitigate(
             reason: &reason,
             ttl,
         };
-        let env = (&shared.store, &shared.audit);
+        let env = (&*shared.store, &shared.events);
         shared
             .overrides
             .mitigate(env, Actor::from(&caller), why, &b.name, scope)
@@ -156,7 +156,7 @@ async fn revert(
     let reason = reason(b.reason)?;
     let shared = s.clone();
     let (change, version) = blocking(move || {
-        let env = (&shared.store, &shared.audit);
+        let env = (&*shared.store, &shared.events);
         shared
             .overrides
             .revert(env, Actor::from(&caller), &id, &reason)
@@ -201,7 +201,7 @@ async fn set_override(
             reason: &reason,
             ttl,
         };
-        let env = (&shared.store, &shared.audit);
+        let env = (&*shared.store, &shared.events);
         let who = Actor::from(&caller);
         shared.overrides.set(env, who, why, &b.flag, value, scope)
     })

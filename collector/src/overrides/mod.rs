@@ -1,13 +1,13 @@
 //! Operator overrides and one-click mitigations on the collector.
 //!
 //! Every change goes the same way: it is made on a copy of the [`Book`],
-//! the copy is written to sled, the change is appended to the audit log,
-//! both are flushed, and only then does the copy become the book and get
-//! published to the agents' streams. A change that cannot be audited does
-//! not happen.
+//! the copy is written to sled, the change is published as an event (which
+//! the audit log records before publishing returns), both are flushed, and
+//! only then does the copy become the book and get published to the
+//! agents' streams. A change that cannot be audited does not happen.
 //!
 //! - `book.rs`: the pure book: ids, grouping, layering, expiry;
-//!   `change.rs`: what a change did, as the audit log records it.
+//!   `change.rs`: what a change did, as the event stream tells it.
 //! - [`http`]: the JSON API (`/api/v1/mitigations`, `/api/v1/overrides`);
 //!   `checks.rs`: what it checks in a request (reason, ttl, scope ids).
 //! - [`push`]: the server-sent event stream each agent subscribes to.
@@ -30,8 +30,8 @@ pub use book::{Application, Book, Request};
 pub use change::{Action, Change};
 
 use crate::CollectorError;
-use crate::audit::Audit;
 use crate::auth::Caller;
+use crate::events::{Event, Events};
 use crate::store::Store;
 
 const BOOK_KEY: &[u8] = b"overrides";
@@ -145,7 +145,7 @@ impl Overrides {
     /// Blocking.
     pub fn mitigate(
         &self,
-        env: (&Store, &Audit),
+        env: (&Store, &Events),
         who: Actor<'_>,
         why: Why<'_>,
         name: &str,
@@ -172,7 +172,7 @@ impl Overrides {
     /// of the flag's default. Blocking.
     pub fn set(
         &self,
-        env: (&Store, &Audit),
+        env: (&Store, &Events),
         who: Actor<'_>,
         why: Why<'_>,
         flag: &str,
@@ -229,7 +229,7 @@ impl Overrides {
     /// Reverts `m-N` or `o-N`. Blocking.
     pub fn revert(
         &self,
-        env: (&Store, &Audit),
+        env: (&Store, &Events),
         who: Actor<'_>,
         id: &str,
         reason: &str,
@@ -243,7 +243,7 @@ impl Overrides {
     }
 
     /// Removes what has expired by `now`, audited as `expire`. Blocking.
-    pub fn expire(&self, env: (&Store, &Audit), now: SystemTime) -> Result<usize, OverrideError> {
+    pub fn expire(&self, env: (&Store, &Events), now: SystemTime) -> Result<usize, OverrideError> {
         let who = Actor {
             name: "collector",
             role: "system",
@@ -257,7 +257,7 @@ impl Overrides {
 
     fn commit<T>(
         &self,
-        (store, audit): (&Store, &Audit),
+        (store, events): (&Store, &Events),
         who: &Actor<'_>,
         change: impl FnOnce(&mut Book) -> Result<(T, Vec<Change>), OverrideError>,
     ) -> Result<(T, u64), OverrideError> {
@@ -268,8 +268,11 @@ impl Overrides {
             return Ok((out, book.version()));
         }
         store.put(BOOK_KEY, &next)?;
-        let drafts = changes.iter().map(|c| c.draft(who)).collect();
-        if let Err(e) = audit.append(store, drafts) {
+        let happened = changes
+            .iter()
+            .map(|c| Event::Action(c.action(who)))
+            .collect();
+        if let Err(e) = events.publish(happened) {
             // Not audited, so not done: the stored book goes back too.
             store.put(BOOK_KEY, &*book)?;
             return Err(e.into());

@@ -22,8 +22,9 @@ use tokio::sync::Notify;
 use crate::alert::{
     AlertBook, Candidate, WorldLive, acute_alerts, backlog_alert, burn_rate_alerts,
 };
-use crate::audit::Audit;
+use crate::audit::{Audit, AuditRecorder};
 use crate::auth::Tokens;
+use crate::events::Events;
 use crate::notify::Notifiers;
 use crate::overrides::Overrides;
 use crate::slo::{Counts, Engine, SloStatus, sample};
@@ -46,10 +47,12 @@ pub struct Shared {
     pub tokens: Tokens,
     pub metrics: Arc<CollectorMetrics>,
     pub notifiers: Notifiers,
-    pub store: Store,
+    pub store: Arc<Store>,
     /// Operator overrides and mitigations, pushed to the agents.
     pub overrides: Overrides,
-    pub audit: Audit,
+    pub audit: Arc<Audit>,
+    /// What happened, for the audit log (first) and every other consumer.
+    pub events: Events,
     /// Rung when a report changes a world's health: evaluate now, not at
     /// the next tick, so a stall pages within one report.
     pub evaluate_now: Notify,
@@ -108,7 +111,7 @@ impl Shared {
         tokens: Tokens,
         metrics: Arc<CollectorMetrics>,
         notifiers: Notifiers,
-        (store, overrides, audit): (Store, Overrides, Audit),
+        (store, overrides, audit): (Arc<Store>, Overrides, Arc<Audit>),
     ) -> Self {
         let mut watched: Vec<String> = cfg
             .slos
@@ -140,6 +143,10 @@ impl Shared {
             tokens,
             metrics,
             notifiers,
+            events: Events::new(vec![Arc::new(AuditRecorder {
+                audit: audit.clone(),
+                store: store.clone(),
+            })]),
             store,
             overrides,
             audit,

@@ -300,3 +300,61 @@ async fn a_replaced_log_refuses_changes_and_pages_until_an_admin_reseals_it() {
     );
     stop(c).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_reach_the_event_stream_once_the_audit_log_holds_them() {
+    use liveops_collector::events::Event;
+    let dir = tempfile::tempdir().unwrap();
+    let c = start(&config(dir.path())).await;
+    let url = c.url();
+    let mut events = c.shared().events.subscribe();
+    let body = json!({"name": "freeze-trade", "world": "w1", "reason": "dupe ring"});
+    ok(
+        "POST",
+        &format!("{url}/api/v1/mitigations"),
+        RESPONDER,
+        Some(body),
+    )
+    .await;
+    let told = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let Event::Action(a) = &told.event else {
+        panic!("{told:?}")
+    };
+    assert_eq!(
+        (a.action, a.id.as_str(), a.actor.as_str()),
+        ("mitigate", "m-1", "alice")
+    );
+    // Told after it was recorded: the audit log already holds it.
+    let audit = ok("GET", &format!("{url}/api/v1/audit"), VIEWER, None).await;
+    assert_eq!(audit["entries"][0]["id"], "m-1");
+
+    // A change the audit log refuses is told to no one.
+    let path = dir.path().join("collector").join("audit.jsonl");
+    std::fs::write(&path, "").unwrap();
+    let body = json!({"name": "freeze-trade", "world": "w2", "reason": "dupe ring"});
+    let (status, _) = call(
+        "POST",
+        &format!("{url}/api/v1/mitigations"),
+        Some(RESPONDER),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 503);
+    let metrics = get_text(&format!("{url}/metrics")).await;
+    assert_eq!(
+        sample(
+            &metrics,
+            "liveops_collector_events_total",
+            &[("kind", "action")]
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+    while let Ok(e) = events.try_recv() {
+        assert!(!matches!(e.event, Event::Action(_)), "{e:?}");
+    }
+    stop(c).await;
+}
