@@ -95,6 +95,8 @@ pub struct CollectorConfig {
     pub data_dir: PathBuf,
     /// Base of the links in notifications (`generatorURL`).
     pub public_url: String,
+    /// One more token accepted from agents (`--agent-token`, `LIVEOPS_AGENT_TOKEN`).
+    pub agent_token: Option<Secret>,
     /// An agent silent this long raises the no-data alert.
     pub no_data_after: Duration,
     pub evaluation_interval: Duration,
