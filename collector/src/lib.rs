@@ -17,7 +17,8 @@
 //! - [`store`]: the sled journal and checkpoints.
 //! - [`notify`]: notifiers (JSON-lines file, stdout, webhook).
 //! - [`api`]: the HTTP API; [`auth`]: tokens and roles.
-//! - [`runbooks`]: the runbooks every alert links to.
+//! - [`runbooks`]: the runbooks every alert links to; [`public_url`]: the
+//!   base of every link sent.
 //! - [`telemetry`]: the collector's own metrics.
 //! - [`run`]: wiring it together: [`Collector::start`] and shutdown.
 
@@ -27,6 +28,7 @@ pub mod audit;
 pub mod auth;
 pub mod notify;
 pub mod overrides;
+pub mod public_url;
 pub mod run;
 pub mod runbooks;
 pub mod slo;

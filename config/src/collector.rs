@@ -165,7 +165,6 @@ fn apply_collector(raw: RawCollector, cfg: &mut CollectorConfig, sink: &mut Sink
         .and_then(|a| values::socket_addr(a, "listen", sink))
     {
         cfg.listen = a;
-        cfg.public_url = format!("http://{a}");
     }
     if let Some(d) = raw.data_dir {
         cfg.data_dir = d;
@@ -181,7 +180,7 @@ fn apply_collector(raw: RawCollector, cfg: &mut CollectorConfig, sink: &mut Sink
         .as_ref()
         .and_then(|u| values::http_url(u, "public_url", sink))
     {
-        cfg.public_url = u;
+        cfg.public_url = Some(u);
     }
     if let Some(d) = raw
         .no_data_after
@@ -344,7 +343,7 @@ pub fn defaults() -> CollectorConfig {
     CollectorConfig {
         listen,
         data_dir: PathBuf::from("liveops-collector-data"),
-        public_url: format!("http://{listen}"),
+        public_url: None,
         agent_token: None,
         no_data_after: Duration::from_secs(5),
         evaluation_interval: Duration::from_secs(1),

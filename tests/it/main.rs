@@ -13,6 +13,7 @@ mod kill_switches;
 mod mitigations;
 mod ofrep_python;
 mod pipeline;
+mod public_url;
 mod restart;
 mod support;
 mod webhook;

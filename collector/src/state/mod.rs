@@ -204,7 +204,9 @@ impl Shared {
             self.cfg.no_data_after,
             now,
         ));
-        let notes = inner.book.reconcile(candidates, now, &self.cfg.public_url);
+        // `Collector::start` resolved it (`crate::public_url`).
+        let public_url = self.cfg.public_url.as_deref().unwrap_or_default();
+        let notes = inner.book.reconcile(candidates, now, public_url);
         if !notes.is_empty()
             && let Err(e) = self.store.put(ALERTS, &inner.book)
         {

@@ -95,6 +95,25 @@ fn good_flags_win_over_the_file_and_the_last_one_given_wins() {
     assert_eq!(c.listen.to_string(), "0.0.0.0:9000");
     assert_eq!(c.data_dir, Path::new("/var/lib/c"));
     assert_eq!(c.agent_token.unwrap().expose(), "a");
+    assert_eq!(
+        c.public_url, None,
+        "derived at start from the address bound"
+    );
+
+    // `--listen` moves the listener, never the configured links.
+    let file = dir.path().join("collector.toml");
+    let text = crate::DEFAULT_COLLECTOR_TOML.replace(
+        "# public_url = \"https://liveops.internal.example\"",
+        "public_url = \"https://liveops.example/\"",
+    );
+    std::fs::write(&file, text).unwrap();
+    let c = load_collector_with(&given(&[
+        ("config", "--config", file.to_str().unwrap()),
+        ("listen", "--listen", "127.0.0.1:9000"),
+    ]))
+    .unwrap();
+    assert_eq!(c.listen.to_string(), "127.0.0.1:9000");
+    assert_eq!(c.public_url.as_deref(), Some("https://liveops.example"));
 }
 
 #[test]
