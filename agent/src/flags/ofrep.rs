@@ -4,8 +4,14 @@
 //! - `POST /ofrep/v1/evaluate/flags/{key}` → 200 `{key, value, reason,
 //!   variant, metadata}`, 404 `FLAG_NOT_FOUND`, 400 `INVALID_CONTEXT` or
 //!   `PARSE_ERROR` (`{key, errorCode, errorDetails}`).
-//! - `POST /ofrep/v1/evaluate/flags` → 200 `{flags: [...]}` with an `ETag`;
-//!   `If-None-Match` with it → 304.
+//! - `POST /ofrep/v1/evaluate/flags` → 200 `{flags: [...],
+//!   refreshConnections}` with an `ETag`; `If-None-Match` with it → 304. A
+//!   flag that fails to evaluate is a failure item (`{key, errorCode,
+//!   errorDetails}`), as the OFREP schema has it. `refreshConnections`
+//!   points at the agent's OFREP event stream (ADR 0008), so web and
+//!   mobile providers refetch on change instead of polling; the
+//!   `sseEtag`/`sseLastModified` query they add on a refetch is ignored
+//!   (the `ETag` already tells whether anything changed).
 //!
 //! The request body is `{"context": {...}}`; of the context only
 //! `targetingKey`, `world`, `village`, `account` and `player` matter
@@ -23,6 +29,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use liveops_flags::{Context, EvalError, Evaluation, FlagValue, Snapshot};
+use liveops_protocol::flags::OFREP_EVENTS_PATH;
 use serde::Serialize;
 
 use super::Flags;
@@ -75,6 +82,7 @@ pub async fn evaluate_all(
         .iter()
         .map(|f| match current.snapshot.evaluate(&f.key, &ctx, now) {
             Ok(e) => Item::Ok(success(&f.key, &e)),
+            // Only a parse error can happen here: the key was just listed.
             Err(e) => Item::Err(Failure {
                 key: Some(&f.key),
                 error_code: e.code(),
@@ -82,11 +90,43 @@ pub async fn evaluate_all(
                     EvalError::ParseError(why) => why.clone(),
                     EvalError::FlagNotFound => "flag not defined".into(),
                 },
-                reason: Some("ERROR"),
             }),
         })
         .collect();
-    json(StatusCode::OK, &Bulk { flags: items }, Some(etag))
+    let refresh_connections = events_url(&headers).map(|url| [Refresh { kind: "sse", url }]);
+    let bulk = Bulk {
+        flags: items,
+        refresh_connections,
+    };
+    json(StatusCode::OK, &bulk, Some(etag))
+}
+
+/// The event stream's absolute URL, on the host and port the client used
+/// (which a proxy or port forward may have changed from the bound ones).
+/// Without a usable `Host` (HTTP/1.1 requires one) nothing is advertised
+/// and providers poll as before.
+fn events_url(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let authority: axum::http::uri::Authority = host.parse().ok()?;
+    // `Authority` also takes `user@host`, which has no place in a link.
+    if authority.as_str().contains('@') {
+        return None;
+    }
+    Some(format!("http://{authority}{OFREP_EVENTS_PATH}"))
+}
+
+/// One OFREP change event: `id` the version (stable per change), default
+/// event type so `EventSource.onmessage` fires, and the ADR 0008 payload.
+pub fn refetch_event(version: &str) -> String {
+    // Versions are the agent's own hex digests and counters; a line break
+    // would end the field, so none may pass in any case.
+    let version: String = version.chars().filter(|c| !c.is_control()).collect();
+    let data = serde_json::json!({
+        "type": "refetchEvaluation",
+        "etag": format!("\"{version}\""),
+        "lastModified": liveops_protocol::time::now_ms() / 1000,
+    });
+    format!("id: {version}\ndata: {data}\n\n")
 }
 
 /// `"<snapshot version>-<hash of the context>"`: equal tags mean equal
@@ -136,8 +176,6 @@ struct Failure<'a> {
     error_code: &'static str,
     #[serde(rename = "errorDetails")]
     error_details: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -150,6 +188,16 @@ enum Item<'a> {
 #[derive(Serialize)]
 struct Bulk<'a> {
     flags: Vec<Item<'a>>,
+    #[serde(rename = "refreshConnections", skip_serializing_if = "Option::is_none")]
+    refresh_connections: Option<[Refresh; 1]>,
+}
+
+/// ADR 0008's `refreshConnections` item.
+#[derive(Serialize)]
+struct Refresh {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: String,
 }
 
 /// `{}`
@@ -180,7 +228,6 @@ fn failure(status: StatusCode, key: Option<&str>, code: &'static str, details: &
         key,
         error_code: code,
         error_details: details.to_owned(),
-        reason: None,
     };
     json(status, &body, None)
 }
@@ -234,5 +281,44 @@ mod tests {
         assert!(not_modified(&with("*"), &tag));
         assert!(!not_modified(&with("\"v1-0\""), &tag));
         assert!(!not_modified(&HeaderMap::new(), &tag));
+    }
+
+    #[test]
+    fn a_bulk_item_that_fails_is_an_evaluation_failure_and_events_are_ofrep_shaped() {
+        let item = Item::Err(Failure {
+            key: Some("market.fee"),
+            error_code: EvalError::ParseError(String::new()).code(),
+            error_details: "flags.toml:3:1: …".into(),
+        });
+        assert_eq!(
+            serde_json::to_value(&item).unwrap(),
+            serde_json::json!({"key": "market.fee", "errorCode": "PARSE_ERROR",
+                               "errorDetails": "flags.toml:3:1: …"})
+        );
+        let mut headers = HeaderMap::new();
+        assert_eq!(events_url(&headers), None);
+        for (host, want) in [
+            (
+                "127.0.0.1:9471",
+                Some("http://127.0.0.1:9471/liveops/v1/flags/ofrep-events"),
+            ),
+            (
+                "agent.w1.internal",
+                Some("http://agent.w1.internal/liveops/v1/flags/ofrep-events"),
+            ),
+            ("evil@host", None),
+            ("a b", None),
+        ] {
+            headers.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+            assert_eq!(events_url(&headers).as_deref(), want, "{host}");
+        }
+        let frame = refetch_event("v7\nx");
+        let (head, data) = frame.split_once("\ndata: ").unwrap();
+        assert_eq!(head, "id: v7x");
+        assert!(frame.ends_with("}\n\n"), "{frame:?}");
+        let data: serde_json::Value = serde_json::from_str(data.trim_end()).unwrap();
+        assert_eq!(data["type"], "refetchEvaluation");
+        assert_eq!(data["etag"], "\"v7x\"");
+        assert!(data["lastModified"].as_u64().unwrap() > 1_700_000_000);
     }
 }
