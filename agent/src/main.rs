@@ -1,52 +1,57 @@
 //! `liveops-agent`: flags and config in, [`liveops_agent::Agent`] run until
 //! SIGTERM/SIGINT, exit code out.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
-use liveops_config::{AgentConfig, Secret};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Command, CommandFactory, Parser};
+use liveops_config::{AgentConfig, Overrides};
 
 /// The liveops sidecar: run one beside each game world.
+// Every value is a string checked by the config crate like the same key
+// in a file (so a bad flag and a bad file read alike); each field's name
+// is the key it sets.
 #[derive(Parser, Debug)]
 #[command(version, about)]
+#[allow(dead_code)] // read through `ArgMatches`, by name, with their origin
 struct Args {
     /// Config file (TOML); flags override it. Without one, built-in defaults.
-    #[arg(long, env = "LIVEOPS_AGENT_CONFIG")]
-    config: Option<PathBuf>,
+    #[arg(long, env = "LIVEOPS_AGENT_CONFIG", value_name = "FILE")]
+    config: Option<String>,
     /// Name of the world this agent sits beside.
-    #[arg(long)]
+    #[arg(long, value_name = "NAME")]
     world: Option<String>,
     /// Collector base URL.
-    #[arg(long, env = "LIVEOPS_COLLECTOR")]
+    #[arg(long, env = "LIVEOPS_COLLECTOR", value_name = "URL")]
     collector: Option<String>,
     /// Token for reports (prefer the environment variable: flags show in `ps`).
     #[arg(long, env = "LIVEOPS_AGENT_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Game base URL; the agent probes {game}/liveops/v1/health.
-    #[arg(long)]
+    #[arg(long, value_name = "URL")]
     game: Option<String>,
-    /// DogStatsD UDP address.
-    #[arg(long)]
-    statsd_udp: Option<SocketAddr>,
+    /// DogStatsD UDP address (empty: no UDP listener).
+    #[arg(long, value_name = "ADDR")]
+    statsd_udp: Option<String>,
     /// DogStatsD Unix datagram socket path.
-    #[arg(long)]
-    statsd_unix: Option<PathBuf>,
+    #[arg(long, value_name = "PATH")]
+    statsd_unix: Option<String>,
     /// Address for /metrics, /healthz and the flag endpoints (OFREP).
-    #[arg(long)]
-    http: Option<SocketAddr>,
+    #[arg(long, value_name = "ADDR")]
+    http: Option<String>,
     /// Spool and identity directory.
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<String>,
     /// Flag file to serve over OFREP, hot-reloaded on save.
-    #[arg(long, env = "LIVEOPS_AGENT_FLAGS")]
-    flags: Option<PathBuf>,
+    #[arg(long, env = "LIVEOPS_AGENT_FLAGS", value_name = "FILE")]
+    flags: Option<String>,
 }
 
 fn main() -> ExitCode {
     liveops_telemetry::init_logging();
-    let cfg = match config(Args::parse()) {
+    let cmd = Args::command();
+    let matches = cmd.clone().get_matches();
+    let cfg = match liveops_config::load_agent_with(&overrides(&cmd, &matches)) {
         Ok(cfg) => cfg,
         Err(e) => {
             eprintln!("{e}");
@@ -69,43 +74,22 @@ async fn run(cfg: AgentConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn config(args: Args) -> anyhow::Result<AgentConfig> {
-    let mut cfg = match &args.config {
-        Some(path) => liveops_config::load_agent(path)?,
-        None => liveops_config::default_agent(),
-    };
-    if let Some(w) = args.world {
-        cfg.world = w;
-    }
-    if let Some(c) = args.collector {
-        cfg.collector = c.trim_end_matches('/').to_owned();
-    }
-    if let Some(g) = args.game {
-        cfg.game = Some(g.trim_end_matches('/').to_owned());
-    }
-    if let Some(a) = args.statsd_udp {
-        cfg.statsd_udp = Some(a);
-    }
-    if let Some(p) = args.statsd_unix {
-        cfg.statsd_unix = Some(p);
-    }
-    if let Some(a) = args.http {
-        cfg.http = a;
-    }
-    if let Some(d) = args.data_dir {
-        cfg.data_dir = d;
-    }
-    if let Some(f) = args.flags {
-        cfg.flags.file = Some(f);
-    }
-    cfg.token = match (args.token, &cfg.token_file) {
-        (Some(t), _) => Some(Secret(t)),
-        (None, Some(path)) => {
-            let t = std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("cannot read token_file {}: {e}", path.display()))?;
-            Some(Secret(t.trim().to_owned()))
+/// Every value given, keyed by its argument's name, with what gave it
+/// (`--world`, or `LIVEOPS_COLLECTOR`) for the error messages.
+fn overrides(cmd: &Command, matches: &ArgMatches) -> Overrides {
+    let mut o = Overrides::new();
+    for arg in cmd.get_arguments() {
+        let id = arg.get_id().as_str();
+        let origin = match matches.value_source(id) {
+            Some(ValueSource::CommandLine) => format!("--{}", arg.get_long().unwrap_or(id)),
+            Some(ValueSource::EnvVariable) => arg
+                .get_env()
+                .map_or(id.to_owned(), |e| e.to_string_lossy().into_owned()),
+            _ => continue,
+        };
+        if let Ok(Some(v)) = matches.try_get_one::<String>(id) {
+            o.set(id, origin, v);
         }
-        (None, None) => None,
-    };
-    Ok(cfg)
+    }
+    o
 }

@@ -21,7 +21,8 @@
 //! - [`notify`]: notifiers (JSON-lines file, stdout, webhook).
 //! - [`http`]: the HTTP part every subsystem plugs its routes into;
 //!   [`auth`]: tokens and roles.
-//! - [`runbooks`]: the runbooks every alert links to.
+//! - [`runbooks`]: the runbooks every alert links to; [`public_url`]: the
+//!   base of every link sent.
 //! - [`telemetry`]: the collector's own metrics.
 //! - [`run`]: wiring it together: [`Collector::start`] and shutdown.
 
@@ -32,6 +33,7 @@ pub mod events;
 pub mod http;
 pub mod notify;
 pub mod overrides;
+pub mod public_url;
 pub mod run;
 pub mod runbooks;
 pub mod slo;

@@ -1,28 +1,31 @@
 //! `liveops-collector`: config in, [`liveops_collector::Collector`] run until
 //! SIGTERM/SIGINT, exit code out.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Command, CommandFactory, Parser};
 use liveops_collector::Collector;
 use liveops_collector::auth::Tokens;
-use liveops_config::{CollectorConfig, Role};
+use liveops_config::{CollectorConfig, Overrides, Role};
 
 /// The liveops collector: SLOs, alerts and notifications for the fleet.
+// Every value is a string checked by the config crate like the same key
+// in a file (so a bad flag and a bad file read alike); each field's name
+// is the key it sets.
 #[derive(Parser, Debug)]
 #[command(version, about)]
+#[allow(dead_code)] // read through `ArgMatches`, by name, with their origin
 struct Args {
     /// Config file (TOML). Without one, the shipped default SLO set.
-    #[arg(long, env = "LIVEOPS_COLLECTOR_CONFIG")]
-    config: Option<PathBuf>,
+    #[arg(long, env = "LIVEOPS_COLLECTOR_CONFIG", value_name = "FILE")]
+    config: Option<String>,
     /// Address to listen on (overrides the file).
-    #[arg(long)]
-    listen: Option<SocketAddr>,
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
     /// State directory (overrides the file).
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<String>,
     /// One more token accepted from agents (plain text; from the environment).
     #[arg(long, env = "LIVEOPS_AGENT_TOKEN", hide_env_values = true)]
     agent_token: Option<String>,
@@ -30,7 +33,9 @@ struct Args {
 
 fn main() -> ExitCode {
     liveops_telemetry::init_logging();
-    let (cfg, tokens) = match config(Args::parse()) {
+    let cmd = Args::command();
+    let matches = cmd.clone().get_matches();
+    let (cfg, tokens) = match config(&overrides(&cmd, &matches)) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -46,24 +51,14 @@ fn main() -> ExitCode {
     }
 }
 
-fn config(args: Args) -> Result<(CollectorConfig, Tokens), liveops_config::ConfigErrors> {
-    let mut cfg = match &args.config {
-        Some(path) => liveops_config::load_collector(path)?,
-        None => liveops_config::default_collector(),
-    };
-    if let Some(a) = args.listen {
-        cfg.listen = a;
-        cfg.public_url = format!("http://{a}");
-    }
-    if let Some(d) = args.data_dir {
-        cfg.data_dir = d;
-    }
+fn config(o: &Overrides) -> Result<(CollectorConfig, Tokens), liveops_config::ConfigErrors> {
+    let cfg = liveops_config::load_collector_with(o)?;
     // The flag catalogue and mitigations are loaded again at start; checked
     // here too so that their errors exit 2 like any other config error.
     liveops_config::load_catalogue(&cfg)?;
     let mut tokens = Tokens::new(cfg.tokens.clone());
-    if let Some(t) = &args.agent_token {
-        tokens.add_plain("env-agent", Role::Agent, t);
+    if let Some(t) = &cfg.agent_token {
+        tokens.add_plain("env-agent", Role::Agent, t.expose());
     }
     Ok((cfg, tokens))
 }
@@ -73,4 +68,24 @@ async fn run(cfg: CollectorConfig, tokens: Tokens) -> anyhow::Result<()> {
     let collector = Collector::start(cfg, tokens, liveops_telemetry::shutdown_signal()).await?;
     collector.wait().await?;
     Ok(())
+}
+
+/// Every value given, keyed by its argument's name, with what gave it
+/// (`--listen`, or `LIVEOPS_COLLECTOR_CONFIG`) for the error messages.
+fn overrides(cmd: &Command, matches: &ArgMatches) -> Overrides {
+    let mut o = Overrides::new();
+    for arg in cmd.get_arguments() {
+        let id = arg.get_id().as_str();
+        let origin = match matches.value_source(id) {
+            Some(ValueSource::CommandLine) => format!("--{}", arg.get_long().unwrap_or(id)),
+            Some(ValueSource::EnvVariable) => arg
+                .get_env()
+                .map_or(id.to_owned(), |e| e.to_string_lossy().into_owned()),
+            _ => continue,
+        };
+        if let Ok(Some(v)) = matches.try_get_one::<String>(id) {
+            o.set(id, origin, v);
+        }
+    }
+    o
 }

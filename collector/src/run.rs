@@ -57,20 +57,19 @@ impl Collector {
                 addr: cfg.listen.to_string(),
                 source,
             })?;
-        if cfg.listen.port() == 0 && cfg.public_url == format!("http://{}", cfg.listen) {
-            cfg.public_url = format!("http://{addr}");
-        }
+        let public_url = crate::public_url::resolve(cfg.public_url.as_deref(), addr);
         // Runbooks given as collector paths become links people can open.
         for slo in &mut cfg.slos {
             if slo.runbook.starts_with('/') {
-                slo.runbook = format!("{}{}", cfg.public_url, slo.runbook);
+                slo.runbook = format!("{public_url}{}", slo.runbook);
             }
             if let Some(r) = slo.backlog.as_mut().and_then(|b| b.runbook.as_mut())
                 && r.starts_with('/')
             {
-                *r = format!("{}{r}", cfg.public_url);
+                *r = format!("{public_url}{r}");
             }
         }
+        cfg.public_url = Some(public_url);
         if tokens.is_empty() {
             tracing::warn!(
                 "no API tokens configured: every report will be refused (401); see [[token]] in the config or LIVEOPS_AGENT_TOKEN"

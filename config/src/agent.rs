@@ -10,7 +10,8 @@ use toml::Spanned;
 
 use crate::document::{Document, decode, unknown_section};
 use crate::error::{ConfigErrors, Sink};
-use crate::model::{AgentConfig, FlagsConfig, HealthConfig, IngestConfig, SpoolConfig};
+use crate::model::{AgentConfig, FlagsConfig, HealthConfig, IngestConfig, Secret, SpoolConfig};
+use crate::overrides::Overrides;
 use crate::values;
 
 // `flags` (plural) is the agent's pointer to a flag file; a flag file's own
@@ -64,18 +65,38 @@ struct RawSpool {
     max_dead_letters: Option<Spanned<u64>>,
 }
 
-pub(crate) fn parse(file: &str, text: &str) -> Result<AgentConfig, ConfigErrors> {
-    let mut sink = Sink::new(file, text);
+/// Keys a flag or the environment may set, besides `config`.
+pub(crate) const OVERRIDABLE: &[&str] = &[
+    "world",
+    "collector",
+    "token",
+    "game",
+    "statsd_udp",
+    "statsd_unix",
+    "http",
+    "data_dir",
+    "flags",
+];
+
+pub(crate) fn parse(
+    file: &str,
+    text: &str,
+    overrides: &Overrides,
+) -> Result<AgentConfig, ConfigErrors> {
+    let mut sink = Sink::with_overrides(file, text, overrides);
     let mut cfg = defaults();
-    let Some(doc) = Document::parse(text, &mut sink) else {
-        return sink.finish(cfg);
-    };
-    for entry in doc.entries() {
+    // Sections are read first and checked after the overrides are laid
+    // over them, so a value from a flag meets the checks a file's does,
+    // even when the file has no such section or does not parse at all.
+    let doc = Document::parse(text, &mut sink);
+    let mut agent = RawAgent::default();
+    let mut flags = RawFlags::default();
+    for entry in doc.iter().flat_map(Document::entries) {
         let span = entry.value.span();
         match entry.name.as_str() {
             "agent" => {
                 if let Some(raw) = decode::<RawAgent>(entry.value, &mut sink) {
-                    apply_agent(raw, &mut cfg, &mut sink);
+                    agent = raw;
                 }
             }
             "health" => {
@@ -120,13 +141,47 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<AgentConfig, ConfigErrors>
             }
             "flags" => {
                 if let Some(raw) = decode::<RawFlags>(entry.value, &mut sink) {
-                    apply_flags(raw, &mut cfg.flags, &mut sink);
+                    flags = raw;
                 }
             }
             _ => unknown_section(&entry, SECTIONS, &mut sink),
         }
     }
+    overlay(overrides, &mut agent, &mut flags);
+    apply_agent(agent, &mut cfg, &mut sink);
+    apply_flags(flags, &mut cfg.flags, &mut sink);
+    if let Some(t) = overrides.get("token") {
+        if t.get_ref().trim().is_empty() {
+            sink.at(t.span(), "token must not be empty");
+        } else {
+            cfg.token = Some(Secret(t.into_inner().trim().to_owned()));
+        }
+    }
+    for (span, key) in overrides.unknown(OVERRIDABLE) {
+        sink.at(span, format!("`{key}` is not an agent setting"));
+    }
     sink.finish(cfg)
+}
+
+/// Lays flags and environment values over the file's, key by key.
+fn overlay(o: &Overrides, agent: &mut RawAgent, flags: &mut RawFlags) {
+    let spanned = |key: &str, slot: &mut Option<Spanned<String>>| {
+        if let Some(v) = o.get(key) {
+            *slot = Some(v);
+        }
+    };
+    spanned("world", &mut agent.world);
+    spanned("collector", &mut agent.collector);
+    spanned("game", &mut agent.game);
+    spanned("statsd_udp", &mut agent.statsd_udp);
+    spanned("http", &mut agent.http);
+    spanned("flags", &mut flags.file);
+    if let Some(p) = o.path("statsd_unix") {
+        agent.statsd_unix = Some(p);
+    }
+    if let Some(p) = o.path("data_dir") {
+        agent.data_dir = Some(p);
+    }
 }
 
 fn apply_agent(raw: RawAgent, cfg: &mut AgentConfig, sink: &mut Sink<'_>) {
@@ -289,6 +344,7 @@ mod tests {
         let cfg = super::parse(
             "a.toml",
             "[spool]\nmax_attempts = 3\nmax_dead_letters = 20\n",
+            &crate::Overrides::new(),
         )
         .unwrap();
         assert_eq!(
@@ -301,6 +357,7 @@ mod tests {
         let err = super::parse(
             "a.toml",
             "[spool]\nmax_attempts = 0\nmax_dead_letters = 0\n",
+            &crate::Overrides::new(),
         )
         .unwrap_err()
         .to_string();
@@ -313,9 +370,11 @@ mod tests {
 
     #[test]
     fn flags_section_sets_the_file_and_reports_errors_with_positions() {
+        let none = &crate::Overrides::new();
         let cfg = super::parse(
             "a.toml",
             "[flags]\nfile = \"/etc/liveops/flags.toml\"\npoll_interval = \"500ms\"\n",
+            none,
         )
         .unwrap();
         assert_eq!(
@@ -327,13 +386,18 @@ mod tests {
         let err = super::parse(
             "a.toml",
             "[flags]\nfile = \"\"\npoll_interval = \"often\"\nwatch = true\n",
+            none,
         )
         .unwrap_err()
         .to_string();
         assert!(err.contains("a.toml:4:1: unknown field `watch`"), "{err}");
-        let err = super::parse("a.toml", "[flags]\nfile = \" \"\npoll_interval = \"0s\"\n")
-            .unwrap_err()
-            .to_string();
+        let err = super::parse(
+            "a.toml",
+            "[flags]\nfile = \" \"\npoll_interval = \"0s\"\n",
+            none,
+        )
+        .unwrap_err()
+        .to_string();
         assert_eq!(
             err,
             "a.toml:2:8: flags.file must not be empty; leave it out to serve no flags\n\

@@ -10,15 +10,16 @@ use toml::Spanned;
 use crate::document::{Document, decode, decode_array, sub_entries, unknown_section};
 use crate::error::{ConfigErrors, Sink};
 use crate::model::{
-    AcuteConfig, AlertingConfig, BurnRateRule, CollectorConfig, NotifierConfig, Role, Severity,
-    TokenEntry,
+    AcuteConfig, AlertingConfig, BurnRateRule, CollectorConfig, NotifierConfig, Role, Secret,
+    Severity, TokenEntry,
 };
+use crate::overrides::Overrides;
 use crate::slo::parse_slo;
 use crate::values;
 
 pub(crate) const SECTIONS: &[&str] = &["collector", "token", "alerting", "slo", "notifier"];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawCollector {
     listen: Option<Spanned<String>>,
@@ -74,18 +75,26 @@ struct RawNotifier {
     timeout: Option<Spanned<String>>,
 }
 
-pub(crate) fn parse(file: &str, text: &str) -> Result<CollectorConfig, ConfigErrors> {
-    let mut sink = Sink::new(file, text);
+/// Keys a flag or the environment may set, besides `config`.
+pub(crate) const OVERRIDABLE: &[&str] = &["listen", "data_dir", "agent_token"];
+
+pub(crate) fn parse(
+    file: &str,
+    text: &str,
+    overrides: &Overrides,
+) -> Result<CollectorConfig, ConfigErrors> {
+    let mut sink = Sink::with_overrides(file, text, overrides);
     let mut cfg = defaults();
     let mut acute_overrides = Vec::new();
-    let Some(doc) = Document::parse(text, &mut sink) else {
-        return sink.finish(cfg);
-    };
-    for entry in doc.entries() {
+    // `[collector]` is checked after the overrides are laid over it (see
+    // the agent's `parse`), also when the file lacks it or does not parse.
+    let doc = Document::parse(text, &mut sink);
+    let mut collector = RawCollector::default();
+    for entry in doc.iter().flat_map(Document::entries) {
         match entry.name.as_str() {
             "collector" => {
                 if let Some(raw) = decode::<RawCollector>(entry.value, &mut sink) {
-                    apply_collector(raw, &mut cfg, &mut sink);
+                    collector = raw;
                 }
             }
             "token" => {
@@ -126,8 +135,25 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<CollectorConfig, ConfigErr
             ratio: o.ratio.unwrap_or(cfg.alerting.acute.ratio),
         });
     }
-    if !doc.has("slo") {
+    if doc.as_ref().is_some_and(|d| !d.has("slo")) {
         sink.at(0..0, "no SLOs: add at least one [slo.NAME] table (the shipped config/collector.toml has the defaults)");
+    }
+    if let Some(a) = overrides.get("listen") {
+        collector.listen = Some(a);
+    }
+    if let Some(d) = overrides.path("data_dir") {
+        collector.data_dir = Some(d);
+    }
+    apply_collector(collector, &mut cfg, &mut sink);
+    if let Some(t) = overrides.get("agent_token") {
+        if t.get_ref().trim().is_empty() {
+            sink.at(t.span(), "agent token must not be empty");
+        } else {
+            cfg.agent_token = Some(Secret(t.into_inner().trim().to_owned()));
+        }
+    }
+    for (span, key) in overrides.unknown(OVERRIDABLE) {
+        sink.at(span, format!("`{key}` is not a collector setting"));
     }
     sink.finish(cfg)
 }
@@ -139,7 +165,6 @@ fn apply_collector(raw: RawCollector, cfg: &mut CollectorConfig, sink: &mut Sink
         .and_then(|a| values::socket_addr(a, "listen", sink))
     {
         cfg.listen = a;
-        cfg.public_url = format!("http://{a}");
     }
     if let Some(d) = raw.data_dir {
         cfg.data_dir = d;
@@ -155,7 +180,7 @@ fn apply_collector(raw: RawCollector, cfg: &mut CollectorConfig, sink: &mut Sink
         .as_ref()
         .and_then(|u| values::http_url(u, "public_url", sink))
     {
-        cfg.public_url = u;
+        cfg.public_url = Some(u);
     }
     if let Some(d) = raw
         .no_data_after
@@ -318,7 +343,8 @@ pub fn defaults() -> CollectorConfig {
     CollectorConfig {
         listen,
         data_dir: PathBuf::from("liveops-collector-data"),
-        public_url: format!("http://{listen}"),
+        public_url: None,
+        agent_token: None,
         no_data_after: Duration::from_secs(5),
         evaluation_interval: Duration::from_secs(1),
         tokens: Vec::new(),

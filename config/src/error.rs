@@ -6,11 +6,15 @@
 use std::fmt;
 use std::ops::Range;
 
+use crate::overrides::Overrides;
+
 /// One problem in one file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// The file, or the flag or environment variable that gave the value.
     pub file: String,
-    /// 1-based; `None` when the problem is the file as a whole (unreadable).
+    /// 1-based; `None` when the problem is the file as a whole (unreadable)
+    /// or a value from a flag or the environment.
     pub position: Option<(usize, usize)>,
     pub message: String,
 }
@@ -40,10 +44,11 @@ impl fmt::Display for ConfigErrors {
     }
 }
 
-/// Collects diagnostics for one source text.
+/// Collects diagnostics for one source text and the settings given over it.
 pub(crate) struct Sink<'a> {
     file: &'a str,
     text: &'a str,
+    overrides: Option<&'a Overrides>,
     pub(crate) errors: Vec<Diagnostic>,
 }
 
@@ -52,7 +57,17 @@ impl<'a> Sink<'a> {
         Self {
             file,
             text,
+            overrides: None,
             errors: Vec::new(),
+        }
+    }
+
+    /// A sink that also reports on values from flags and the environment,
+    /// naming their origin where a file's value has its position.
+    pub(crate) fn with_overrides(file: &'a str, text: &'a str, overrides: &'a Overrides) -> Self {
+        Self {
+            overrides: Some(overrides),
+            ..Self::new(file, text)
         }
     }
 
@@ -61,9 +76,12 @@ impl<'a> Sink<'a> {
     }
 
     pub(crate) fn at(&mut self, span: Range<usize>, message: impl Into<String>) {
-        let position = Some(line_col(self.text, span.start));
+        let (file, position) = match self.overrides.and_then(|o| o.origin_of(&span)) {
+            Some(origin) => (origin, None),
+            None => (self.file, Some(line_col(self.text, span.start))),
+        };
         self.errors.push(Diagnostic {
-            file: self.file.to_owned(),
+            file: file.to_owned(),
             position,
             message: message.into(),
         });

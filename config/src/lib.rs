@@ -14,6 +14,8 @@
 //! - `agent`, `collector`, `slo`: the raw sections of each file and their checks.
 //! - `document`, `values`, [`error`]: splitting a document into sections,
 //!   scalar checks (durations, addresses, URLs), and positioned errors.
+//! - [`overrides`]: values from flags and the environment, checked like
+//!   the file's and reported by the flag's or variable's name.
 //!
 //! The shipped defaults (`config/agent.toml`, `config/collector.toml`) are
 //! embedded, so `liveops demo` and a bare `liveops-collector` need no files.
@@ -25,6 +27,7 @@ pub mod error;
 pub mod flags;
 pub mod mitigations;
 pub mod model;
+pub mod overrides;
 mod slo;
 mod values;
 
@@ -33,6 +36,7 @@ use std::path::{Path, PathBuf};
 pub use error::{ConfigErrors, Diagnostic};
 pub use mitigations::{Catalogue, Mitigation, Mitigations};
 pub use model::*;
+pub use overrides::Overrides;
 
 /// The shipped agent file (every key at its default, documented).
 pub const DEFAULT_AGENT_TOML: &str = include_str!("../agent.toml");
@@ -45,17 +49,62 @@ pub const DEFAULT_MITIGATIONS_TOML: &str = include_str!("../mitigations.toml");
 
 /// Parses an agent file's text; `file` names it in errors.
 pub fn parse_agent(file: &str, text: &str) -> Result<AgentConfig, ConfigErrors> {
-    agent::parse(file, text)
+    agent::parse(file, text, &Overrides::new())
 }
 
 /// Parses a collector file's text; `file` names it in errors.
 pub fn parse_collector(file: &str, text: &str) -> Result<CollectorConfig, ConfigErrors> {
-    collector::parse(file, text)
+    collector::parse(file, text, &Overrides::new())
 }
 
 pub fn load_agent(path: &Path) -> Result<AgentConfig, ConfigErrors> {
     let text = read(path)?;
     parse_agent(&path.display().to_string(), &text)
+}
+
+/// The agent's configuration as its command line gives it: the file named
+/// by the `config` override (else the defaults) with every other override
+/// checked like the file's own keys, all errors together. The report token
+/// is the `token` override, else the content of `token_file`.
+pub fn load_agent_with(overrides: &Overrides) -> Result<AgentConfig, ConfigErrors> {
+    let mut cfg = match overrides.config() {
+        Some((path, origin)) => {
+            let text = read_named(&path, origin)
+                .map_err(|e| also(e, agent::parse("<defaults>", "", overrides)))?;
+            agent::parse(&path.display().to_string(), &text, overrides)?
+        }
+        None => agent::parse("<defaults>", "", overrides)?,
+    };
+    if cfg.token.is_none()
+        && let Some(path) = &cfg.token_file
+    {
+        let t = std::fs::read_to_string(path)
+            .map_err(|e| whole_file(path, format!("cannot read token_file: {e}")))?;
+        cfg.token = Some(Secret(t.trim().to_owned()));
+    }
+    Ok(cfg)
+}
+
+/// The collector's configuration as its command line gives it: the file
+/// named by the `config` override (else the shipped one), overrides
+/// checked like the file's keys, relative catalogue paths resolved as in
+/// [`load_collector`].
+pub fn load_collector_with(overrides: &Overrides) -> Result<CollectorConfig, ConfigErrors> {
+    match overrides.config() {
+        Some((path, origin)) => {
+            let text = read_named(&path, origin).map_err(|e| {
+                let defaults = ("<embedded collector.toml>", DEFAULT_COLLECTOR_TOML);
+                also(e, collector::parse(defaults.0, defaults.1, overrides))
+            })?;
+            let cfg = collector::parse(&path.display().to_string(), &text, overrides)?;
+            Ok(relative_to(&path, cfg))
+        }
+        None => collector::parse(
+            "<embedded collector.toml>",
+            DEFAULT_COLLECTOR_TOML,
+            overrides,
+        ),
+    }
 }
 
 pub fn load_flags(path: &Path) -> Result<flags::FlagSet, ConfigErrors> {
@@ -68,7 +117,11 @@ pub fn load_flags(path: &Path) -> Result<flags::FlagSet, ConfigErrors> {
 /// can be moved whole.
 pub fn load_collector(path: &Path) -> Result<CollectorConfig, ConfigErrors> {
     let text = read(path)?;
-    let mut cfg = parse_collector(&path.display().to_string(), &text)?;
+    let cfg = parse_collector(&path.display().to_string(), &text)?;
+    Ok(relative_to(path, cfg))
+}
+
+fn relative_to(path: &Path, mut cfg: CollectorConfig) -> CollectorConfig {
     let base = path.parent().unwrap_or(Path::new(""));
     for file in [&mut cfg.flags_file, &mut cfg.mitigations_file]
         .into_iter()
@@ -78,7 +131,7 @@ pub fn load_collector(path: &Path) -> Result<CollectorConfig, ConfigErrors> {
             *file = base.join(&*file);
         }
     }
-    Ok(cfg)
+    cfg
 }
 
 /// Parses a mitigations file's text against a flag catalogue.
@@ -222,6 +275,21 @@ fn detect(text: &str) -> Option<Kind> {
 
 fn read(path: &Path) -> Result<String, ConfigErrors> {
     std::fs::read_to_string(path).map_err(|e| whole_file(path, format!("cannot read: {e}")))
+}
+
+/// `first` and the errors of `then`: an unreadable file does not hide a
+/// bad flag beside it.
+fn also<T>(mut first: ConfigErrors, then: Result<T, ConfigErrors>) -> ConfigErrors {
+    if let Err(more) = then {
+        first.0.extend(more.0);
+    }
+    first
+}
+
+/// As [`read`], saying which flag or variable named the file.
+fn read_named(path: &Path, origin: &str) -> Result<String, ConfigErrors> {
+    std::fs::read_to_string(path)
+        .map_err(|e| whole_file(path, format!("cannot read (named by {origin}): {e}")))
 }
 
 fn whole_file(path: &Path, message: String) -> ConfigErrors {

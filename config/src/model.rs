@@ -98,8 +98,11 @@ pub struct SpoolConfig {
 pub struct CollectorConfig {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
-    /// Base of the links in notifications (`generatorURL`).
-    pub public_url: String,
+    /// Base of the links in notifications (`generatorURL`, runbooks); `None`
+    /// is derived from the address bound (`liveops_collector::public_url`).
+    pub public_url: Option<String>,
+    /// One more token accepted from agents (`--agent-token`, `LIVEOPS_AGENT_TOKEN`).
+    pub agent_token: Option<Secret>,
     /// An agent silent this long raises the no-data alert.
     pub no_data_after: Duration,
     pub evaluation_interval: Duration,

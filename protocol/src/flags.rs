@@ -11,6 +11,12 @@ pub const SNAPSHOT_PATH: &str = "/liveops/v1/flags";
 /// Agent: server-sent events, one `changed` event (data: the new version)
 /// whenever any flag answer may have changed, and one on connect.
 pub const CHANGES_PATH: &str = "/liveops/v1/flags/changes";
+/// Agent: server-sent events in the OFREP way (ADR 0008), advertised in
+/// every bulk answer's `refreshConnections`: a default-type event whose
+/// data is `{"type":"refetchEvaluation","etag":…,"lastModified":…}` on
+/// every change. Outside `/ofrep/`, whose paths belong to the protocol (and
+/// `/ofrep/v1/evaluate/flags/NAME` to the flags).
+pub const OFREP_EVENTS_PATH: &str = "/liveops/v1/flags/ofrep-events";
 /// Collector: the long-lived override stream an agent subscribes to,
 /// `GET ?world=W`, server-sent `overrides` events carrying a whole
 /// `liveops_flags::OverrideSet` (so every event is a full resync).

@@ -5,6 +5,7 @@
 mod agent_metrics;
 mod bad_input;
 mod binaries;
+mod command_line;
 mod dashboard;
 mod dead_letters;
 mod dogstatsd;
@@ -16,6 +17,7 @@ mod mitigations;
 mod nonfinite;
 mod ofrep_python;
 mod pipeline;
+mod public_url;
 mod report_sink;
 mod restart;
 mod support;

@@ -3,6 +3,10 @@
 //! rule, a world rule (named in the context, and the agent's own world
 //! when the context names none), an integer, a float, a string, a missing
 //! flag and a type mismatch on a `liveops-agent` serving a flag file.
+//! And every kind of OFREP answer the agent gives is checked against the
+//! protocol's schema (`ofrep_schema.json`) with Python's `jsonschema`.
+
+mod schema;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,6 +18,9 @@ use crate::support::*;
 
 /// What the provider package is imported as.
 const PROVIDER: &str = "openfeature.contrib.provider.ofrep";
+/// What the schema check imports: the validator, and the `uri` format
+/// checker it uses when this package is there.
+const VALIDATOR: &str = "jsonschema, rfc3986_validator";
 
 /// A Python that can import the OFREP provider: `$LIVEOPS_PYTHON`, else the
 /// workspace's `.venv`, created or topped up from
@@ -21,19 +28,19 @@ const PROVIDER: &str = "openfeature.contrib.provider.ofrep";
 /// helper checks for another package, so this one is kept apart rather than
 /// shared). Never skips: without the packages the test fails and says how
 /// to get them.
-fn python() -> PathBuf {
+fn python(modules: &str) -> PathBuf {
     let venv = workspace().join(".venv");
     let venv_python = venv.join("bin/python");
     let imports = |python: &Path| {
         Command::new(python)
-            .args(["-c", &format!("import {PROVIDER}")])
+            .args(["-c", &format!("import {modules}")])
             .output()
             .is_ok_and(|o| o.status.success())
     };
     if let Some(p) = std::env::var_os("LIVEOPS_PYTHON").map(PathBuf::from) {
         assert!(
             imports(&p),
-            "LIVEOPS_PYTHON={} cannot import {PROVIDER}",
+            "LIVEOPS_PYTHON={} cannot import {modules}",
             p.display()
         );
         return p;
@@ -62,16 +69,18 @@ fn python() -> PathBuf {
     }
     assert!(
         imports(&venv_python),
-        "this test needs the OpenFeature SDK and OFREP provider for Python; from the workspace \
-         root: python3 -m venv .venv && .venv/bin/pip install -r tests/python-requirements.txt \
-         (or point LIVEOPS_PYTHON at a Python that has them)"
+        "this test needs {modules} for Python; from the workspace root: python3 -m venv .venv \
+         && .venv/bin/pip install -r tests/python-requirements.txt (or point LIVEOPS_PYTHON at \
+         a Python that has them)"
     );
     venv_python
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openfeature_python_sdk_evaluates_flags_over_ofrep() {
-    let python = tokio::task::spawn_blocking(python).await.unwrap();
+    let python = tokio::task::spawn_blocking(|| python(PROVIDER))
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let flags = flags_path(dir.path());
     write_flags(&flags, &flag_file(false, 20, "Welcome"));

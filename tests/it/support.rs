@@ -45,9 +45,6 @@ pub fn tokens() -> Tokens {
 pub fn collector_config(dir: &Path, listen: SocketAddr) -> CollectorConfig {
     let mut cfg = liveops_config::default_collector();
     cfg.listen = listen;
-    // Equal to `http://{listen}` so that with port 0 the collector puts its
-    // real address in the links it sends.
-    cfg.public_url = format!("http://{listen}");
     cfg.data_dir = dir.join("collector");
     cfg.notifiers = vec![NotifierConfig::File {
         path: dir.join("pager.jsonl"),

@@ -4,8 +4,14 @@
 //! - `POST /ofrep/v1/evaluate/flags/{key}` → 200 `{key, value, reason,
 //!   variant, metadata}`, 404 `FLAG_NOT_FOUND`, 400 `INVALID_CONTEXT` or
 //!   `PARSE_ERROR` (`{key, errorCode, errorDetails}`).
-//! - `POST /ofrep/v1/evaluate/flags` → 200 `{flags: [...]}` with an `ETag`;
-//!   `If-None-Match` with it → 304.
+//! - `POST /ofrep/v1/evaluate/flags` → 200 `{flags: [...],
+//!   refreshConnections}` with an `ETag`; `If-None-Match` with it → 304. A
+//!   flag that fails to evaluate is a failure item (`{key, errorCode,
+//!   errorDetails}`), as the OFREP schema has it. `refreshConnections`
+//!   points at the agent's OFREP event stream (ADR 0008), so web and
+//!   mobile providers refetch on change instead of polling; the
+//!   `sseEtag`/`sseLastModified` query they add on a refetch is ignored
+//!   (the `ETag` already tells whether anything changed).
 //!
 //! The request body is `{"context": {...}}`; of the context only
 //! `targetingKey`, `world`, `village`, `account` and `player` matter
@@ -23,6 +29,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use liveops_flags::{Context, EvalError, Evaluation, FlagValue, Snapshot};
+use liveops_protocol::flags::OFREP_EVENTS_PATH;
 use serde::Serialize;
 
 use super::Flags;
@@ -75,6 +82,7 @@ pub async fn evaluate_all(
         .iter()
         .map(|f| match current.snapshot.evaluate(&f.key, &ctx, now) {
             Ok(e) => Item::Ok(success(&f.key, &e)),
+            // Only a parse error can happen here: the key was just listed.
             Err(e) => Item::Err(Failure {
                 key: Some(&f.key),
                 error_code: e.code(),
@@ -82,11 +90,43 @@ pub async fn evaluate_all(
                     EvalError::ParseError(why) => why.clone(),
                     EvalError::FlagNotFound => "flag not defined".into(),
                 },
-                reason: Some("ERROR"),
             }),
         })
         .collect();
-    json(StatusCode::OK, &Bulk { flags: items }, Some(etag))
+    let refresh_connections = events_url(&headers).map(|url| [Refresh { kind: "sse", url }]);
+    let bulk = Bulk {
+        flags: items,
+        refresh_connections,
+    };
+    json(StatusCode::OK, &bulk, Some(etag))
+}
+
+/// The event stream's absolute URL, on the host and port the client used
+/// (which a proxy or port forward may have changed from the bound ones).
+/// Without a usable `Host` (HTTP/1.1 requires one) nothing is advertised
+/// and providers poll as before.
+fn events_url(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let authority: axum::http::uri::Authority = host.parse().ok()?;
+    // `Authority` also takes `user@host`, which has no place in a link.
+    if authority.as_str().contains('@') {
+        return None;
+    }
+    Some(format!("http://{authority}{OFREP_EVENTS_PATH}"))
+}
+
+/// One OFREP change event: `id` the version (stable per change), default
+/// event type so `EventSource.onmessage` fires, and the ADR 0008 payload.
+pub fn refetch_event(version: &str) -> String {
+    // Versions are the agent's own hex digests and counters; a line break
+    // would end the field, so none may pass in any case.
+    let version: String = version.chars().filter(|c| !c.is_control()).collect();
+    let data = serde_json::json!({
+        "type": "refetchEvaluation",
+        "etag": format!("\"{version}\""),
+        "lastModified": liveops_protocol::time::now_ms() / 1000,
+    });
+    format!("id: {version}\ndata: {data}\n\n")
 }
 
 /// `"<snapshot version>-<hash of the context>"`: equal tags mean equal
@@ -136,8 +176,6 @@ struct Failure<'a> {
     error_code: &'static str,
     #[serde(rename = "errorDetails")]
     error_details: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -150,6 +188,16 @@ enum Item<'a> {
 #[derive(Serialize)]
 struct Bulk<'a> {
     flags: Vec<Item<'a>>,
+    #[serde(rename = "refreshConnections", skip_serializing_if = "Option::is_none")]
+    refresh_connections: Option<[Refresh; 1]>,
+}
+
+/// ADR 0008's `refreshConnections` item.
+#[derive(Serialize)]
+struct Refresh {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: String,
 }
 
 /// `{}`
@@ -180,7 +228,6 @@ fn failure(status: StatusCode, key: Option<&str>, code: &'static str, details: &
         key,
         error_code: code,
         error_details: details.to_owned(),
-        reason: None,
     };
     json(status, &body, None)
 }
@@ -204,35 +251,4 @@ fn json<T: Serialize>(status: StatusCode, body: &T, etag: Option<HeaderValue>) -
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use liveops_flags::SnapshotDoc;
-
-    #[test]
-    fn etags_follow_the_context_and_match_lists_weak_tags_and_stars() {
-        let snap = Snapshot::new(SnapshotDoc {
-            version: "v1".into(),
-            ..SnapshotDoc::default()
-        });
-        let ctx = |p: &str| Context {
-            player: Some(p.into()),
-            ..Context::default()
-        };
-        let tag = bulk_etag(&snap, &ctx("7"));
-        assert_eq!(tag, bulk_etag(&snap, &ctx("7")));
-        assert_ne!(tag, bulk_etag(&snap, &ctx("8")));
-        assert!(tag.to_str().unwrap().starts_with("\"v1-"));
-
-        let with = |v: &str| {
-            let mut h = HeaderMap::new();
-            h.insert(header::IF_NONE_MATCH, HeaderValue::from_str(v).unwrap());
-            h
-        };
-        let t = tag.to_str().unwrap();
-        assert!(not_modified(&with(t), &tag));
-        assert!(not_modified(&with(&format!("\"x\", W/{t}")), &tag));
-        assert!(not_modified(&with("*"), &tag));
-        assert!(!not_modified(&with("\"v1-0\""), &tag));
-        assert!(!not_modified(&HeaderMap::new(), &tag));
-    }
-}
+mod tests;

@@ -7,6 +7,13 @@
 //! - `GET /liveops/v1/flags/changes`: `text/event-stream`; on connect one
 //!   `event: changed` whose `data` is the current version, then one per new
 //!   version, and a `: keepalive` comment every 15 s of quiet.
+//! - `GET /liveops/v1/flags/ofrep-events`: the same changes as OFREP
+//!   providers expect them (ADR 0008), advertised by the bulk answer's
+//!   `refreshConnections`: per new version, `id: {version}` and a
+//!   default-type (`message`) event `{"type":"refetchEvaluation","etag":
+//!   "\"{version}\"","lastModified":UNIX_SECONDS}`. Nothing on connect (a
+//!   provider re-fetches after every reconnect by itself), unless a
+//!   `Last-Event-ID` names an older version than the one served.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +24,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use liveops_protocol::flags::{CHANGES_PATH, OFREP_FLAGS_PATH, SNAPSHOT_PATH};
+use liveops_protocol::flags::{CHANGES_PATH, OFREP_EVENTS_PATH, OFREP_FLAGS_PATH, SNAPSHOT_PATH};
 use tokio::sync::watch;
 
 use liveops_protocol::sse;
@@ -48,6 +55,7 @@ pub fn router(flags: Arc<Flags>, stop: watch::Receiver<bool>) -> Router {
         .with_state(flags.clone());
     let changes = Router::new()
         .route(CHANGES_PATH, get(changes))
+        .route(OFREP_EVENTS_PATH, get(ofrep_events))
         .with_state(Changes { flags, stop });
     ofrep.merge(changes)
 }
@@ -76,28 +84,49 @@ async fn changes(State(s): State<Changes>) -> Response {
     // The first event is the version now, so a client that connects after
     // fetching the snapshot can tell whether it missed a change.
     versions.mark_changed();
+    event_stream(versions, s.stop, |v| sse::frame("changed", v))
+}
+
+async fn ofrep_events(State(s): State<Changes>, headers: HeaderMap) -> Response {
+    let mut versions = s.flags.subscribe();
+    // A provider reconnecting with the id of the last event it saw missed
+    // whatever came since: tell it at once rather than at the next change.
+    let seen = headers.get("last-event-id").map(HeaderValue::as_bytes);
+    if seen.is_some_and(|id| id != versions.borrow().as_bytes()) {
+        versions.mark_changed();
+    }
+    event_stream(versions, s.stop, ofrep::refetch_event)
+}
+
+/// `text/event-stream` of one frame per new version (and keepalives),
+/// ending when the agent stops.
+fn event_stream(
+    versions: watch::Receiver<Arc<str>>,
+    stop: watch::Receiver<bool>,
+    frame: fn(&str) -> String,
+) -> Response {
     let keepalive = tokio::time::interval_at(
         tokio::time::Instant::now() + KEEPALIVE_EVERY,
         KEEPALIVE_EVERY,
     );
     let stream = futures_util::stream::unfold(
-        (versions, keepalive, s.stop),
-        |(mut versions, mut keepalive, mut stop)| async move {
+        (versions, keepalive, stop),
+        move |(mut versions, mut keepalive, mut stop)| async move {
             if *stop.borrow() {
                 return None;
             }
-            let frame = tokio::select! {
+            let bytes = tokio::select! {
                 r = versions.changed() => {
                     r.ok()?;
                     let v = versions.borrow_and_update().clone();
                     keepalive.reset();
-                    Bytes::from(sse::frame("changed", &v))
+                    Bytes::from(frame(&v))
                 }
                 _ = keepalive.tick() => Bytes::from_static(sse::KEEPALIVE),
                 _ = stop.changed() => return None,
             };
             Some((
-                Ok::<_, std::convert::Infallible>(frame),
+                Ok::<_, std::convert::Infallible>(bytes),
                 (versions, keepalive, stop),
             ))
         },

@@ -81,7 +81,6 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
 
     let mut cfg = liveops_config::default_collector();
     cfg.listen = args.listen;
-    cfg.public_url = format!("http://{}", args.listen);
     cfg.data_dir = data.join("collector");
     // The demo prints pages itself; the pager log is the machine-readable copy.
     cfg.notifiers = args

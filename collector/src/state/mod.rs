@@ -262,10 +262,12 @@ impl Shared {
                 }
             }
         }
+        // `Collector::start` resolved it (`crate::public_url`).
+        let public_url = self.cfg.public_url.as_deref().unwrap_or_default();
         if let Some(why) = self.audit.check() {
-            candidates.push(audit_broken(&inner.engine, &self.cfg.public_url, why));
+            candidates.push(audit_broken(&inner.engine, public_url, why));
         }
-        let notes = inner.book.reconcile(candidates, now, &self.cfg.public_url);
+        let notes = inner.book.reconcile(candidates, now, public_url);
         if !notes.is_empty()
             && let Err(e) = self.store.put(ALERTS, &inner.book)
         {

@@ -225,3 +225,88 @@ async fn the_agent_binary_serves_and_hot_reloads_its_flags_file() {
 
     terminate(&mut child, "agent");
 }
+
+/// The next default-type (`message`) event on `resp`: (id, data).
+async fn next_message(resp: &mut reqwest::Response, raw: &mut String) -> Value {
+    let mut parser = Parser::default();
+    tokio::time::timeout(SEEN_WITHIN, async {
+        loop {
+            let chunk = resp.chunk().await.unwrap().expect("stream open");
+            raw.push_str(&String::from_utf8_lossy(&chunk));
+            let events = parser.push(&chunk).expect("short lines");
+            if let Some(ev) = events.into_iter().find(|e| e.name == "message") {
+                return serde_json::from_str(&ev.data).unwrap();
+            }
+        }
+    })
+    .await
+    .expect("a refetchEvaluation event")
+}
+
+#[tokio::test]
+async fn bulk_answers_advertise_an_sse_stream_that_says_when_to_refetch() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = flag_dir(dir.path()).join("flags.toml");
+    std::fs::write(&path, flags_toml(true, 5)).unwrap();
+    let agent = start_with_flags(dir.path(), "sse1", &path, &nowhere()).await;
+    let url = base(&agent);
+
+    let first = bulk(&url, json!({ "player": 7 }), None).await;
+    let tag = etag(&first);
+    let body: Value = first.json().await.unwrap();
+    let conns = body["refreshConnections"].as_array().expect("advertised");
+    assert_eq!(conns.len(), 1);
+    assert_eq!(conns[0]["type"], "sse");
+    let events = conns[0]["url"].as_str().unwrap();
+    assert_eq!(
+        events,
+        format!("{url}/liveops/v1/flags/ofrep-events"),
+        "absolute, on the host the client used"
+    );
+    let mut stream = http().get(events).send().await.unwrap();
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+
+    rename_over(&path, &flags_toml(true, 6));
+    let mut raw = String::new();
+    let data = next_message(&mut stream, &mut raw).await;
+    let served = version(&url).await;
+    assert_eq!(data["type"], "refetchEvaluation");
+    assert_eq!(data["etag"], format!("\"{served}\""));
+    let now = liveops_protocol::time::now_ms() / 1000;
+    let at = data["lastModified"].as_u64().expect("unix seconds");
+    assert!(at <= now && at + 5 >= now, "{at} vs {now}");
+    assert!(raw.contains(&format!("id: {served}\n")), "{raw:?}");
+    assert!(!raw.contains("event:"), "a default-type event: {raw:?}");
+
+    // The refetch a provider makes on the event: its query must not get
+    // in the way, and it sees the new value.
+    let refetch = http()
+        .post(format!(
+            "{url}/ofrep/v1/evaluate/flags?sseEtag=%22{served}%22&sseLastModified={at}"
+        ))
+        .header("if-none-match", &tag)
+        .body(json!({ "context": { "player": 7 } }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refetch.status(), 200);
+    let body: Value = refetch.json().await.unwrap();
+    assert_eq!(body["flags"][1]["key"], "market.fee");
+    assert_eq!(body["flags"][1]["value"], 6);
+
+    // A provider back with an old Last-Event-ID hears of the change at once.
+    let mut late = http()
+        .get(events)
+        .header("last-event-id", "an-old-version")
+        .send()
+        .await
+        .unwrap();
+    let data = next_message(&mut late, &mut String::new()).await;
+    assert_eq!(data["etag"], format!("\"{served}\""));
+
+    agent.stop();
+    tokio::time::timeout(Duration::from_secs(5), agent.wait())
+        .await
+        .expect("agent stops with OFREP event streams open")
+        .unwrap();
+}
