@@ -16,9 +16,10 @@ use crate::support::*;
 async fn overflowing_values_are_dropped_and_the_world_keeps_reporting() {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = collector_config(dir.path(), any_port());
-    // A silent agent pages after 1 s here (5 s shipped): three seconds of
-    // poisoned traffic would page three times over if reports were lost.
-    cfg.no_data_after = Duration::from_secs(1);
+    // A silent agent pages after 2.5 s here (5 s shipped): five seconds of
+    // poisoned traffic would page if its reports were lost, and one report
+    // a second leaves room for a loaded machine's jitter.
+    cfg.no_data_after = Duration::from_millis(2500);
     let collector = start_collector(cfg).await;
     let url = collector.url();
     let agent = start_agent(agent_config(dir.path(), "w1", &url)).await;
@@ -35,12 +36,12 @@ async fn overflowing_values_are_dropped_and_the_world_keeps_reporting() {
     }
     expect_events(&url, "w1", "payment_success", payments, WITHIN).await;
 
-    // Every 100 ms for 3 s: the overflowing pair beside ordinary series.
+    // Every 100 ms for 5 s: the overflowing pair beside ordinary series.
     let poisoned =
         b"request:1e308|c\nrequest:1e308|c\npayment:1|c|#outcome:success\ntick.duration:40|ms";
     let started = Instant::now();
     let mut pairs = 0u64;
-    while started.elapsed() < Duration::from_secs(3) {
+    while started.elapsed() < Duration::from_secs(5) {
         sock.send_to(poisoned, statsd).unwrap();
         payments += 1.0;
         pairs += 1;
@@ -55,7 +56,7 @@ async fn overflowing_values_are_dropped_and_the_world_keeps_reporting() {
     assert_eq!(w1["agent"].as_str(), Some(agent.agent_id()), "{worlds}");
     let seen_ms = w1["last_report_ms"].as_u64().expect("last_report_ms");
     let age = liveops_protocol::time::now_ms().saturating_sub(seen_ms);
-    assert!(age < 1500, "the last report is {age} ms old: {worlds}");
+    assert!(age < 2500, "the last report is {age} ms old: {worlds}");
     let silent: Vec<_> = pager_log(dir.path())
         .into_iter()
         .filter(|n| n.labels.get("alertname").map(String::as_str) == Some("AgentSilent"))
