@@ -181,7 +181,7 @@ async fn restart_while_firing(
     let before = eventually(WITHIN, alertname, || active(&url, alertname, "w1")).await;
     let cfg = {
         let mut cfg = collector_config(dir, first.addr());
-        cfg.no_data_after = first.shared().cfg.no_data_after;
+        cfg.no_data_after = first.shared().config().no_data_after;
         cfg
     };
     stop_collector(first).await;

@@ -42,20 +42,23 @@ const BURN_EVERY_MS: u64 = 5_000;
 /// Samples of a watched gauge kept per world at most (one a report).
 pub(super) const HISTORY_MAX: usize = 3_600;
 
+/// What the collector's parts share. Its fields are the crate's own:
+/// outside code (the demo, tests, embedders) reads the collector through
+/// the methods below, never its parts.
 pub struct Shared {
-    pub cfg: CollectorConfig,
-    pub tokens: Tokens,
-    pub metrics: Arc<CollectorMetrics>,
-    pub notifiers: Notifiers,
-    pub store: Arc<Store>,
+    pub(crate) cfg: CollectorConfig,
+    pub(crate) tokens: Tokens,
+    pub(crate) metrics: Arc<CollectorMetrics>,
+    pub(crate) notifiers: Notifiers,
+    pub(crate) store: Arc<Store>,
     /// Operator overrides and mitigations, pushed to the agents.
-    pub overrides: Overrides,
-    pub audit: Arc<Audit>,
+    pub(crate) overrides: Overrides,
+    pub(crate) audit: Arc<Audit>,
     /// What happened, for the audit log (first) and every other consumer.
-    pub events: Events,
+    pub(crate) events: Events,
     /// Rung when a report changes a world's health: evaluate now, not at
     /// the next tick, so a stall pages within one report.
-    pub evaluate_now: Notify,
+    pub(crate) evaluate_now: Notify,
     inner: Mutex<Inner>,
 }
 
@@ -153,6 +156,16 @@ impl Shared {
             evaluate_now: Notify::new(),
             inner: Mutex::new(inner),
         }
+    }
+
+    /// The configuration in force (`public_url` resolved).
+    pub fn config(&self) -> &CollectorConfig {
+        &self.cfg
+    }
+
+    /// The domain event stream, to subscribe to.
+    pub fn events(&self) -> &Events {
+        &self.events
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -307,7 +307,7 @@ async fn changes_reach_the_event_stream_once_the_audit_log_holds_them() {
     let dir = tempfile::tempdir().unwrap();
     let c = start(&config(dir.path())).await;
     let url = c.url();
-    let mut events = c.shared().events.subscribe();
+    let mut events = c.shared().events().subscribe();
     let body = json!({"name": "freeze-trade", "world": "w1", "reason": "dupe ring"});
     ok(
         "POST",
