@@ -1,5 +1,5 @@
 //! The collector's file: `[collector]`, `[[token]]`, `[alerting]`,
-//! `[slo.NAME]`, `[[notifier]]`.
+//! `[slo.NAME]`, `[[notifier]]`, `[http]`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,7 +16,9 @@ use crate::model::{
 use crate::slo::parse_slo;
 use crate::values;
 
-pub(crate) const SECTIONS: &[&str] = &["collector", "token", "alerting", "slo", "notifier"];
+pub(crate) const SECTIONS: &[&str] = &[
+    "collector", "token", "alerting", "slo", "notifier", "http",
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -115,6 +117,7 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<CollectorConfig, ConfigErr
                     }
                 }
             }
+            "http" => crate::http::apply(entry.value, &mut cfg.http_server, &mut sink),
             _ => unknown_section(&entry, SECTIONS, &mut sink),
         }
     }
@@ -340,6 +343,8 @@ pub fn defaults() -> CollectorConfig {
         notifiers: Vec::new(),
         flags_file: None,
         mitigations_file: None,
+        // Agents keep one connection each, plus operators and scrapers.
+        http_server: crate::http::defaults(10_000),
     }
 }
 
