@@ -6,6 +6,7 @@ mod binaries;
 mod dashboard;
 mod dogstatsd;
 mod faults;
+mod flag_file_kinds;
 mod flags_agent;
 mod flags_client;
 mod kill_switches;
