@@ -3,6 +3,7 @@
 //! whole workspace keeps link time down.
 
 mod binaries;
+mod cli_timeouts;
 mod dashboard;
 mod dogstatsd;
 mod faults;
