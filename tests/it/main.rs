@@ -10,6 +10,7 @@ mod faults;
 mod flag_file_kinds;
 mod flags_agent;
 mod flags_client;
+mod http_limits;
 mod kill_switches;
 mod mitigations;
 mod ofrep_python;
