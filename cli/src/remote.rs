@@ -125,7 +125,8 @@ impl Remote {
                 humantime::format_duration(self.connect_timeout())
             )
         } else {
-            anyhow::Error::new(e).context(format!("cannot reach the collector at {}", self.collector))
+            anyhow::Error::new(e)
+                .context(format!("cannot reach the collector at {}", self.collector))
         }
     }
 }

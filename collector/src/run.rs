@@ -48,12 +48,10 @@ impl Collector {
                 addr: cfg.listen.to_string(),
                 source,
             })?;
-        let addr = server
-            .local_addr()
-            .map_err(|source| CollectorError::Bind {
-                addr: cfg.listen.to_string(),
-                source,
-            })?;
+        let addr = server.local_addr().map_err(|source| CollectorError::Bind {
+            addr: cfg.listen.to_string(),
+            source,
+        })?;
         if cfg.listen.port() == 0 && cfg.public_url == format!("http://{}", cfg.listen) {
             cfg.public_url = format!("http://{addr}");
         }

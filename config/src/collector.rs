@@ -16,9 +16,7 @@ use crate::model::{
 use crate::slo::parse_slo;
 use crate::values;
 
-pub(crate) const SECTIONS: &[&str] = &[
-    "collector", "token", "alerting", "slo", "notifier", "http",
-];
+pub(crate) const SECTIONS: &[&str] = &["collector", "token", "alerting", "slo", "notifier", "http"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

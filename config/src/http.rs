@@ -56,10 +56,7 @@ pub(crate) fn apply(value: Spanned<DeValue<'_>>, cfg: &mut HttpConfig, sink: &mu
             Ok(n) if n >= 1 => cfg.max_connections = n,
             _ => sink.at(
                 n.span(),
-                format!(
-                    "max_connections must be at least 1, not {}",
-                    n.get_ref()
-                ),
+                format!("max_connections must be at least 1, not {}", n.get_ref()),
             ),
         }
     }
@@ -80,7 +77,10 @@ mod tests {
         assert_eq!(cfg.http_server.idle_timeout, Duration::from_secs(300));
         assert_eq!(cfg.http_server.max_connections, 50);
         assert_eq!(crate::default_agent().http_server.max_connections, 1024);
-        assert_eq!(crate::default_collector().http_server.max_connections, 10_000);
+        assert_eq!(
+            crate::default_collector().http_server.max_connections,
+            10_000
+        );
 
         let err = crate::parse_agent(
             "a.toml",
@@ -88,7 +88,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("a.toml:5:1: unknown field `keepalive`"), "{err}");
+        assert!(
+            err.contains("a.toml:5:1: unknown field `keepalive`"),
+            "{err}"
+        );
 
         let err = crate::parse_agent(
             "a.toml",
@@ -108,6 +111,9 @@ mod tests {
         // Both shipped files have one.
         let collector = crate::detect(crate::DEFAULT_COLLECTOR_TOML);
         assert_eq!(collector, Some(crate::Kind::Collector));
-        assert_eq!(crate::detect(crate::DEFAULT_AGENT_TOML), Some(crate::Kind::Agent));
+        assert_eq!(
+            crate::detect(crate::DEFAULT_AGENT_TOML),
+            Some(crate::Kind::Agent)
+        );
     }
 }

@@ -21,9 +21,9 @@
 mod agent;
 mod collector;
 mod document;
-mod http;
 pub mod error;
 pub mod flags;
+mod http;
 pub mod mitigations;
 pub mod model;
 mod slo;
@@ -201,8 +201,9 @@ fn detect(text: &str) -> Option<Kind> {
     // A file that does not parse is still classified by its section headers so
     // that its syntax errors get reported by the right parser.
     let table: Option<toml::Table> = text.parse().ok();
-    // `[http]` is in both the agent's and the collector's files.
-    let has = |key: &str| key != http::SECTION && match &table {
+    let has = |key: &str| match &table {
+        // `[http]` is in both the agent's and the collector's files.
+        _ if key == http::SECTION => false,
         Some(t) => t.contains_key(key),
         None => text.lines().any(|l| {
             let l = l.trim_start().trim_start_matches('[');

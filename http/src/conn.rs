@@ -138,7 +138,8 @@ impl Conn {
             && self.head_since.load(Ordering::Acquire) == 0
         {
             let now = self.registry.clock.now_ms();
-            self.head_since.store(now.saturating_add(1), Ordering::Release);
+            self.head_since
+                .store(now.saturating_add(1), Ordering::Release);
             self.wake.notify_one();
         }
     }
@@ -300,7 +301,9 @@ pub(crate) async fn serve_one<S>(
     };
     let mut h1 = http1::Builder::new();
     // hyper's timer spans idle wait and head together: a backstop only.
-    let backstop = limits.idle_timeout.saturating_add(limits.header_read_timeout);
+    let backstop = limits
+        .idle_timeout
+        .saturating_add(limits.header_read_timeout);
     h1.timer(TokioTimer::new()).header_read_timeout(backstop);
     let served = h1.serve_connection(io, service);
     tokio::pin!(served);

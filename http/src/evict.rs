@@ -80,18 +80,27 @@ mod tests {
     #[test]
     fn the_longest_idle_connections_are_chosen_and_never_a_busy_one() {
         // (connections as (id, idle since), how many wanted, chosen)
-        let cases: &[(&[(u32, Option<u64>)], usize, &[u32])] = &[
+        type Conns = &'static [(u32, Option<u64>)];
+        let cases: &[(Conns, usize, &[u32])] = &[
             (&[], 1, &[]),
             (&[(1, None), (2, None)], 1, &[]),
             (&[(1, Some(500)), (2, Some(100)), (3, Some(300))], 1, &[2]),
-            (&[(1, Some(500)), (2, Some(100)), (3, Some(300))], 2, &[2, 3]),
+            (
+                &[(1, Some(500)), (2, Some(100)), (3, Some(300))],
+                2,
+                &[2, 3],
+            ),
             (&[(1, None), (2, Some(900)), (3, None)], 32, &[2]),
             // Idle since the accept (never sent a byte) counts the same.
             (&[(7, Some(0)), (8, Some(1))], 1, &[7]),
             (&[(7, Some(0)), (8, Some(1))], 0, &[]),
         ];
         for (conns, n, want) in cases {
-            assert_eq!(longest_idle(conns.iter().copied(), *n), *want, "{conns:?} {n}");
+            assert_eq!(
+                longest_idle(conns.iter().copied(), *n),
+                *want,
+                "{conns:?} {n}"
+            );
         }
     }
 }

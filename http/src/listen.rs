@@ -91,7 +91,11 @@ mod tests {
             (1_024, None, 1_024),
         ];
         for (configured, soft, want) in cases {
-            assert_eq!(connection_limit(configured, soft), want, "{configured} under {soft:?}");
+            assert_eq!(
+                connection_limit(configured, soft),
+                want,
+                "{configured} under {soft:?}"
+            );
         }
     }
 

@@ -41,7 +41,9 @@ impl http_body::Body for Ticks {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = self.get_mut();
-        this.0.poll_tick(cx).map(|_| Some(Ok(Frame::data(Bytes::from_static(b"tick\n")))))
+        this.0
+            .poll_tick(cx)
+            .map(|_| Some(Ok(Frame::data(Bytes::from_static(b"tick\n")))))
     }
 }
 
@@ -57,9 +59,7 @@ fn app() -> Router {
         )
         .route(
             "/stream",
-            get(|| async {
-                Body::new(Ticks(tokio::time::interval(Duration::from_millis(100))))
-            }),
+            get(|| async { Body::new(Ticks(tokio::time::interval(Duration::from_millis(100)))) }),
         )
 }
 
@@ -78,7 +78,11 @@ async fn read_until(client: &mut DuplexStream, want: &str) -> String {
     let mut buf = [0u8; 4096];
     while !String::from_utf8_lossy(&got).contains(want) {
         let n = client.read(&mut buf).await.unwrap();
-        assert!(n > 0, "closed before {want:?}; got {:?}", String::from_utf8_lossy(&got));
+        assert!(
+            n > 0,
+            "closed before {want:?}; got {:?}",
+            String::from_utf8_lossy(&got)
+        );
         got.extend_from_slice(&buf[..n]);
     }
     String::from_utf8_lossy(&got).into_owned()
@@ -130,7 +134,10 @@ async fn a_kept_alive_connection_waits_the_idle_timeout_not_the_header_timeout()
 #[tokio::test(start_paused = true)]
 async fn a_streamed_response_is_busy_however_long_it_runs() {
     let (mut client, _stop) = connect();
-    client.write_all(b"GET /stream HTTP/1.1\r\nhost: t\r\n\r\n").await.unwrap();
+    client
+        .write_all(b"GET /stream HTTP/1.1\r\nhost: t\r\n\r\n")
+        .await
+        .unwrap();
     read_until(&mut client, "tick").await;
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(30) {
@@ -141,7 +148,10 @@ async fn a_streamed_response_is_busy_however_long_it_runs() {
 #[tokio::test(start_paused = true)]
 async fn stop_lets_the_request_in_flight_finish_then_closes() {
     let (mut client, stop) = connect();
-    client.write_all(b"GET /slow HTTP/1.1\r\nhost: t\r\n\r\n").await.unwrap();
+    client
+        .write_all(b"GET /slow HTTP/1.1\r\nhost: t\r\n\r\n")
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.send_replace(true);
     let start = Instant::now();

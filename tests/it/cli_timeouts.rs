@@ -35,7 +35,10 @@ async fn gives_up(args: &[&str]) {
     let out = run(cmd, Duration::from_secs(10), dir.path()).await;
     let took = started.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "liveops {args:?} succeeded: {stderr}");
+    assert!(
+        !out.status.success(),
+        "liveops {args:?} succeeded: {stderr}"
+    );
     assert!(
         took < Duration::from_millis(1500),
         "liveops {args:?} took {took:?} with --timeout 500ms"
@@ -80,7 +83,11 @@ async fn the_timeout_also_comes_from_the_environment_and_is_checked() {
     let mut cmd = Command::new(liveops_bin());
     cmd.args(["status", "--collector", &url, "--timeout", "soon"]);
     let out = run(cmd, Duration::from_secs(10), dir.path()).await;
-    assert_eq!(out.status.code(), Some(2), "a bad --timeout is a usage error");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a bad --timeout is a usage error"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("`soon` is not a duration"), "{stderr}");
 }

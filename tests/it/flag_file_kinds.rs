@@ -47,10 +47,14 @@ async fn fee(http: SocketAddr) -> Result<Value, String> {
 }
 
 async fn expect_fee(http: SocketAddr, want: i64) {
-    eventually(Duration::from_secs(5), &format!("market.fee = {want}"), || async {
-        let v = fee(http).await?;
-        (v == json!(want)).then_some(()).ok_or(v.to_string())
-    })
+    eventually(
+        Duration::from_secs(5),
+        &format!("market.fee = {want}"),
+        || async {
+            let v = fee(http).await?;
+            (v == json!(want)).then_some(()).ok_or(v.to_string())
+        },
+    )
     .await
 }
 
@@ -67,11 +71,22 @@ async fn refused(http: SocketAddr, path: &Path, why: &str, good_fee: i64) {
     })
     .await;
     let error = status["last_error"].as_str().unwrap();
-    assert!(error.starts_with(&format!("{}: ", path.display())), "{error}");
+    assert!(
+        error.starts_with(&format!("{}: ", path.display())),
+        "{error}"
+    );
     let metrics = get_text(&format!("http://{http}/metrics")).await;
-    let valid = sample(&metrics, "liveops_agent_flags_file_valid", &[("world", "ff1")]);
+    let valid = sample(
+        &metrics,
+        "liveops_agent_flags_file_valid",
+        &[("world", "ff1")],
+    );
     assert_eq!(valid, Some(0.0), "flags_file_valid with {why}");
-    assert_eq!(fee(http).await.unwrap(), json!(good_fee), "last good flags with {why}");
+    assert_eq!(
+        fee(http).await.unwrap(),
+        json!(good_fee),
+        "last good flags with {why}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,7 +95,10 @@ async fn fifos_directories_and_huge_files_are_refused_and_never_block() {
     let collector = start_collector(collector_config(dir.path(), any_port())).await;
     let path = dir.path().join("flags.toml");
     std::fs::write(&path, flags(5)).unwrap();
-    let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let http = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let bin = built(&["liveops-agent"]).join("liveops-agent");
     let mut agent = Command::new(bin)
         .args(["--world", "ff1", "--collector", &collector.url()])
@@ -113,7 +131,9 @@ async fn fifos_directories_and_huge_files_are_refused_and_never_block() {
     clear(&path);
     std::fs::write(&path, flags(7)).unwrap();
     expect_fee(http, 7).await;
-    let status = try_get_json(&format!("http://{http}/healthz")).await.unwrap();
+    let status = try_get_json(&format!("http://{http}/healthz"))
+        .await
+        .unwrap();
     assert_eq!(status["flags"]["state"], "ok", "{status}");
 
     clear(&path);

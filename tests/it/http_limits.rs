@@ -68,10 +68,15 @@ fn collector_bin(data: &Path, listen: SocketAddr) -> Running {
 fn agent_bin(data: &Path, http: SocketAddr, config: Option<&Path>) -> Running {
     let bin = crate::support::built(&["liveops-agent"]).join("liveops-agent");
     let mut cmd = under_1024_files(&bin);
-    cmd.args(["--world", "fd1", "--collector", &format!("http://{}", free_port())])
-        .args(["--statsd-udp", "127.0.0.1:0", "--http", &http.to_string()])
-        .arg("--data-dir")
-        .arg(data);
+    cmd.args([
+        "--world",
+        "fd1",
+        "--collector",
+        &format!("http://{}", free_port()),
+    ])
+    .args(["--statsd-udp", "127.0.0.1:0", "--http", &http.to_string()])
+    .arg("--data-dir")
+    .arg(data);
     if let Some(c) = config {
         cmd.arg("--config").arg(c);
     }
@@ -93,7 +98,9 @@ async fn hog(addr: SocketAddr) -> Vec<TcpStream> {
     }
     for _ in 0..10 {
         let mut s = TcpStream::connect(addr).await.expect("connect");
-        s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n")
+            .await
+            .unwrap();
         held.push(s);
     }
     held
@@ -122,7 +129,10 @@ async fn healthz_survives_idle_connections(child: Running, addr: SocketAddr, wha
     // made, `/healthz` never answers at all.
     let url = format!("http://{addr}/healthz");
     let caught_up = Instant::now();
-    eventually(Duration::from_secs(5), "/healthz after the flood", || try_get_json(&url)).await;
+    eventually(Duration::from_secs(5), "/healthz after the flood", || {
+        try_get_json(&url)
+    })
+    .await;
     eprintln!(
         "{what}: 2,010 connections opened in {:?}; first /healthz after {:?}",
         caught_up - opened,
@@ -131,7 +141,10 @@ async fn healthz_survives_idle_connections(child: Running, addr: SocketAddr, wha
     let times = healthz_times(addr).await;
     eprintln!("{what}: /healthz with 2,010 idle connections open: {times:?}");
     for t in &times {
-        assert!(*t < Duration::from_millis(200), "{what}: /healthz took {t:?} ({times:?})");
+        assert!(
+            *t < Duration::from_millis(200),
+            "{what}: /healthz took {t:?} ({times:?})"
+        );
     }
     // A clean stop with all of them still open: idle connections do not
     // hold up a graceful shutdown.
@@ -201,7 +214,9 @@ async fn a_slowloris_head_is_cut_at_the_header_read_timeout_but_keep_alive_waits
     // the 300 ms header timeout (the idle timeout is the default 60 s).
     let mut kept = TcpStream::connect(http_addr).await.unwrap();
     for _ in 0..2 {
-        kept.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+        kept.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
         let mut buf = vec![0u8; 8192];
         let n = kept.read(&mut buf).await.unwrap();
         assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
@@ -212,13 +227,22 @@ async fn a_slowloris_head_is_cut_at_the_header_read_timeout_but_keep_alive_waits
     let mut quiet = TcpStream::connect(http_addr).await.unwrap();
     let mut buf = [0u8; 16];
     let early = tokio::time::timeout(Duration::from_millis(800), quiet.read(&mut buf)).await;
-    assert!(early.is_err(), "an idle connection was closed at the header timeout");
+    assert!(
+        early.is_err(),
+        "an idle connection was closed at the header timeout"
+    );
     child.terminate();
     let _ = closed_after(&mut quiet, Instant::now()).await;
 }
 
 /// The number of `event: NAME` blocks read so far on `stream`.
-async fn events_within(stream: &mut TcpStream, seen: &mut String, name: &str, want: usize, within: Duration) {
+async fn events_within(
+    stream: &mut TcpStream,
+    seen: &mut String,
+    name: &str,
+    want: usize,
+    within: Duration,
+) {
     let needle = format!("event: {name}");
     let deadline = Instant::now() + within;
     let mut buf = vec![0u8; 8192];

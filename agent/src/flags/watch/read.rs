@@ -20,9 +20,7 @@ pub(crate) fn read_regular(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Strin
         .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
         .open(path)
         .map_err(|e| format!("cannot read: {e}"))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("cannot read: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
     let kind = meta.file_type();
     if !kind.is_file() {
         return Err(format!(
@@ -51,7 +49,9 @@ fn read_at_most(file: File, max_bytes: u64) -> Result<Vec<u8>, String> {
 }
 
 fn too_large(size: &str, max_bytes: u64) -> String {
-    format!("is larger than the limit of {max_bytes} bytes ({size}); refused ([flags] max_file_bytes)")
+    format!(
+        "is larger than the limit of {max_bytes} bytes ({size}); refused ([flags] max_file_bytes)"
+    )
 }
 
 fn describe(kind: FileType) -> &'static str {
@@ -84,7 +84,10 @@ mod tests {
         assert!(err.contains("larger than the limit of 9 bytes"), "{err}");
 
         let err = read_regular(dir.path(), 10).unwrap_err();
-        assert!(err.starts_with("is a directory, not a regular file"), "{err}");
+        assert!(
+            err.starts_with("is a directory, not a regular file"),
+            "{err}"
+        );
         let err = read_regular(std::path::Path::new("/dev/null"), 10).unwrap_err();
         assert!(err.starts_with("is a character device"), "{err}");
         let err = read_regular(&dir.path().join("missing"), 10).unwrap_err();
