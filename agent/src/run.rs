@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use liveops_config::AgentConfig;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -87,10 +86,9 @@ impl Agent {
             .map_err(|e| AgentError::bind("DogStatsD (Unix)", path.display(), e))?;
             ingest_threads.push(t);
         }
-        let listener = tokio::net::TcpListener::bind(cfg.http)
-            .await
+        let server = liveops_http::Server::bind(cfg.http, &cfg.http_server, "agent")
             .map_err(|e| AgentError::bind("HTTP", cfg.http, e))?;
-        let http_addr = listener
+        let http_addr = server
             .local_addr()
             .map_err(|e| AgentError::bind("HTTP", cfg.http, e))?;
 
@@ -169,19 +167,12 @@ impl Agent {
             statsd_udp,
             flags: flags.clone(),
         };
-        let mut http_stop = stop_rx.clone();
+        let http_stop = stop_rx.clone();
         tasks.spawn(async move {
-            // OFREP is small request/response pairs on kept-alive
-            // connections: no Nagle delay on any of them.
-            let listener = listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            axum::serve(listener, http::router(state, http_stop.clone()))
-                .with_graceful_shutdown(async move {
-                    let _ = http_stop.wait_for(|s| *s).await;
-                })
-                .await
-                .map_err(|e| AgentError::Task("http", e.to_string()))
+            server
+                .serve(http::router(state, http_stop.clone()), http_stop)
+                .await;
+            Ok(())
         });
         let stop_on_shutdown = stop_tx.clone();
         tokio::spawn(async move {

@@ -3,8 +3,8 @@
 //!
 //! Operator commands that talk to a running collector find it with
 //! `--collector` (env `LIVEOPS_COLLECTOR`, default the collector's default
-//! address) and authenticate with `--token` (env `LIVEOPS_TOKEN`); see
-//! `remote.rs`.
+//! address), authenticate with `--token` (env `LIVEOPS_TOKEN`) and give up
+//! after `--timeout` (env `LIVEOPS_TIMEOUT`, default 10 s); see `remote.rs`.
 
 mod agent;
 mod audit;

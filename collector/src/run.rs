@@ -24,7 +24,6 @@ use crate::state::Shared;
 use crate::store::Store;
 use crate::telemetry::CollectorMetrics;
 use crate::{CollectorError, http};
-use axum::serve::ListenerExt;
 
 /// How often SLO series are checkpointed; the journal covers in between.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(30);
@@ -45,18 +44,15 @@ impl Collector {
         tokens: Tokens,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<Collector, CollectorError> {
-        let listener = tokio::net::TcpListener::bind(cfg.listen)
-            .await
+        let server = liveops_http::Server::bind(cfg.listen, &cfg.http_server, "collector")
             .map_err(|source| CollectorError::Bind {
                 addr: cfg.listen.to_string(),
                 source,
             })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| CollectorError::Bind {
-                addr: cfg.listen.to_string(),
-                source,
-            })?;
+        let addr = server.local_addr().map_err(|source| CollectorError::Bind {
+            addr: cfg.listen.to_string(),
+            source,
+        })?;
         let public_url = crate::public_url::resolve(cfg.public_url.as_deref(), addr);
         // Runbooks given as collector paths become links people can open.
         for slo in &mut cfg.slos {
@@ -92,20 +88,11 @@ impl Collector {
         shared.restore()?;
 
         let mut tasks = JoinSet::new();
-        let mut http_stop = stop_rx.clone();
         let app = http::router(shared.clone());
-        // Override events are small writes on long-lived streams: without
-        // TCP_NODELAY, Nagle can hold one back for a delayed ACK.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
+        let http_stop = stop_rx.clone();
         tasks.spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = http_stop.wait_for(|s| *s).await;
-                })
-                .await
-                .map_err(|e| CollectorError::Task("http", e.to_string()))
+            server.serve(app, http_stop).await;
+            Ok(())
         });
         tasks.spawn(evaluate_loop(shared.clone(), stop_rx.clone()));
         tasks.spawn(checkpoint_loop(shared.clone(), stop_rx.clone()));

@@ -1,4 +1,5 @@
-//! The agent's file: `[agent]`, `[health]`, `[ingest]`, `[spool]`, `[flags]`.
+//! The agent's file: `[agent]`, `[health]`, `[ingest]`, `[spool]`, `[flags]`,
+//! `[http]`.
 //!
 //! Every key has a default (the values in the shipped `config/agent.toml`),
 //! so a sidecar can run from flags alone; a file only overrides.
@@ -16,7 +17,7 @@ use crate::values;
 
 // `flags` (plural) is the agent's pointer to a flag file; a flag file's own
 // tables are `[flag."KEY"]`, so the two kinds stay tellable apart.
-pub(crate) const SECTIONS: &[&str] = &["agent", "health", "ingest", "spool", "flags"];
+pub(crate) const SECTIONS: &[&str] = &["agent", "health", "ingest", "spool", "flags", "http"];
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -55,6 +56,7 @@ struct RawIngest {
 struct RawFlags {
     file: Option<Spanned<String>>,
     poll_interval: Option<Spanned<String>>,
+    max_file_bytes: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -144,6 +146,7 @@ pub(crate) fn parse(
                     flags = raw;
                 }
             }
+            "http" => crate::http::apply(entry.value, &mut cfg.http_server, &mut sink),
             _ => unknown_section(&entry, SECTIONS, &mut sink),
         }
     }
@@ -251,6 +254,12 @@ fn apply_flags(raw: RawFlags, f: &mut FlagsConfig, sink: &mut Sink<'_>) {
     {
         f.poll_interval = d;
     }
+    if let Some(n) = raw.max_file_bytes {
+        match u64::try_from(*n.get_ref()) {
+            Ok(n) if n >= 1 => f.max_file_bytes = n,
+            _ => sink.at(n.span(), "max_file_bytes must be at least 1"),
+        }
+    }
 }
 
 fn apply_health(
@@ -333,7 +342,9 @@ pub fn defaults() -> AgentConfig {
         flags: FlagsConfig {
             file: None,
             poll_interval: Duration::from_secs(2),
+            max_file_bytes: 8 << 20,
         },
+        http_server: crate::http::defaults(1024),
     }
 }
 

@@ -1,5 +1,5 @@
 //! The collector's file: `[collector]`, `[[token]]`, `[alerting]`,
-//! `[slo.NAME]`, `[[notifier]]`.
+//! `[slo.NAME]`, `[[notifier]]`, `[http]`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -17,7 +17,7 @@ use crate::overrides::Overrides;
 use crate::slo::parse_slo;
 use crate::values;
 
-pub(crate) const SECTIONS: &[&str] = &["collector", "token", "alerting", "slo", "notifier"];
+pub(crate) const SECTIONS: &[&str] = &["collector", "token", "alerting", "slo", "notifier", "http"];
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -124,6 +124,7 @@ pub(crate) fn parse(
                     }
                 }
             }
+            "http" => crate::http::apply(entry.value, &mut cfg.http_server, &mut sink),
             _ => unknown_section(&entry, SECTIONS, &mut sink),
         }
     }
@@ -366,6 +367,8 @@ pub fn defaults() -> CollectorConfig {
         notifiers: Vec::new(),
         flags_file: None,
         mitigations_file: None,
+        // Agents keep one connection each, plus operators and scrapers.
+        http_server: crate::http::defaults(10_000),
     }
 }
 

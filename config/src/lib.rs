@@ -25,6 +25,7 @@ mod collector;
 mod document;
 pub mod error;
 pub mod flags;
+mod http;
 pub mod mitigations;
 pub mod model;
 pub mod overrides;
@@ -254,6 +255,8 @@ fn detect(text: &str) -> Option<Kind> {
     // that its syntax errors get reported by the right parser.
     let table: Option<toml::Table> = text.parse().ok();
     let has = |key: &str| match &table {
+        // `[http]` is in both the agent's and the collector's files.
+        _ if key == http::SECTION => false,
         Some(t) => t.contains_key(key),
         None => text.lines().any(|l| {
             let l = l.trim_start().trim_start_matches('[');

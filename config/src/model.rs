@@ -49,6 +49,21 @@ pub struct AgentConfig {
     pub ingest: IngestConfig,
     pub spool: SpoolConfig,
     pub flags: FlagsConfig,
+    /// How the `http` server treats connections (`[http]`).
+    pub http_server: HttpConfig,
+}
+
+/// How an HTTP server treats its connections (`[http]`, in both files).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// A request head must arrive whole within this of its first byte.
+    pub header_read_timeout: Duration,
+    /// A connection with no request in flight (kept alive, or not yet sent
+    /// a byte) is closed after this.
+    pub idle_timeout: Duration,
+    /// Open connections at most; also capped at start below the process's
+    /// descriptor limit. At the limit the longest-idle ones are closed.
+    pub max_connections: usize,
 }
 
 /// The flag file the agent serves over OFREP and hot-reloads.
@@ -59,6 +74,8 @@ pub struct FlagsConfig {
     /// Fallback re-read for when change events do not arrive (network and
     /// some overlay filesystems); a change is normally seen in milliseconds.
     pub poll_interval: Duration,
+    /// Larger files are refused unread.
+    pub max_file_bytes: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -115,6 +132,8 @@ pub struct CollectorConfig {
     pub flags_file: Option<PathBuf>,
     /// The mitigation bundles; `None` is the shipped `config/mitigations.toml`.
     pub mitigations_file: Option<PathBuf>,
+    /// How the API server treats connections (`[http]`).
+    pub http_server: HttpConfig,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

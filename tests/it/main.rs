@@ -5,13 +5,16 @@
 mod agent_metrics;
 mod bad_input;
 mod binaries;
+mod cli_timeouts;
 mod command_line;
 mod dashboard;
 mod dead_letters;
 mod dogstatsd;
 mod faults;
+mod flag_file_kinds;
 mod flags_agent;
 mod flags_client;
+mod http_limits;
 mod kill_switches;
 mod mitigations;
 mod nonfinite;

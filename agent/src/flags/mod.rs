@@ -71,6 +71,8 @@ pub struct Published {
 pub struct Flags {
     world: String,
     file: Option<PathBuf>,
+    /// Larger files are refused unread (`[flags] max_file_bytes`).
+    max_file_bytes: u64,
     published: ArcSwap<Published>,
     /// Never held across an await.
     state: Mutex<FlagState>,
@@ -120,6 +122,7 @@ impl Flags {
         let flags = Flags {
             world: world.to_owned(),
             file: cfg.file.clone(),
+            max_file_bytes: cfg.max_file_bytes,
             published: ArcSwap::from_pointee(published),
             state: Mutex::new(state),
             store,
@@ -151,13 +154,27 @@ impl Flags {
     }
 
     /// Reads the file and applies or refuses it. Blocking (file and sled
-    /// I/O): run it off the async workers.
+    /// I/O): run it off the async workers. Only a regular file within
+    /// `max_file_bytes` is read (see `watch::read`); anything else is a
+    /// refused reload.
     pub fn reload_from_disk(&self) {
         let Some(path) = &self.file else { return };
-        let read = match std::fs::read(path) {
+        let read = match watch::read::read_regular(path, self.max_file_bytes) {
             Ok(bytes) => Read::Bytes(bytes),
-            Err(e) => Read::Failed(format!("cannot read: {e}")),
+            Err(why) => Read::Failed(why),
         };
+        self.apply(read);
+    }
+
+    /// Refuses the file for a reason found without reading it (a read
+    /// that does not return), so `/healthz` says so meanwhile.
+    pub fn refuse(&self, why: String) {
+        if self.file.is_some() {
+            self.apply(Read::Failed(why));
+        }
+    }
+
+    fn apply(&self, read: Read) {
         let mut state = self.lock();
         let Some(record) = state.load(read, now_ms()) else {
             return;
