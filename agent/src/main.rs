@@ -67,11 +67,19 @@ fn main() -> ExitCode {
     }
 }
 
-#[tokio::main]
-async fn run(cfg: AgentConfig) -> anyhow::Result<()> {
-    let agent = liveops_agent::Agent::start(cfg, liveops_telemetry::shutdown_signal()).await?;
-    agent.wait().await?;
-    Ok(())
+fn run(cfg: AgentConfig) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let ran = rt.block_on(async {
+        let agent = liveops_agent::Agent::start(cfg, liveops_telemetry::shutdown_signal()).await?;
+        agent.wait().await?;
+        anyhow::Ok(())
+    });
+    // A flag-file read stuck on a hung filesystem is abandoned by the
+    // watcher; it must not hold the process's exit either.
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    ran
 }
 
 /// Every value given, keyed by its argument's name, with what gave it
