@@ -3,9 +3,9 @@
 //! hold only finite numbers (the report encoder refuses the others).
 #![no_main]
 
+use libfuzzer_sys::fuzz_target;
 use liveops_agent::ingest::Aggregator;
 use liveops_agent::ingest::parse::{Line, lines, parse_line};
-use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut agg = Aggregator::new(64);

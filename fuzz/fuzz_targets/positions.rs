@@ -8,9 +8,17 @@ fn check_positions(text: &str, errors: &liveops_config::ConfigErrors) {
     for d in &errors.0 {
         assert!(!d.file.is_empty() && !d.message.is_empty(), "{d:?}");
         if let Some((line, col)) = d.position {
-            assert!(line >= 1 && line <= lines.len(), "{d} outside {} lines", lines.len());
+            assert!(
+                line >= 1 && line <= lines.len(),
+                "{d} outside {} lines",
+                lines.len()
+            );
             let width = lines[line - 1].chars().count();
-            assert!(col >= 1 && col <= width + 1, "{d} past column {}", width + 1);
+            assert!(
+                col >= 1 && col <= width + 1,
+                "{d} past column {}",
+                width + 1
+            );
         }
     }
 }
