@@ -304,4 +304,6 @@ fn whole_file(path: &Path, message: String) -> ConfigErrors {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;

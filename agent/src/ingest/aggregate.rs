@@ -286,3 +286,7 @@ impl Hasher for FoldHasher {
 #[cfg(test)]
 #[path = "aggregate_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "aggregate_props.rs"]
+mod props;

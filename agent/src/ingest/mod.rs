@@ -184,6 +184,10 @@ fn recycle<'b>(v: Vec<Metric<'_>>) -> Vec<Metric<'b>> {
 mod bench;
 
 #[cfg(test)]
+#[path = "ingest_props.rs"]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

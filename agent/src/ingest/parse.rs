@@ -226,6 +226,10 @@ pub(crate) fn parse_f64(v: &[u8]) -> Option<f64> {
 }
 
 #[cfg(test)]
+#[path = "parse_props.rs"]
+pub(crate) mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
