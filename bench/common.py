@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 RELEASE = ROOT / "target" / "release"
 AGENT = RELEASE / "liveops-agent"
-COLLECTOR = RELEASE / "liveops-collector"
+# Another build of the collector (say, the one before a change) can be
+# measured beside this one.
+COLLECTOR = Path(os.environ.get("LIVEOPS_BENCH_COLLECTOR", RELEASE / "liveops-collector"))
 TOOL = RELEASE / "liveops-bench"
 OUT = BENCH / "out"
 

@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import threading
 import time
@@ -102,7 +103,29 @@ def server_latency(text):
     return None
 
 
+def raise_nofile(agents):
+    """Each simulated agent holds a connection, in the generator and in the
+    collector (both inherit this limit): 10,000 agents need more than the
+    usual 1,024 descriptors."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = agents + 1024
+    if soft < want:
+        if hard != resource.RLIM_INFINITY and hard < want:
+            raise SystemExit(f"{agents} agents need {want} open files; the hard limit is {hard}")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
+def scrape_latency():
+    # On a loaded machine, right after the run, the collector is busy paging
+    # AgentSilent for every world: the load figures must not be lost to it.
+    try:
+        return server_latency(http_get(f"http://127.0.0.1:{COLL}/metrics", timeout=30))
+    except OSError as e:
+        return {"error": str(e)}
+
+
 def collector(a):
+    raise_nofile(a.agents)
     d = out_dir("footprint-collector")
     template = ROOT / "bench/out/footprint-agent/report-template.json"
     if not template.exists():
@@ -123,6 +146,7 @@ def collector(a):
         stop, rss = threading.Event(), []
         t = threading.Thread(target=sample_rss, args=(c.pid, stop, rss))
         t.start()
+        loadavg = os.getloadavg()
         c0, t0 = cpu_ticks(c.pid), time.time()
         # CPU again after the warm-up, to leave out the connection storm.
         mark = {}
@@ -136,19 +160,21 @@ def collector(a):
             perf = procs.start(["perf", "record", "-e", "cpu-clock", "-F", "499", "-g", "-p", c.pid,
                                 "-o", d / "perf.data", "--", "sleep", str(a.secs - 5)], log=d / "perf.log")
         load = run_json([TOOL, "collector-load", "--to", f"127.0.0.1:{COLL}", "--token", TOKEN,
-                         "--agents", a.agents, "--secs", a.secs, "--template", template], core=LOAD_CORE)
+                         "--agents", a.agents, "--secs", a.secs, "--ramp", a.ramp, "--template", template],
+                        core=LOAD_CORE)
         c1, t1 = cpu_ticks(c.pid), time.time()
         stop.set()
         t.join()
         if perf:
             perf.wait()
         row = {
-            "machine": machine(), "load": load, "perf": bool(perf),
+            "machine": machine(), "load": load, "perf": bool(perf), "collector": str(COLLECTOR),
+            "loadavg_at_start": loadavg,
             "cpu_pct_of_core": round(100 * (c1 - c0) / HZ / (t1 - t0), 2),
             "cpu_pct_of_core_after_warmup": round(100 * (c1 - mark["c"]) / HZ / (t1 - mark["t"]), 2),
             "wall_s": round(t1 - t0, 2),
             "rss_max_sampled_kib": max(rss), "hwm_kib": status_kib(c.pid, "VmHWM"),
-            "server_side": server_latency(http_get(f"http://127.0.0.1:{COLL}/metrics")),
+            "server_side": scrape_latency(),
         }
         print(json.dumps(row))
         with open(d / "results.jsonl", "a") as f:
@@ -167,6 +193,7 @@ def main():
     co = sub.add_parser("collector")
     co.add_argument("--secs", type=float, default=60)
     co.add_argument("--agents", type=int, default=1000)
+    co.add_argument("--ramp", type=float, default=1.0, help="seconds over which agents start")
     co.add_argument("--perf", action="store_true", help="also record a perf profile (bench/out/.../perf.data)")
     a = ap.parse_args()
     {"agent": agent, "collector": collector}[a.what](a)

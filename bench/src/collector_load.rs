@@ -1,7 +1,8 @@
 //! Simulated agents: each holds its own HTTP/1.1 keep-alive connection, as a
 //! real agent does, and POSTs one report a second with its own id, world
-//! and increasing `seq`. Starts are spread over the first second so the load
-//! is steady rather than 1,000 requests at each second's edge.
+//! and increasing `seq`. Starts are spread over the first `--ramp` seconds
+//! (one by default) so the load is steady rather than every request at each
+//! second's edge, and so 10,000 connections are not all opened at once.
 //!
 //! The report body is a template captured from a real agent beside a
 //! simulated world (see `bench/footprint.py`); only identity, `seq` and the
@@ -30,6 +31,10 @@ pub struct Args {
     /// Seconds at the start left out of the `after_warmup` percentiles.
     #[arg(long, default_value_t = 5)]
     warmup: u64,
+    /// Seconds over which the agents' first reports (and connections) are
+    /// spread; each then reports every second from its start.
+    #[arg(long, default_value_t = 1.0)]
+    ramp: f64,
     /// One report as JSON (a body an agent sent).
     #[arg(long)]
     template: PathBuf,
@@ -59,7 +64,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     let until = start + Duration::from_secs_f64(a.secs);
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..a.agents {
-        let offset = Duration::from_micros((i as u64 * 1_000_000) / a.agents as u64);
+        let offset = Duration::from_secs_f64(a.ramp.max(0.0) * i as f64 / a.agents as f64);
         let (to, token, template) = (a.to, a.token.clone(), template.clone());
         tasks.spawn(async move {
             let id = format!("bench-{run_id}-{i:04}");
@@ -120,6 +125,7 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
             "body_bytes": template.to_string().len(),
             "whole_run": whole,
             "warmup_secs": a.warmup,
+            "ramp_secs": a.ramp,
             "after_warmup": steady,
             "slow_by_second": all.slow_by_second,
         })

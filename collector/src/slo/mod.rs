@@ -8,22 +8,26 @@
 //! - [`sample`]: one report → good/total [`Counts`] for one SLO.
 //! - [`series`]: those counts over time at seconds, minutes and hours.
 //! - [`burn`]: SLI, error ratio, burn rate and remaining budget of a window.
-//! - [`Engine`] (here): one series per (world, SLO), fleet-wide sums, the
+//! - [`fleet`]: every world's series of an SLO added up as samples arrive.
+//! - [`Engine`] (here): one series per (world, SLO), the fleet's, the
 //!   status the API shows, and persistence.
 
 pub mod burn;
+pub mod fleet;
 pub mod sample;
 pub mod series;
 #[cfg(test)]
 pub(crate) mod test_support;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use liveops_config::{BurnRateRule, Slo, SloKind};
 use liveops_protocol::Report;
 use serde::{Deserialize, Serialize};
 
+use fleet::FleetSeries;
 pub use sample::{Counts, sample};
 pub use series::{Series, SeriesState};
 
@@ -49,10 +53,24 @@ impl Scope<'_> {
 #[derive(Debug)]
 pub struct Engine {
     slos: Vec<Slo>,
-    worlds: BTreeMap<String, World>,
+    /// Shared with a checkpoint being written ([`Engine::snapshot`]): a
+    /// world is copied when it changes while one is, not before.
+    worlds: BTreeMap<String, Arc<World>>,
+    /// One per SLO: the sum of every world's series.
+    fleet: Vec<FleetSeries>,
+    /// Every world's `first_ms`, counted: the fleet's history without
+    /// looking at each world.
+    firsts: BTreeMap<u64, usize>,
 }
 
-#[derive(Debug)]
+/// The series of every world as they were at [`Engine::snapshot`], to be
+/// exported without holding up whoever goes on adding samples.
+pub struct EngineSnapshot {
+    slos: Vec<String>,
+    worlds: BTreeMap<String, Arc<World>>,
+}
+
+#[derive(Clone, Debug)]
 struct World {
     /// Latest sample time, to forget worlds gone for longer than any SLO
     /// period.
@@ -108,9 +126,15 @@ pub struct WindowBurn {
 
 impl Engine {
     pub fn new(slos: Vec<Slo>) -> Engine {
+        let fleet = slos
+            .iter()
+            .map(|s| FleetSeries::like(&Series::new(s.period)))
+            .collect();
         Engine {
             slos,
             worlds: BTreeMap::new(),
+            fleet,
+            firsts: BTreeMap::new(),
         }
     }
 
@@ -135,9 +159,9 @@ impl Engine {
     pub fn add_samples(&mut self, world: &str, at_ms: u64, counts: &[Counts]) {
         let world = world_mut(&mut self.worlds, &self.slos, world);
         world.last_ms = world.last_ms.max(at_ms);
-        world.first_ms = world.first_ms.min(at_ms);
-        for (series, c) in world.series.iter_mut().zip(counts) {
-            series.add(at_ms, *c);
+        move_first(&mut self.firsts, world, at_ms);
+        for ((series, fleet), c) in world.series.iter_mut().zip(&mut self.fleet).zip(counts) {
+            series.add_telling(at_ms, *c, &mut |change| fleet.apply(change));
         }
     }
 
@@ -156,12 +180,7 @@ impl Engine {
     pub fn history(&self, scope: Scope<'_>, now_ms: u64) -> Duration {
         let first = match scope {
             Scope::World(w) => self.worlds.get(w).map_or(u64::MAX, |w| w.first_ms),
-            Scope::Fleet => self
-                .worlds
-                .values()
-                .map(|w| w.first_ms)
-                .min()
-                .unwrap_or(u64::MAX),
+            Scope::Fleet => self.firsts.keys().next().copied().unwrap_or(u64::MAX),
         };
         Duration::from_millis(now_ms.saturating_sub(first.min(now_ms)))
     }
@@ -169,16 +188,17 @@ impl Engine {
     /// Counts of SLO number `slo` over `[now - window, now)`. Zero for an
     /// unknown world or SLO.
     pub fn window(&self, scope: Scope<'_>, slo: usize, now_ms: u64, window: Duration) -> Counts {
-        let of = |w: &World| {
-            w.series
-                .get(slo)
-                .map(|s| s.sum(now_ms, window))
-                .unwrap_or_default()
+        let series = match scope {
+            Scope::World(name) => self.worlds.get(name).and_then(|w| w.series.get(slo)),
+            Scope::Fleet => {
+                return self
+                    .fleet
+                    .get(slo)
+                    .map(|f| f.sum(now_ms, window))
+                    .unwrap_or_default();
+            }
         };
-        match scope {
-            Scope::World(name) => self.worlds.get(name).map(of).unwrap_or_default(),
-            Scope::Fleet => self.worlds.values().map(of).sum(),
-        }
+        series.map(|s| s.sum(now_ms, window)).unwrap_or_default()
     }
 
     /// Every SLO fleet-wide and in every world, with burn rates over every
@@ -227,28 +247,33 @@ impl Engine {
     pub fn prune(&mut self, now_ms: u64) {
         let longest = self.slos.iter().map(|s| s.period).max().unwrap_or_default();
         let keep_ms = u64::try_from(longest.as_millis()).unwrap_or(u64::MAX);
-        self.worlds
-            .retain(|_, w| now_ms.saturating_sub(w.last_ms) <= keep_ms);
+        let (fleet, firsts) = (&mut self.fleet, &mut self.firsts);
+        self.worlds.retain(|_, w| {
+            let keep = now_ms.saturating_sub(w.last_ms) <= keep_ms;
+            if !keep {
+                forget(fleet, firsts, w);
+            }
+            keep
+        });
         for world in self.worlds.values_mut() {
-            for series in &mut world.series {
-                series.prune(now_ms);
+            let world = Arc::make_mut(world);
+            for (series, fleet) in world.series.iter_mut().zip(&mut self.fleet) {
+                series.prune_telling(now_ms, &mut |change| fleet.apply(change));
             }
         }
     }
 
-    pub fn export(&self) -> EngineState {
-        let mut series = Vec::new();
-        for (name, world) in &self.worlds {
-            for (slo, s) in self.slos.iter().zip(&world.series) {
-                let state = s.export();
-                series.push(SeriesEntry {
-                    world: name.clone(),
-                    slo: slo.name.clone(),
-                    state,
-                });
-            }
+    /// The worlds' series as they are now, cheaply: their buckets are
+    /// shared, not copied, until a sample changes a world.
+    pub fn snapshot(&self) -> EngineSnapshot {
+        EngineSnapshot {
+            slos: self.slos.iter().map(|s| s.name.clone()).collect(),
+            worlds: self.worlds.clone(),
         }
-        EngineState { series }
+    }
+
+    pub fn export(&self) -> EngineState {
+        self.snapshot().export()
     }
 
     /// Replaces the series named in `state`; entries of SLOs no longer
@@ -263,17 +288,66 @@ impl Engine {
             let period = self.slos[i].period;
             let world = world_mut(&mut self.worlds, &self.slos, &entry.world);
             world.last_ms = world.last_ms.max(entry.state.newest_ms().unwrap_or(0));
-            world.first_ms = world
-                .first_ms
-                .min(entry.state.oldest_ms().unwrap_or(u64::MAX));
-            world.series[i] = Series::import(period, &entry.state);
+            move_first(
+                &mut self.firsts,
+                world,
+                entry.state.oldest_ms().unwrap_or(u64::MAX),
+            );
+            let fleet = &mut self.fleet[i];
+            world.series[i].drain(&mut |change| fleet.apply(change));
+            world.series[i] =
+                Series::import_telling(period, &entry.state, &mut |change| fleet.apply(change));
         }
+    }
+}
+
+impl EngineSnapshot {
+    /// Minute and hour buckets of every (world, SLO).
+    pub fn export(&self) -> EngineState {
+        let mut series = Vec::new();
+        for (name, world) in &self.worlds {
+            for (slo, s) in self.slos.iter().zip(&world.series) {
+                series.push(SeriesEntry {
+                    world: name.clone(),
+                    slo: slo.clone(),
+                    state: s.export(),
+                });
+            }
+        }
+        EngineState { series }
+    }
+}
+
+/// Lowers `world.first_ms` to `at_ms` if earlier, keeping `firsts` in step.
+fn move_first(firsts: &mut BTreeMap<u64, usize>, world: &mut World, at_ms: u64) {
+    if at_ms >= world.first_ms {
+        return;
+    }
+    uncount(firsts, world.first_ms);
+    world.first_ms = at_ms;
+    *firsts.entry(at_ms).or_default() += 1;
+}
+
+fn uncount(firsts: &mut BTreeMap<u64, usize>, first_ms: u64) {
+    if let Some(n) = firsts.get_mut(&first_ms) {
+        *n -= 1;
+        if *n == 0 {
+            firsts.remove(&first_ms);
+        }
+    }
+}
+
+/// Takes a world that is being forgotten out of the fleet.
+fn forget(fleet: &mut [FleetSeries], firsts: &mut BTreeMap<u64, usize>, world: &World) {
+    uncount(firsts, world.first_ms);
+    for (series, fleet) in world.series.iter().zip(fleet) {
+        series.drain(&mut |change| fleet.apply(change));
     }
 }
 
 /// The world named `name`, created with empty series on first sight.
 fn world_mut<'a>(
-    worlds: &'a mut BTreeMap<String, World>,
+    worlds: &'a mut BTreeMap<String, Arc<World>>,
     slos: &[Slo],
     name: &str,
 ) -> &'a mut World {
@@ -282,14 +356,14 @@ fn world_mut<'a>(
         let series = slos.iter().map(|s| Series::new(s.period)).collect();
         worlds.insert(
             name.to_string(),
-            World {
+            Arc::new(World {
                 last_ms: 0,
                 first_ms: u64::MAX,
                 series,
-            },
+            }),
         );
     }
-    worlds.get_mut(name).expect("inserted above")
+    Arc::make_mut(worlds.get_mut(name).expect("inserted above"))
 }
 
 fn kind_name(kind: &SloKind) -> &'static str {
@@ -322,3 +396,7 @@ pub fn window_name(d: Duration) -> String {
 #[cfg(test)]
 #[path = "engine_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "fleet_tests.rs"]
+mod fleet_tests;

@@ -40,6 +40,22 @@ const MINUTE_SLOTS: usize = 6 * 60 + 6;
 /// allocate gigabytes per world. Longer windows are clamped to this.
 const MAX_HOUR_SLOTS: usize = 366 * 24 + 2;
 
+/// A bucket a ring gained events in or dropped: what a sum of series (the
+/// fleet's, see [`super::fleet`]) needs to follow one series exactly.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Change {
+    /// `counts` were added to bucket `k` of ring `ring` (0 seconds, 1
+    /// minutes, 2 hours); `fresh` when the bucket held nothing before.
+    Added {
+        ring: usize,
+        k: u64,
+        counts: Counts,
+        fresh: bool,
+    },
+    /// Bucket `k`, which held `counts`, left the ring.
+    Dropped { ring: usize, k: u64, counts: Counts },
+}
+
 /// One (world, SLO) at seconds, minutes and hours.
 #[derive(Clone, Debug)]
 pub struct Series {
@@ -108,9 +124,37 @@ impl Series {
     /// Adds `counts` at `at_ms` to every ring that still holds that time;
     /// samples older than a ring's retention are dropped from that ring only.
     pub fn add(&mut self, at_ms: u64, counts: Counts) {
-        for ring in [&mut self.seconds, &mut self.minutes, &mut self.hours] {
-            ring.add(at_ms, counts);
+        self.add_telling(at_ms, counts, &mut |_| {});
+    }
+
+    /// [`Series::add`], telling `tell` of every bucket changed.
+    pub fn add_telling(&mut self, at_ms: u64, counts: Counts, tell: &mut impl FnMut(Change)) {
+        for (i, ring) in self.rings_mut().into_iter().enumerate() {
+            ring.add_telling(at_ms, counts, &mut |k, change| tell(change.at(i, k)));
         }
+    }
+
+    /// Every bucket holding events, as [`Change::Dropped`]: what removing
+    /// the series takes away from a sum.
+    pub fn drain(&self, tell: &mut impl FnMut(Change)) {
+        for (i, ring) in [&self.seconds, &self.minutes, &self.hours]
+            .into_iter()
+            .enumerate()
+        {
+            for (k, counts) in ring.held() {
+                tell(Change::Dropped { ring: i, k, counts });
+            }
+        }
+    }
+
+    fn rings_mut(&mut self) -> [&mut Ring; 3] {
+        [&mut self.seconds, &mut self.minutes, &mut self.hours]
+    }
+
+    /// Bucket sizes and counts of the three rings: a sum of such series
+    /// answers windows with the same rings.
+    pub fn shape(&self) -> [(u64, u64); 3] {
+        [&self.seconds, &self.minutes, &self.hours].map(|r| (r.res_ms, r.len()))
     }
 
     /// Sum over `[now_ms - window, now_ms)`; see the module doc for edges.
@@ -126,9 +170,15 @@ impl Series {
     /// Forgets buckets that have left their ring's retention at `now_ms`, so
     /// a late sample can no longer land in them.
     pub fn prune(&mut self, now_ms: u64) {
+        self.prune_telling(now_ms, &mut |_| {});
+    }
+
+    /// [`Series::prune`], telling `tell` of every bucket dropped.
+    pub fn prune_telling(&mut self, now_ms: u64, tell: &mut impl FnMut(Change)) {
         if let Some(last) = now_ms.checked_sub(1) {
-            for ring in [&mut self.seconds, &mut self.minutes, &mut self.hours] {
-                ring.advance(last / ring.res_ms);
+            for (i, ring) in self.rings_mut().into_iter().enumerate() {
+                let k = last / ring.res_ms;
+                ring.advance(k, &mut |k, change| tell(change.at(i, k)));
             }
         }
     }
@@ -143,9 +193,22 @@ impl Series {
     /// A series with the minute and hour buckets of `state` (values
     /// sanitised, buckets past retention dropped) and empty seconds.
     pub fn import(period: Duration, state: &SeriesState) -> Series {
+        Series::import_telling(period, state, &mut |_| {})
+    }
+
+    /// [`Series::import`], telling `tell` of every bucket filled.
+    pub fn import_telling(
+        period: Duration,
+        state: &SeriesState,
+        tell: &mut impl FnMut(Change),
+    ) -> Series {
         let mut series = Series::new(period);
-        series.minutes.import(&state.minutes);
-        series.hours.import(&state.hours);
+        series
+            .minutes
+            .import(&state.minutes, &mut |k, c| tell(c.at(1, k)));
+        series
+            .hours
+            .import(&state.hours, &mut |k, c| tell(c.at(2, k)));
         series
     }
 
@@ -191,7 +254,12 @@ impl Ring {
         (k % self.len()) as usize
     }
 
+    #[cfg(test)]
     fn add(&mut self, at_ms: u64, counts: Counts) {
+        self.add_telling(at_ms, counts, &mut |_, _| {});
+    }
+
+    fn add_telling(&mut self, at_ms: u64, counts: Counts, tell: &mut impl FnMut(u64, RingChange)) {
         let k = at_ms / self.res_ms;
         match self.head {
             // Out of order (a replayed spool): still inside the ring, or
@@ -201,25 +269,50 @@ impl Ring {
                     return;
                 }
             }
-            _ => self.advance(k),
+            _ => self.advance(k, tell),
         }
         let slot = self.slot(k);
+        let fresh = is_empty(self.slots[slot]);
         self.slots[slot] += counts;
+        if !is_empty(counts) {
+            tell(k, RingChange::Added(counts, fresh));
+        }
     }
 
     /// Moves the head forward to bucket `k`, emptying the slots it reuses.
-    fn advance(&mut self, k: u64) {
+    fn advance(&mut self, k: u64, tell: &mut impl FnMut(u64, RingChange)) {
         match self.head {
             Some(head) if k <= head => return,
             Some(head) if k - head < self.len() => {
                 for j in head + 1..=k {
                     let slot = self.slot(j);
-                    self.slots[slot] = Counts::default();
+                    let gone = std::mem::take(&mut self.slots[slot]);
+                    // Slot `j % len` held bucket `j - len`.
+                    if let (false, Some(old)) = (is_empty(gone), j.checked_sub(self.len())) {
+                        tell(old, RingChange::Dropped(gone));
+                    }
                 }
             }
-            _ => self.slots.fill(Counts::default()),
+            Some(_) => {
+                for (j, gone) in self.held() {
+                    tell(j, RingChange::Dropped(gone));
+                }
+                self.slots.fill(Counts::default());
+            }
+            None => {}
         }
         self.head = Some(k);
+    }
+
+    /// The buckets holding events, oldest first.
+    fn held(&self) -> impl Iterator<Item = (u64, Counts)> + '_ {
+        let (first, last) = match self.head {
+            Some(head) => ((head + 1).saturating_sub(self.len()), head + 1),
+            None => (0, 0),
+        };
+        (first..last)
+            .map(|k| (k, self.slots[self.slot(k)]))
+            .filter(|(_, c)| !is_empty(*c))
     }
 
     fn sum(&self, now_ms: u64, window_ms: u64) -> Counts {
@@ -264,14 +357,40 @@ impl Ring {
         }
     }
 
-    fn import(&mut self, state: &RingState) {
+    fn import(&mut self, state: &RingState, tell: &mut impl FnMut(u64, RingChange)) {
         for (i, (total, bad)) in state.total.iter().zip(&state.bad).enumerate() {
             let at_ms = (i as u64)
                 .saturating_mul(self.res_ms)
                 .saturating_add(state.start_ms);
-            self.add(at_ms, Counts::clamped(total - bad, *total));
+            self.add_telling(at_ms, Counts::clamped(total - bad, *total), tell);
         }
     }
+}
+
+/// A [`Change`] before the ring's place in the series is known.
+#[derive(Clone, Copy)]
+enum RingChange {
+    Added(Counts, bool),
+    Dropped(Counts),
+}
+
+impl RingChange {
+    fn at(self, ring: usize, k: u64) -> Change {
+        match self {
+            RingChange::Added(counts, fresh) => Change::Added {
+                ring,
+                k,
+                counts,
+                fresh,
+            },
+            RingChange::Dropped(counts) => Change::Dropped { ring, k, counts },
+        }
+    }
+}
+
+/// Counts are never negative, so an empty bucket is exactly zero.
+fn is_empty(c: Counts) -> bool {
+    c.total == 0.0 && c.good == 0.0
 }
 
 #[cfg(test)]

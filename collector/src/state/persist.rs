@@ -83,20 +83,58 @@ impl Shared {
     }
 
     /// Writes a checkpoint and drops the journal it covers.
+    ///
+    /// Under the state lock only a snapshot is taken: the engine's series
+    /// are shared, not copied (a world is copied by the first report that
+    /// changes it while the checkpoint is written), and the worlds are
+    /// copied without their gauge history, which is not persisted.
+    /// Exporting and serialising every series under the lock held up every
+    /// report for as long, once per checkpoint. The journal position is read
+    /// under the same lock as the snapshot, and reports are journaled under
+    /// it too, so the checkpoint holds exactly the entries up to that
+    /// position and the replay after a restart exactly those after it.
     pub fn checkpoint(&self) -> Result<(), CollectorError> {
-        let cp = {
+        let (journal_position, engine, agents, worlds) = {
             let mut inner = self.lock();
+            // Before the snapshot: pruning touches every world, which is
+            // cheap only while none is shared.
             inner.engine.prune(now_ms());
-            Checkpoint {
-                journal_position: self.store.journal_position(),
-                engine: inner.engine.export(),
-                agents: inner.agents.clone(),
-                worlds: inner.worlds.clone(),
-            }
+            let worlds: BTreeMap<String, WorldSeen> = inner
+                .worlds
+                .iter()
+                .map(|(name, w)| (name.clone(), w.without_history()))
+                .collect();
+            (
+                self.store.journal_position(),
+                inner.engine.snapshot(),
+                inner.agents.clone(),
+                worlds,
+            )
         };
+        let cp = Checkpoint {
+            journal_position,
+            engine: engine.export(),
+            agents,
+            worlds,
+        };
+        drop(engine);
         self.store.put(CHECKPOINT, &cp)?;
         self.store.truncate_journal(cp.journal_position)?;
         self.store.flush()
+    }
+}
+
+impl WorldSeen {
+    /// A copy of what a checkpoint keeps.
+    fn without_history(&self) -> WorldSeen {
+        WorldSeen {
+            last_report_ms: self.last_report_ms,
+            report_end_ms: self.report_end_ms,
+            agent: self.agent.clone(),
+            health: self.health.clone(),
+            gauges: self.gauges.clone(),
+            history: BTreeMap::new(),
+        }
     }
 }
 
