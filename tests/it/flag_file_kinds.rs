@@ -123,9 +123,14 @@ async fn fifos_directories_and_huge_files_are_refused_and_never_block() {
     refused(http, &path, "is a directory, not a regular file", 5).await;
 
     clear(&path);
+    // Renamed into place whole: written in place, the agent may read the
+    // first megabytes while they are still a valid (small) file, and rightly
+    // serve them.
     let mut huge = flags(8).into_bytes();
     huge.resize(9 << 20, b'\n');
-    std::fs::write(&path, huge).unwrap();
+    let staged = dir.path().join("flags.toml.staged");
+    std::fs::write(&staged, huge).unwrap();
+    std::fs::rename(&staged, &path).unwrap();
     refused(http, &path, "is larger than the limit of 8388608 bytes", 5).await;
 
     clear(&path);
