@@ -25,6 +25,7 @@ pub mod error;
 pub mod flags;
 pub mod mitigations;
 pub mod model;
+mod notifier_names;
 mod slo;
 mod values;
 

@@ -14,6 +14,7 @@ mod flags_client;
 mod kill_switches;
 mod mitigations;
 mod nonfinite;
+mod notifier_names;
 mod ofrep_python;
 mod pipeline;
 mod report_sink;
