@@ -7,6 +7,7 @@ mod bad_input;
 mod binaries;
 mod dashboard;
 mod dead_letters;
+mod demo;
 mod dogstatsd;
 mod faults;
 mod flags_agent;
