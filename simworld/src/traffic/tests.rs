@@ -99,11 +99,12 @@ impl Tally {
     }
 }
 
-/// The lines one tick sends, as the agent sees them: metric, tags, and the
-/// value in milliseconds for timings.
-fn lines(
-    out: &crate::world::TickOutcome,
-) -> Vec<(&'static str, Vec<(&'static str, &'static str)>, f64)> {
+/// One DogStatsD line as the agent sees it: metric, tags, and the value in
+/// milliseconds for timings.
+type Line = (&'static str, Vec<(&'static str, &'static str)>, f64);
+
+/// The lines one tick sends.
+fn lines(out: &crate::world::TickOutcome) -> Vec<Line> {
     use liveops_client::signal::TICK_DURATION;
     let mut v = vec![(TICK_DURATION, vec![], out.busy.as_secs_f64() * 1000.0)];
     for r in &out.activity.requests {
