@@ -42,7 +42,7 @@ pub fn banner(
         );
     }
     println!(
-        "  prometheus    dashboards/prometheus.yml scrapes these ports; on others use file_sd_configs {}",
+        "  prometheus    dashboards/prometheus.yml scrapes the default ports; these, for file_sd_configs: {}",
         file_sd.display()
     );
     match &args.fault {
