@@ -13,6 +13,7 @@ use crate::model::{
     AcuteConfig, AlertingConfig, BurnRateRule, CollectorConfig, NotifierConfig, Role, Secret,
     Severity, TokenEntry,
 };
+use crate::notifier_names::{name_webhooks, not_named};
 use crate::overrides::Overrides;
 use crate::slo::parse_slo;
 use crate::values;
@@ -69,6 +70,8 @@ struct RawAcute {
 #[serde(deny_unknown_fields)]
 struct RawNotifier {
     kind: Spanned<String>,
+    /// The `notifier` label of a webhook's metrics and its log lines.
+    name: Option<Spanned<String>>,
     path: Option<PathBuf>,
     url: Option<Spanned<String>>,
     max_attempts: Option<u32>,
@@ -118,11 +121,14 @@ pub(crate) fn parse(
                 }
             }
             "notifier" => {
+                let mut named = Vec::new();
                 for (span, raw) in decode_array::<RawNotifier>(entry, &mut sink) {
+                    let name = raw.name.clone();
                     if let Some(n) = notifier(raw, span, &mut sink) {
-                        cfg.notifiers.push(n);
+                        named.push((name, n));
                     }
                 }
+                cfg.notifiers = name_webhooks(named, &mut sink);
             }
             "http" => crate::http::apply(entry.value, &mut cfg.http_server, &mut sink),
             _ => unknown_section(&entry, SECTIONS, &mut sink),
@@ -305,13 +311,14 @@ fn notifier(
 ) -> Option<NotifierConfig> {
     match raw.kind.get_ref().as_str() {
         "file" => match raw.path {
-            Some(path) => Some(NotifierConfig::File { path }),
+            Some(path) if not_named(&raw.name, "file", sink) => Some(NotifierConfig::File { path }),
+            Some(_) => None,
             None => {
                 sink.at(span, "a file notifier needs `path`");
                 None
             }
         },
-        "stdout" => Some(NotifierConfig::Stdout),
+        "stdout" => not_named(&raw.name, "stdout", sink).then_some(NotifierConfig::Stdout),
         "webhook" => {
             let Some(url) = raw.url.as_ref() else {
                 sink.at(span, "a webhook notifier needs `url`");
@@ -323,6 +330,8 @@ fn notifier(
                 None => Duration::from_secs(5),
             };
             Some(NotifierConfig::Webhook {
+                // Set by `name_webhooks` once every notifier is read.
+                name: String::new(),
                 url,
                 max_attempts: raw.max_attempts.unwrap_or(8).max(1),
                 timeout,

@@ -28,6 +28,7 @@ pub mod flags;
 mod http;
 pub mod mitigations;
 pub mod model;
+mod notifier_names;
 pub mod overrides;
 mod slo;
 mod values;

@@ -294,6 +294,9 @@ pub enum NotifierConfig {
     Stdout,
     /// POST of one JSON object per notification, retried with backoff.
     Webhook {
+        /// The `notifier` label of its metrics and its log lines: the
+        /// `name` key, or `webhook-HOST` (`-2`, `-3` when a host has several).
+        name: String,
         url: String,
         max_attempts: u32,
         timeout: Duration,

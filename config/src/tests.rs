@@ -182,3 +182,89 @@ fn check_path_classifies_files_in_a_directory() {
     assert_eq!(kinds, [Some(Kind::Agent), Some(Kind::Collector), None]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn webhook_names(text: &str) -> Vec<String> {
+    parse_collector("c.toml", &format!("{SLO_OK}{text}"))
+        .unwrap()
+        .notifiers
+        .iter()
+        .map(|n| match n {
+            NotifierConfig::Webhook { name, .. } => name.clone(),
+            other => format!("{other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn webhooks_are_named_by_their_key_or_their_host_made_unique() {
+    let hooks = r#"
+[[notifier]]
+kind = "webhook"
+url = "https://hooks.example.com/a"
+
+[[notifier]]
+kind = "webhook"
+url = "https://user@Hooks.Example.com:8443/b"
+
+[[notifier]]
+kind = "webhook"
+name = "pager-eu"
+url = "http://[::1]:9000/c"
+
+[[notifier]]
+kind = "webhook"
+url = "http://[::1]:9000/d"
+
+[[notifier]]
+kind = "webhook"
+name = "webhook-hooks.example.com-3"
+url = "https://hooks.example.com/e"
+
+[[notifier]]
+kind = "webhook"
+url = "https://hooks.example.com/f"
+"#;
+    assert_eq!(
+        webhook_names(hooks),
+        [
+            "webhook-hooks.example.com",
+            "webhook-hooks.example.com-2",
+            "pager-eu",
+            "webhook---1",
+            "webhook-hooks.example.com-3",
+            "webhook-hooks.example.com-4",
+        ]
+    );
+}
+
+#[test]
+fn a_bad_or_twice_used_notifier_name_is_refused_where_it_is_written() {
+    let text = format!(
+        r#"{SLO_OK}
+[[notifier]]
+kind = "webhook"
+name = "pager"
+url = "https://a.example.com/"
+
+[[notifier]]
+kind = "webhook"
+name = "pager"
+url = "https://b.example.com/"
+
+[[notifier]]
+kind = "webhook"
+name = "pager eu"
+url = "https://c.example.com/"
+
+[[notifier]]
+kind = "stdout"
+name = "out"
+"#
+    );
+    assert_eq!(
+        errors(&text),
+        "c.toml:15:8: notifier name `pager` is used twice: each [[notifier]] needs its own, it is the `notifier` label of its metrics\n\
+         c.toml:20:8: notifier name `pager eu` must be 1–64 characters of letters, digits, `-`, `_` or `.`\n\
+         c.toml:25:8: `name` is for webhook notifiers; a stdout notifier is labelled `stdout`"
+    );
+}

@@ -26,9 +26,38 @@ const LOGINS_PER_PLAYER_SEC: f64 = 1.0 / 600.0;
 /// payment outage shows within seconds, as it does in production.
 const PAYMENTS_PER_PLAYER_SEC: f64 = 1.0 / 200.0;
 /// Baseline failure shares: small but not zero, so an SLO's error budget is
-/// spent a little all the time, as in any real game.
-const REQUEST_ERROR_SHARE: f64 = 0.001;
-const PAYMENT_FAILURE_SHARE: f64 = 0.005;
+/// spent a little all the time, as in any real game; and a tenth of the
+/// shipped budgets (error_rate 99.5 %, payment_success 99.0 %), so that a
+/// healthy world looks healthy. At the old 0.5 % and independent draws, one
+/// unlucky payment in the first thirty showed w2 at −233 % budget before any
+/// fault. A test replays the demo's worlds against the shipped objectives.
+const REQUEST_ERROR_SHARE: f64 = 0.0005;
+const PAYMENT_FAILURE_SHARE: f64 = 0.001;
+
+/// When baseline failures happen. Independent draws put one failure among a
+/// world's first few payments now and then, and a ratio over a few dozen
+/// events then reads far below any objective: the demo's first tables looked
+/// like an outage. Instead each event adds a random part of the share (0 to
+/// twice it, so the mean is the share) to a debt, and fails when the debt
+/// reaches one. Failures stay irregular but can never come closer than
+/// 1 / (2 × share) events apart, so the failure share seen so far never
+/// exceeds twice the baseline share, from the first event on.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Baseline {
+    requests: f64,
+    payments: f64,
+}
+
+impl Baseline {
+    fn fails(debt: &mut f64, rng: &mut impl Rng, share: f64) -> bool {
+        *debt += share * rng.random_range(0.0..2.0);
+        let due = *debt >= 1.0;
+        if due {
+            *debt -= 1.0;
+        }
+        due
+    }
+}
 
 /// What a player asks the server to do; the tag `op:<name>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,34 +118,32 @@ pub(crate) struct Activity {
     pub(crate) logins_ms: Vec<f64>,
 }
 
-/// Draws what `players` online players do during a tick of `dt`, under `fault`.
+/// Draws what `players` online players do during a tick of `dt`, under
+/// `fault`; `baseline` carries the healthy failures over from tick to tick.
 pub(crate) fn draw(
     rng: &mut impl Rng,
+    baseline: &mut Baseline,
     players: f64,
     dt: Duration,
     fault: Option<Fault>,
 ) -> Activity {
     let secs = dt.as_secs_f64();
-    let request_error = if fault == Some(Fault::ErrorBurst) {
-        1.0
-    } else {
-        REQUEST_ERROR_SHARE
-    };
-    let payment_failure = if fault == Some(Fault::PaymentFailure) {
-        1.0
-    } else {
-        PAYMENT_FAILURE_SHARE
-    };
+    let (burst, payments_down) = (
+        fault == Some(Fault::ErrorBurst),
+        fault == Some(Fault::PaymentFailure),
+    );
     let auth_slow = fault == Some(Fault::AuthSlow);
 
     let requests = (0..events(rng, players * REQUESTS_PER_PLAYER_SEC * secs))
         .map(|_| Request {
             op: Op::pick(rng),
-            ok: !rng.random_bool(request_error),
+            ok: !burst && !Baseline::fails(&mut baseline.requests, rng, REQUEST_ERROR_SHARE),
         })
         .collect();
     let payments = (0..events(rng, players * PAYMENTS_PER_PLAYER_SEC * secs))
-        .map(|_| !rng.random_bool(payment_failure))
+        .map(|_| {
+            !payments_down && !Baseline::fails(&mut baseline.payments, rng, PAYMENT_FAILURE_SHARE)
+        })
         .collect();
     let logins_ms = (0..events(rng, players * LOGINS_PER_PLAYER_SEC * secs))
         .map(|_| {
@@ -204,77 +231,4 @@ impl Population {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rand::SeedableRng;
-    use rand::rngs::StdRng;
-
-    const ONE_MINUTE: Duration = Duration::from_secs(60);
-
-    fn minute(fault: Option<Fault>) -> Activity {
-        draw(&mut StdRng::seed_from_u64(7), 2000.0, ONE_MINUTE, fault)
-    }
-
-    #[test]
-    fn rates_follow_the_players_online() {
-        let a = minute(None);
-        assert_eq!(a.requests.len(), 6000);
-        assert_eq!(a.payments.len(), 600);
-        assert_eq!(a.logins_ms.len(), 200);
-        let errors = a.requests.iter().filter(|r| !r.ok).count();
-        assert!(errors < 30, "{errors} errors in 6000 requests");
-        assert!(a.logins_ms.iter().all(|ms| (50.0..=150.0).contains(ms)));
-        for (op, _) in Op::MIX {
-            assert!(
-                a.requests.iter().any(|r| r.op == op),
-                "no {} request",
-                op.name()
-            );
-        }
-    }
-
-    #[test]
-    fn each_fault_breaks_only_its_own_signal() {
-        let burst = minute(Some(Fault::ErrorBurst));
-        assert!(burst.requests.iter().all(|r| !r.ok));
-        assert!(burst.payments.iter().filter(|&&ok| ok).count() >= 580);
-
-        let payments = minute(Some(Fault::PaymentFailure));
-        assert!(payments.payments.iter().all(|&ok| !ok));
-        assert!(payments.requests.iter().filter(|r| r.ok).count() >= 5970);
-
-        let auth = minute(Some(Fault::AuthSlow));
-        assert!(
-            auth.logins_ms
-                .iter()
-                .all(|ms| (2000.0..=5000.0).contains(ms))
-        );
-    }
-
-    #[test]
-    fn the_same_seed_draws_the_same_activity() {
-        assert_eq!(minute(None), minute(None));
-    }
-
-    #[test]
-    fn a_world_without_players_is_quiet() {
-        let a = draw(&mut StdRng::seed_from_u64(1), 0.0, ONE_MINUTE, None);
-        assert_eq!(a, Activity::default());
-    }
-
-    #[test]
-    fn the_population_drifts_but_stays_near_its_mean() {
-        let mut rng = StdRng::seed_from_u64(3);
-        let mut p = Population::new(2000);
-        let mut seen = Vec::new();
-        for _ in 0..36_000 {
-            p.step(&mut rng, Duration::from_millis(100));
-            seen.push(p.online());
-        }
-        let (lo, hi) = seen
-            .iter()
-            .fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
-        assert!(hi - lo > 100.0, "no drift in an hour: {lo}..{hi}");
-        assert!(lo >= 1000.0 && hi <= 3000.0, "{lo}..{hi}");
-    }
-}
+mod tests;

@@ -62,6 +62,7 @@ pub(crate) struct TickOutcome {
 pub(crate) struct Sim {
     rng: StdRng,
     players: Population,
+    baseline: traffic::Baseline,
     villages: Vec<Village>,
     /// Soonest arrival first.
     armies: BinaryHeap<Reverse<Army>>,
@@ -82,6 +83,7 @@ impl Sim {
         Sim {
             rng,
             players: Population::new(players),
+            baseline: traffic::Baseline::default(),
             villages,
             armies: BinaryHeap::new(),
             switches: Switches::default(),
@@ -94,7 +96,13 @@ impl Sim {
     /// so a seed replays the same player activity tick for tick.
     pub(crate) fn tick(&mut self, now: Instant, dt: Duration, fault: Option<Fault>) -> TickOutcome {
         self.players.step(&mut self.rng, dt);
-        let mut activity = traffic::draw(&mut self.rng, self.players.online(), dt, fault);
+        let mut activity = traffic::draw(
+            &mut self.rng,
+            &mut self.baseline,
+            self.players.online(),
+            dt,
+            fault,
+        );
         self.switches.apply(&mut activity);
         for village in &mut self.villages {
             village.stock += village.production;

@@ -261,6 +261,8 @@ async fn the_demo_binary_pages_a_tick_stall_in_w2_only() {
         .unwrap();
     let mut demo = Command::new(liveops_bin());
     demo.args(["demo", "--listen", &port.to_string(), "--duration", "8"])
+        // Free agent ports: the fixed ones are tests/it/demo.rs's.
+        .args(["--agent-http-base", "0", "--statsd-base", "0"])
         .args(["--fault", "tick-stall", "--fault-at", "3", "--pager-log"])
         .arg(dir.path().join("pager.jsonl"))
         .arg("--data-dir")

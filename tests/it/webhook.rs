@@ -31,7 +31,7 @@ async fn receive(State(r): State<Receiver>, body: String) -> StatusCode {
     }
 }
 
-fn down_report(seq: u64) -> Report {
+pub(crate) fn down_report(seq: u64) -> Report {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -75,6 +75,7 @@ async fn a_page_reaches_a_webhook_after_a_failed_first_attempt() {
     cfg.listen = "127.0.0.1:0".parse().unwrap();
     cfg.data_dir = dir.path().join("collector");
     cfg.notifiers = vec![NotifierConfig::Webhook {
+        name: "hook".into(),
         url: hook_url,
         max_attempts: 4,
         timeout: Duration::from_secs(2),

@@ -5,6 +5,7 @@
 //! can be injected into one world at a set time; the demo prints pages as
 //! they fire and a per-world SLO summary.
 
+mod ports;
 mod summary;
 
 use std::net::SocketAddr;
@@ -26,9 +27,18 @@ pub const WORLDS: [&str; 3] = ["w1", "w2", "w3"];
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Collector listen address.
+    /// Collector listen address; the agents listen on its host too.
     #[arg(long, default_value = "127.0.0.1:9470")]
     listen: SocketAddr,
+    /// The agents of w1, w2, w3 serve /metrics, OFREP and health on this
+    /// port and the next two (0: any free ports). The shipped
+    /// dashboards/prometheus.yml scrapes 9470-9473.
+    #[arg(long, default_value_t = 9471)]
+    agent_http_base: u16,
+    /// The agents of w1, w2, w3 take DogStatsD over UDP on this port and the
+    /// next two (0: any free ports).
+    #[arg(long, default_value_t = 8125)]
+    statsd_base: u16,
     /// A token with every role, so scripts can drive the demo's collector.
     #[arg(long, env = "LIVEOPS_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
@@ -127,16 +137,25 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         acfg.collector = collector.url();
         acfg.token = Some(Secret(agent_token.clone()));
         acfg.game = Some(game);
-        acfg.statsd_udp = Some("127.0.0.1:0".parse()?);
-        acfg.http = "127.0.0.1:0".parse()?;
+        let i = agents.len();
+        let host = args.listen.ip();
+        acfg.statsd_udp = Some(ports::nth(host, args.statsd_base, i, "--statsd-base")?);
+        acfg.http = ports::nth(host, args.agent_http_base, i, "--agent-http-base")?;
         // A simulated world sends a few hundred lines a second; the default
         // 8 MiB buffer (and its rmem_max warning) is for production floods.
         acfg.ingest.recv_buffer_bytes = 256 << 10;
         acfg.data_dir = data.join(format!("agent-{name}"));
         acfg.flags.file = Some(flags_file.clone());
+        let (http, udp) = (acfg.http, acfg.statsd_udp);
         let agent = Agent::start(acfg, stopped(stop_rx.clone()))
             .await
-            .with_context(|| format!("starting the agent of {name}"))?;
+            .with_context(|| {
+                format!(
+                    "starting the agent of {name} on http {http} and udp {} (taken? another demo running? \
+                     use --agent-http-base and --statsd-base, 0 for any free ports)",
+                    udp.map(|u| u.to_string()).unwrap_or_default()
+                )
+            })?;
         let statsd = agent
             .bound()
             .statsd_udp
@@ -149,7 +168,9 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         agents.push(agent);
         worlds.push(world);
     }
-    summary::banner(&collector, &agents, &worlds, &args);
+    let targets: Vec<_> = agents.iter().map(|a| a.bound().http).collect();
+    let file_sd = ports::write_file_sd(&data, collector.addr(), &targets)?;
+    summary::banner(&collector, &agents, &worlds, &args, &file_sd);
     summary::flags_banner(&collector, &agents, &flags_file, &admin);
 
     let started = Instant::now();

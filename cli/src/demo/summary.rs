@@ -13,7 +13,13 @@ use liveops_simworld::World;
 
 use super::{Admin, Args, WORLDS};
 
-pub fn banner(collector: &Collector, agents: &[Agent], worlds: &[World], args: &Args) {
+pub fn banner(
+    collector: &Collector,
+    agents: &[Agent],
+    worlds: &[World],
+    args: &Args,
+    file_sd: &Path,
+) {
     let c = collector.url();
     println!(
         "liveops demo: a collector and {} simulated worlds on loopback\n",
@@ -35,6 +41,10 @@ pub fn banner(collector: &Collector, agents: &[Agent], worlds: &[World], args: &
             w.url()
         );
     }
+    println!(
+        "  prometheus    dashboards/prometheus.yml scrapes the default ports; these, for file_sd_configs: {}",
+        file_sd.display()
+    );
     match &args.fault {
         Some(f) => println!(
             "\n  fault: {f} on {} at {} s",
@@ -67,11 +77,14 @@ pub fn flags_banner(collector: &Collector, agents: &[Agent], flags: &Path, admin
         Admin::Given(_) => "$LIVEOPS_TOKEN".to_owned(),
         Admin::Generated(t) => t.clone(),
     };
+    // The binary that is running, as a path: after `cargo run` there is no
+    // `liveops` on the PATH, and a printed command must run as pasted.
+    let liveops = super::ports::this_binary();
     println!(
-        "  mitigate      liveops mitigate freeze-attacks --world w2 --reason \"exploit\" --ttl 10m --collector {c} --token {token}"
+        "  mitigate      {liveops} mitigate freeze-attacks --world w2 --reason \"exploit\" --ttl 10m --collector {c} --token {token}"
     );
     println!(
-        "                then `mitigate list`, `mitigate revert ID --reason …`, `audit list`, `audit verify` the same way\n"
+        "                then `{liveops} mitigate list`, `{liveops} mitigate revert ID --reason …`, `{liveops} status`,\n                `{liveops} audit verify`, each with the same --collector and --token\n"
     );
 }
 

@@ -50,18 +50,20 @@ impl Notifiers {
                     "stdout".to_owned()
                 }
                 NotifierConfig::Webhook {
+                    name,
                     url,
                     max_attempts,
                     timeout,
                 } => {
                     let hook = webhook::Webhook {
+                        name: name.clone(),
                         http: http.clone(),
                         url: url.clone(),
                         max_attempts: *max_attempts,
                         timeout: *timeout,
                     };
                     tasks.spawn(hook.run(rx, m));
-                    "webhook".to_owned()
+                    name.clone()
                 }
             };
             queues.push((name, tx));

@@ -12,6 +12,9 @@ use tokio::sync::mpsc;
 use crate::telemetry::CollectorMetrics;
 
 pub struct Webhook {
+    /// The `notifier` label of its metrics and log lines, unique per
+    /// collector (the config sees to it), so each receiver shows apart.
+    pub name: String,
     pub http: reqwest::Client,
     pub url: String,
     pub max_attempts: u32,
@@ -22,10 +25,10 @@ impl Webhook {
     pub async fn run(self, mut rx: mpsc::Receiver<Notification>, metrics: Arc<CollectorMetrics>) {
         while let Some(n) = rx.recv().await {
             match self.deliver(&n).await {
-                Ok(()) => metrics.notification_sent("webhook"),
+                Ok(()) => metrics.notification_sent(&self.name),
                 Err(why) => {
-                    metrics.notification_failed("webhook");
-                    tracing::error!(url = %self.url, alert = ?n.label("alertname"), error = %why, "webhook delivery failed");
+                    metrics.notification_failed(&self.name);
+                    tracing::error!(notifier = %self.name, url = %self.url, alert = ?n.label("alertname"), error = %why, "webhook delivery failed");
                 }
             }
         }
@@ -55,7 +58,7 @@ impl Webhook {
             }
             if attempt < self.max_attempts {
                 let wait = backoff.next_delay();
-                tracing::warn!(url = %self.url, attempt, error = %last, retry_in = ?wait, "webhook delivery failed; retrying");
+                tracing::warn!(notifier = %self.name, url = %self.url, attempt, error = %last, retry_in = ?wait, "webhook delivery failed; retrying");
                 tokio::time::sleep(wait).await;
             }
         }

@@ -1,0 +1,180 @@
+//! `liveops demo` as a newcomer meets it: run the real binary on its fixed,
+//! documented ports, scrape it with the targets of the shipped
+//! `dashboards/prometheus.yml`, paste the `mitigate` command it prints, and
+//! see healthy worlds within every SLO.
+//!
+//! The only test that binds the fixed ports (9470–9473, 8125–8127); every
+//! other test that runs the demo passes `--agent-http-base 0` and a free
+//! `--listen`, so tests in parallel cannot collide.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{http, liveops_bin, workspace};
+
+/// The demo's documented ports: the collector, then the agents of w1–w3.
+const DEMO_TARGETS: [&str; 4] = [
+    "127.0.0.1:9470",
+    "127.0.0.1:9471",
+    "127.0.0.1:9472",
+    "127.0.0.1:9473",
+];
+
+/// Every `"HOST:PORT"` target in a Prometheus file, comments left out. The
+/// file is small and regular (quoted targets, `#` comments), so a line
+/// scan reads it without a YAML crate.
+fn scrape_targets(yaml: &str) -> Vec<String> {
+    yaml.lines()
+        .map(|l| l.split('#').next().unwrap_or_default())
+        .flat_map(|l| {
+            l.split('"')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .filter(|t| t.parse::<SocketAddr>().is_ok())
+        .collect()
+}
+
+#[test]
+fn the_shipped_prometheus_yml_lists_exactly_the_demo_targets() {
+    let yaml = std::fs::read_to_string(workspace().join("dashboards/prometheus.yml")).unwrap();
+    assert_eq!(scrape_targets(&yaml), DEMO_TARGETS);
+}
+
+/// Waits until `stdout` has a line starting (after spaces) with `label`.
+fn printed(stdout: &Path, label: &str, child: &mut std::process::Child) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = std::fs::read_to_string(stdout).unwrap_or_default();
+        if let Some(l) = text.lines().find(|l| l.trim_start().starts_with(label)) {
+            return l.trim_start()[label.len()..].trim().to_owned();
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the demo exited ({status}) before printing `{label}`:\n{text}");
+        }
+        assert!(Instant::now() < deadline, "no `{label}` line:\n{text}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_binds_its_documented_ports_and_its_printed_command_runs_as_pasted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err) = (dir.path().join("stdout.txt"), dir.path().join("stderr.txt"));
+    // From the workspace, as after `cargo run`: the printed path is relative.
+    let mut child = Command::new(liveops_bin())
+        .args(["demo", "--duration", "25", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .current_dir(workspace())
+        .env_remove("LIVEOPS_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let mitigate = printed(&out, "mitigate", &mut child);
+    let file_sd = printed(&out, "prometheus", &mut child);
+
+    // Every target of the shipped file answers /metrics.
+    let yaml = std::fs::read_to_string(workspace().join("dashboards/prometheus.yml")).unwrap();
+    for target in scrape_targets(&yaml) {
+        let resp = http()
+            .get(format!("http://{target}/metrics"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {target}/metrics: {e}"));
+        assert_eq!(resp.status(), 200, "{target}");
+        let body = resp.text().await.unwrap();
+        assert!(body.contains("liveops_"), "{target}: {body}");
+    }
+    // The file-SD file lists the same targets.
+    let sd_path = file_sd.rsplit(' ').next().unwrap();
+    let groups: Value = serde_json::from_str(&std::fs::read_to_string(sd_path).unwrap()).unwrap();
+    let sd: Vec<&str> = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["targets"].as_array().unwrap())
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(sd, DEMO_TARGETS, "{groups}");
+
+    // Healthy worlds look healthy: once a few tables are out, every SLO of
+    // every world and the fleet is within its objective.
+    let token = mitigate.rsplit(' ').next().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_secs(12).saturating_sub(started.elapsed())).await;
+    let slos: Value = http()
+        .get("http://127.0.0.1:9470/api/v1/slos")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rows = slos["slos"].as_array().expect("an array of SLO rows");
+    assert!(rows.len() >= 20, "{slos:#}");
+    for row in rows {
+        let (sli, objective) = (row["sli"].as_f64(), row["objective"].as_f64().unwrap());
+        let budget = row["error_budget_remaining"].as_f64();
+        assert!(
+            sli.is_some_and(|s| s >= objective) && budget.is_some_and(|b| b >= 0.0),
+            "before any fault, {} in {} is at {sli:?} (objective {objective}), budget {budget:?}",
+            row["slo"],
+            row["world"]
+        );
+    }
+
+    // The printed command starts with an existing executable and runs as pasted.
+    let exe = mitigate.split(' ').next().unwrap();
+    let exe_path = workspace().join(exe);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&exe_path).unwrap().permissions(),
+    );
+    assert!(
+        mode & 0o111 != 0,
+        "{} is not executable",
+        exe_path.display()
+    );
+    let pasted = Command::new("sh")
+        .args(["-c", &mitigate])
+        .current_dir(workspace())
+        .env_remove("LIVEOPS_COLLECTOR")
+        .output()
+        .unwrap();
+    assert!(
+        pasted.status.success(),
+        "`{mitigate}` failed: {}{}",
+        String::from_utf8_lossy(&pasted.stdout),
+        String::from_utf8_lossy(&pasted.stderr)
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the demo did not stop after --duration");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let stdout = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        status.success(),
+        "{status}\n{stdout}\n{}",
+        std::fs::read_to_string(&err).unwrap()
+    );
+    assert!(
+        !stdout.contains(" PAGE "),
+        "a healthy demo paged:\n{stdout}"
+    );
+}
