@@ -117,8 +117,8 @@ def ingest(*paths):
                 cells.append(ratio(best["liveops"], best[d]))
             print("| " + " | ".join(cells) + " |")
         if floor and not lossy["floor"]:
-            print("\nThe floor lost nothing up to the highest step, so its limit is above it and every "
-                  "share of the floor is an upper bound.")
+            print("\nThe floor stayed under 1 % loss up to the highest step, so its limit is above it "
+                  "and every share of the floor is an upper bound.")
         print()
     rss = [r for r in data if "final_rss_kib" in r]
     if rss:
