@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Ingest benchmark: DogStatsD lines/s absorbed by one core, with losses.
 
-liveops-agent, the npm `statsd` daemon and collectd's statsd plugin run side
-by side, all pinned to core 0 and all idle but the one under load. For each
+liveops-agent, the npm `statsd` daemon, collectd's statsd plugin and the
+floor (`liveops-bench udp-floor`: a bare recvmmsg receiver that only counts
+lines, the most this machine's UDP path and core can absorb) run side by
+side, all pinned to core 0 and all idle but the one under load. For each
 mix and offered rate, `liveops-bench statsd-load` (pinned to core 1) sends
 to one daemon at a time; lines offered are compared with the lines the
 daemon itself counted, and with the kernel's UDP RcvbufErrors.
@@ -26,8 +28,9 @@ from common import (
 )
 
 RCVBUF = 8 * 1024 * 1024
-PORTS = {"liveops": 18125, "statsd-npm": 18126, "collectd": 18128}
+PORTS = {"liveops": 18125, "statsd-npm": 18126, "collectd": 18128, "floor": 18129}
 NPM_MGMT = 18127
+FLOOR_STATS = 18130
 AGENT_HTTP = 19471
 SINK = 19470
 
@@ -107,6 +110,15 @@ def count_npm():
     return inspect_number(buf.decode(), "statsd.metrics_received")
 
 
+def count_floor():
+    # One JSON line per connection, then EOF.
+    with socket.create_connection(("127.0.0.1", FLOOR_STATS), timeout=30) as s:
+        buf = b""
+        while chunk := s.recv(65536):
+            buf += chunk
+    return json.loads(buf)["lines"]
+
+
 def count_collectd(csv_dir):
     # Counters are `derive` values: cumulative (DeleteCounters false, raw
     # values since StoreRates false). The newest row of each is the total.
@@ -135,7 +147,7 @@ def main():
     ap.add_argument("--rates", default="150000,500000,1000000,2000000,3000000")
     ap.add_argument("--secs", type=float, default=10)
     ap.add_argument("--mixes", default="plain,tagged")
-    ap.add_argument("--daemons", default="liveops,statsd-npm,collectd")
+    ap.add_argument("--daemons", default="floor,liveops,statsd-npm,collectd")
     # Repeats are interleaved (rate, repeat, daemon) so that a noisy moment
     # on the shared machine does not land on one daemon only.
     ap.add_argument("--repeat", type=int, default=1)
@@ -163,6 +175,13 @@ def main():
                             core=DAEMON_CORE, log=d / "statsd-npm.log")
             wait_port("127.0.0.1", NPM_MGMT)
             pids["statsd-npm"], readers["statsd-npm"] = p.pid, count_npm
+        if "floor" in daemons:
+            # The agent's receive buffer size, asked for the same way.
+            p = procs.start([TOOL, "udp-floor", "--listen", f"127.0.0.1:{PORTS['floor']}",
+                             "--recv-buffer", RCVBUF, "--stats", f"127.0.0.1:{FLOOR_STATS}"],
+                            core=DAEMON_CORE, log=d / "floor.log")
+            wait_port("127.0.0.1", FLOOR_STATS)
+            pids["floor"], readers["floor"] = p.pid, count_floor
         if "collectd" in daemons:
             cfg, csv_dir = collectd_config(d)
             p = procs.start(["collectd", "-f", "-C", cfg], core=DAEMON_CORE, log=d / "collectd.log")

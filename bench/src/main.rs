@@ -6,6 +6,7 @@
 //! # Layout
 //!
 //! - `statsd_load`: paced DogStatsD datagrams at a target lines/s.
+//! - `udp_floor`: a bare `recvmmsg` receiver counting lines, the ingest floor.
 //! - `sink`: an HTTP listener that timestamps webhook pages and acks reports.
 //! - `world`: a simulated world that stalls its ticks on cue.
 //! - `collector_load`: many simulated agents POSTing reports every second.
@@ -20,6 +21,7 @@ mod fleet;
 mod sink;
 mod stats;
 mod statsd_load;
+mod udp_floor;
 mod world;
 
 use clap::{Parser, Subcommand};
@@ -34,6 +36,7 @@ struct Args {
 #[derive(Subcommand)]
 enum Cmd {
     StatsdLoad(statsd_load::Args),
+    UdpFloor(udp_floor::Args),
     Sink(sink::Args),
     World(world::Args),
     CollectorLoad(collector_load::Args),
@@ -46,6 +49,7 @@ fn main() -> anyhow::Result<()> {
     match Args::parse().cmd {
         // Blocking on purpose: one thread, one core, no runtime in the way.
         Cmd::StatsdLoad(a) => statsd_load::run(a),
+        Cmd::UdpFloor(a) => udp_floor::run(a),
         Cmd::Sink(a) => runtime(1)?.block_on(sink::run(a)),
         Cmd::World(a) => runtime(1)?.block_on(world::run(a)),
         Cmd::CollectorLoad(a) => runtime(2)?.block_on(collector_load::run(a)),
