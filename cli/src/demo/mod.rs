@@ -45,7 +45,7 @@ pub struct Args {
     /// Run this many seconds, then exit 0 (default: until Ctrl-C).
     #[arg(long)]
     duration: Option<u64>,
-    /// Inject a fault: tick-stall, error-burst, payment-failure, auth-slow or down.
+    /// Inject a fault: tick-stall, error-burst, payment-failure, auth-slow, down or tick-backlog.
     #[arg(long)]
     fault: Option<Fault>,
     /// The world the fault hits.
