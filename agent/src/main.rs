@@ -3,8 +3,7 @@
 
 use std::process::ExitCode;
 
-use clap::parser::ValueSource;
-use clap::{ArgMatches, Command, CommandFactory, Parser};
+use clap::{CommandFactory, Parser};
 use liveops_config::{AgentConfig, Overrides};
 
 /// The liveops sidecar: run one beside each game world.
@@ -51,7 +50,7 @@ fn main() -> ExitCode {
     liveops_telemetry::init_logging();
     let cmd = Args::command();
     let matches = cmd.clone().get_matches();
-    let cfg = match liveops_config::load_agent_with(&overrides(&cmd, &matches)) {
+    let cfg = match liveops_config::load_agent_with(&Overrides::from_clap(&cmd, &matches)) {
         Ok(cfg) => cfg,
         Err(e) => {
             eprintln!("{e}");
@@ -80,24 +79,4 @@ fn run(cfg: AgentConfig) -> anyhow::Result<()> {
     // watcher; it must not hold the process's exit either.
     rt.shutdown_timeout(std::time::Duration::from_secs(2));
     ran
-}
-
-/// Every value given, keyed by its argument's name, with what gave it
-/// (`--world`, or `LIVEOPS_COLLECTOR`) for the error messages.
-fn overrides(cmd: &Command, matches: &ArgMatches) -> Overrides {
-    let mut o = Overrides::new();
-    for arg in cmd.get_arguments() {
-        let id = arg.get_id().as_str();
-        let origin = match matches.value_source(id) {
-            Some(ValueSource::CommandLine) => format!("--{}", arg.get_long().unwrap_or(id)),
-            Some(ValueSource::EnvVariable) => arg
-                .get_env()
-                .map_or(id.to_owned(), |e| e.to_string_lossy().into_owned()),
-            _ => continue,
-        };
-        if let Ok(Some(v)) = matches.try_get_one::<String>(id) {
-            o.set(id, origin, v);
-        }
-    }
-    o
 }

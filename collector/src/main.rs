@@ -3,8 +3,7 @@
 
 use std::process::ExitCode;
 
-use clap::parser::ValueSource;
-use clap::{ArgMatches, Command, CommandFactory, Parser};
+use clap::{CommandFactory, Parser};
 use liveops_collector::Collector;
 use liveops_collector::auth::Tokens;
 use liveops_config::{CollectorConfig, Overrides, Role};
@@ -35,7 +34,7 @@ fn main() -> ExitCode {
     liveops_telemetry::init_logging();
     let cmd = Args::command();
     let matches = cmd.clone().get_matches();
-    let (cfg, tokens) = match config(&overrides(&cmd, &matches)) {
+    let (cfg, tokens) = match config(&Overrides::from_clap(&cmd, &matches)) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -68,24 +67,4 @@ async fn run(cfg: CollectorConfig, tokens: Tokens) -> anyhow::Result<()> {
     let collector = Collector::start(cfg, tokens, liveops_telemetry::shutdown_signal()).await?;
     collector.wait().await?;
     Ok(())
-}
-
-/// Every value given, keyed by its argument's name, with what gave it
-/// (`--listen`, or `LIVEOPS_COLLECTOR_CONFIG`) for the error messages.
-fn overrides(cmd: &Command, matches: &ArgMatches) -> Overrides {
-    let mut o = Overrides::new();
-    for arg in cmd.get_arguments() {
-        let id = arg.get_id().as_str();
-        let origin = match matches.value_source(id) {
-            Some(ValueSource::CommandLine) => format!("--{}", arg.get_long().unwrap_or(id)),
-            Some(ValueSource::EnvVariable) => arg
-                .get_env()
-                .map_or(id.to_owned(), |e| e.to_string_lossy().into_owned()),
-            _ => continue,
-        };
-        if let Ok(Some(v)) = matches.try_get_one::<String>(id) {
-            o.set(id, origin, v);
-        }
-    }
-    o
 }

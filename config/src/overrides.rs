@@ -56,6 +56,29 @@ impl Overrides {
         &self.items
     }
 
+    /// Every value clap was given, keyed by its argument's name, with what
+    /// gave it (`--world`, or `LIVEOPS_COLLECTOR`) for the error messages.
+    /// Arguments are plain strings: the checks are this crate's.
+    #[cfg(feature = "clap")]
+    pub fn from_clap(cmd: &clap::Command, matches: &clap::ArgMatches) -> Overrides {
+        use clap::parser::ValueSource;
+        let mut o = Overrides::new();
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            let origin = match matches.value_source(id) {
+                Some(ValueSource::CommandLine) => format!("--{}", arg.get_long().unwrap_or(id)),
+                Some(ValueSource::EnvVariable) => arg
+                    .get_env()
+                    .map_or(id.to_owned(), |e| e.to_string_lossy().into_owned()),
+                _ => continue,
+            };
+            if let Ok(Some(v)) = matches.try_get_one::<String>(id) {
+                o.set(id, origin, v);
+            }
+        }
+        o
+    }
+
     /// The config file to read, and what named it.
     pub(crate) fn config(&self) -> Option<(PathBuf, &str)> {
         self.last("config")
