@@ -30,7 +30,7 @@ type Uses = BTreeMap<String, BTreeSet<String>>;
 /// dashboard charts (ticks for the histogram, a gauge for players).
 const TRAFFIC: &[u8] = b"tick.duration:40|ms\ntick.duration:310|ms\n\
 request:1|c|#status:ok\nrequest:1|c|#status:ok\nrequest:1|c|#status:error\n\
-payment:1|c|#outcome:success\nauth.latency:120|ms\nplayers.online:42|g";
+payment:1|c|#outcome:success\nauth.latency:120|ms\nplayers.online:42|g\ntick.backlog:3|g";
 
 #[tokio::test]
 async fn dashboards_query_only_exported_series() {
