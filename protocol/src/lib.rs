@@ -15,6 +15,8 @@
 //! - [`sse`]: the server-sent events both flag streams speak.
 //! - [`notification`]: one alert as delivered to a pager, shaped like an
 //!   Alertmanager alert.
+//! - [`page`]: what the paging policy asks a delivery channel to do
+//!   (PagerDuty, Alertmanager, Slack, Discord, email, webhook, file).
 //! - [`time`], [`name`], [`backoff`]: the rules every part shares for
 //!   writing times, naming worlds and retrying a peer.
 
@@ -24,6 +26,7 @@ pub mod flags;
 pub mod histogram;
 pub mod name;
 pub mod notification;
+pub mod page;
 pub mod report;
 pub mod signal;
 pub mod sse;
@@ -32,6 +35,7 @@ pub mod time;
 pub use flags::{FlagChange, FlagReload};
 pub use histogram::Histogram;
 pub use notification::{AlertStatus, Notification};
+pub use page::{Delivery, DeliveryReport, PageAction, Recipient, Severity};
 pub use report::{
     CounterSeries, GaugeSeries, Health, HistogramSeries, Losses, RefusedPart, Report, Tags,
 };
