@@ -377,7 +377,7 @@ pub fn defaults() -> CollectorConfig {
         flags_file: None,
         mitigations_file: None,
         // Agents keep one connection each, plus operators and scrapers.
-        http_server: crate::http::defaults(10_000),
+        http_server: crate::http::defaults(50_000),
     }
 }
 

@@ -79,7 +79,7 @@ mod tests {
         assert_eq!(crate::default_agent().http_server.max_connections, 1024);
         assert_eq!(
             crate::default_collector().http_server.max_connections,
-            10_000
+            50_000
         );
 
         let err = crate::parse_agent(
