@@ -73,9 +73,14 @@ impl Store {
 
     /// Appends a journal entry; returns its position.
     pub fn journal<T: Serialize>(&self, entry: &T) -> Result<u64, CollectorError> {
+        self.journal_bytes(serde_json::to_vec(entry)?)
+    }
+
+    /// Appends an entry already serialised (as JSON, as [`Store::journal`]
+    /// writes it): a caller that holds a lock serialises before taking it.
+    pub fn journal_bytes(&self, entry: Vec<u8>) -> Result<u64, CollectorError> {
         let pos = self.next_journal.fetch_add(1, Ordering::Relaxed);
-        self.journal
-            .insert(pos.to_be_bytes(), serde_json::to_vec(entry)?)?;
+        self.journal.insert(pos.to_be_bytes(), entry)?;
         Ok(pos)
     }
 

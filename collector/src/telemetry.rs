@@ -12,6 +12,7 @@ pub struct CollectorMetrics {
     pub reports: Counter,
     pub duplicates: Counter,
     pub report_latency: Histogram,
+    pub evaluation: Histogram,
     /// Override streams open; see [`crate::overrides::push`].
     pub override_streams: Gauge,
     audit_failures: Counter,
@@ -45,6 +46,7 @@ impl CollectorMetrics {
             reports: registry.counter(COLLECTOR_REPORTS, &[]),
             duplicates: registry.counter(COLLECTOR_REPORTS_DUPLICATE, &[]),
             report_latency: registry.histogram(COLLECTOR_REPORT_LATENCY, &[]),
+            evaluation: registry.histogram(COLLECTOR_EVALUATION, &[]),
             override_streams,
             audit_failures,
             registry,

@@ -64,6 +64,9 @@ pub const COLLECTOR_EVENTS: &str = "liveops_collector_events_total";
 /// Requests whose handler panicked (each answered 500).
 pub const COLLECTOR_HTTP_PANICS: &str = "liveops_collector_http_panics_total";
 pub const COLLECTOR_REPORT_LATENCY: &str = "liveops_collector_report_latency_seconds";
+/// How long one alert evaluation held the collector's state: reports wait
+/// for it, so near the evaluation interval the collector is falling behind.
+pub const COLLECTOR_EVALUATION: &str = "liveops_collector_evaluation_seconds";
 pub const COLLECTOR_AGENTS: &str = "liveops_collector_agents";
 pub const COLLECTOR_WORLD_UP: &str = "liveops_collector_world_up";
 pub const COLLECTOR_AGENT_SILENT: &str = "liveops_collector_agent_silent";
@@ -138,6 +141,7 @@ pub const ALL: &[&str] = &[
     COLLECTOR_HTTP_PANICS,
     COLLECTOR_EVENTS,
     COLLECTOR_REPORT_LATENCY,
+    COLLECTOR_EVALUATION,
     COLLECTOR_AGENTS,
     COLLECTOR_WORLD_UP,
     COLLECTOR_AGENT_SILENT,

@@ -131,9 +131,10 @@ fn tick_words(health: &Health) -> String {
 /// window of `world`'s per-second buckets.
 fn failure_ratio_alerts(engine: &Engine, world: &str, now_ms: u64) -> Vec<Candidate> {
     let mut out = Vec::new();
+    let view = engine.view(Scope::World(world));
     for (i, slo) in engine.slos().iter().enumerate() {
         let Some(acute) = &slo.acute else { continue };
-        let c = engine.window(Scope::World(world), i, now_ms, acute.window);
+        let c = view.window(i, now_ms, acute.window);
         // Too few events make any ratio meaningless: two failed logins of
         // three is not an incident.
         if c.total < acute.min_events || c.total <= 0.0 {

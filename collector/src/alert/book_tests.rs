@@ -47,8 +47,8 @@ fn fires_once_stays_quiet_then_resolves_once() {
         let candidates = worlds
             .iter()
             .map(|w| candidate(w, "1h/5m", "burning"))
-            .collect();
-        let out = book.reconcile(candidates, now, URL);
+            .collect::<Vec<_>>();
+        let out = book.reconcile(&candidates, now, URL);
         assert_eq!(changes(&out), expected, "at {now}");
         assert_eq!(book.len(), worlds.len());
     }
@@ -57,11 +57,7 @@ fn fires_once_stays_quiet_then_resolves_once() {
 #[test]
 fn notifications_carry_times_and_the_labels_they_fired_with() {
     let mut book = AlertBook::new();
-    let fired = book.reconcile(
-        vec![candidate("w1", "1h/5m", "52.3×")],
-        1_700_000_000_000,
-        URL,
-    );
+    let fired = book.reconcile(&[candidate("w1", "1h/5m", "52.3×")], 1_700_000_000_000, URL);
     assert_eq!(fired[0].starts_at, "2023-11-14T22:13:20.000Z");
     assert_eq!(
         (fired[0].ends_at.as_deref(), fired[0].generator_url.as_str()),
@@ -71,7 +67,7 @@ fn notifications_carry_times_and_the_labels_they_fired_with() {
     // The burn moves to another rule and its figures change: same alert,
     // no notification, but the API shows the new figures.
     let later = book.reconcile(
-        vec![candidate("w1", "6h/30m", "80.1×")],
+        &[candidate("w1", "6h/30m", "80.1×")],
         1_700_000_060_000,
         URL,
     );
@@ -84,7 +80,7 @@ fn notifications_carry_times_and_the_labels_they_fired_with() {
         ("2023-11-14T22:13:20.000Z", "firing")
     );
 
-    let resolved = book.reconcile(Vec::new(), 1_700_000_120_500, URL);
+    let resolved = book.reconcile(&[], 1_700_000_120_500, URL);
     assert_eq!(resolved[0].status, AlertStatus::Resolved);
     assert_eq!(resolved[0].labels, fired[0].labels);
     assert_eq!(resolved[0].starts_at, "2023-11-14T22:13:20.000Z");
@@ -98,7 +94,7 @@ fn notifications_carry_times_and_the_labels_they_fired_with() {
 fn survives_a_serde_round_trip() {
     let mut book = AlertBook::new();
     book.reconcile(
-        vec![candidate("w1", "1h/5m", "s"), candidate("w2", "1h/5m", "s")],
+        &[candidate("w1", "1h/5m", "s"), candidate("w2", "1h/5m", "s")],
         1000,
         URL,
     );
@@ -106,7 +102,7 @@ fn survives_a_serde_round_trip() {
     let mut restored: AlertBook = serde_json::from_str(&json).expect("deserialise");
     assert_eq!(restored, book);
     // After a restart, w1 still firing is not re-announced; w2 resolves.
-    let out = restored.reconcile(vec![candidate("w1", "1h/5m", "s")], 2000, URL);
+    let out = restored.reconcile(&[candidate("w1", "1h/5m", "s")], 2000, URL);
     assert_eq!(changes(&out), [(AlertStatus::Resolved, "w2")]);
 }
 
@@ -117,7 +113,7 @@ fn duplicate_candidates_fire_once() {
         candidate("w1", "1h/5m", "first"),
         candidate("w1", "6h/30m", "second"),
     ];
-    let out = book.reconcile(twice, 0, URL);
+    let out = book.reconcile(&twice, 0, URL);
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].annotations["summary"], "first");
 }

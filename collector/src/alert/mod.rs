@@ -25,4 +25,4 @@ pub mod rules;
 pub use acute::{WorldLive, acute_alerts};
 pub use backlog::backlog_alert;
 pub use book::{ActiveAlert, AlertBook, fingerprint};
-pub use rules::{Candidate, burn_rate_alerts};
+pub use rules::{Candidate, burn_rate_alerts, burn_rate_alerts_where};

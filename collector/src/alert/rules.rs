@@ -82,11 +82,22 @@ struct Firing<'a> {
 /// When several rules of one severity fire, only the one with the highest
 /// long-window burn is emitted: one page per problem, not one per rule.
 pub fn burn_rate_alerts(engine: &Engine, alerting: &AlertingConfig, now_ms: u64) -> Vec<Candidate> {
+    burn_rate_alerts_where(engine, alerting, now_ms, |_| true)
+}
+
+/// [`burn_rate_alerts`] for the scopes whose `world` label `keep` accepts:
+/// how the collector spreads this work over several evaluations.
+pub fn burn_rate_alerts_where(
+    engine: &Engine,
+    alerting: &AlertingConfig,
+    now_ms: u64,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<Candidate> {
     let mut out = Vec::new();
-    for scope in engine.scopes() {
+    for view in engine.views().filter(|v| keep(v.scope().label())) {
+        let history = view.history(now_ms);
         for (i, slo) in engine.slos().iter().enumerate() {
             let mut fastest: BTreeMap<Severity, Firing> = BTreeMap::new();
-            let history = engine.history(scope, now_ms);
             for rule in &alerting.burn_rates {
                 // A window holding less data than the short window is a
                 // handful of seconds judged as if they were hours: right after
@@ -95,13 +106,13 @@ pub fn burn_rate_alerts(engine: &Engine, alerting: &AlertingConfig, now_ms: u64)
                 if history < rule.short {
                     continue;
                 }
-                let long = engine.window(scope, i, now_ms, rule.long);
+                let long = view.window(i, now_ms, rule.long);
                 // A quiet world with 3 events and 1 error burns at 333× a
                 // 99.9 % budget; that is noise, not an outage.
                 if long.total < alerting.min_events {
                     continue;
                 }
-                let short = engine.window(scope, i, now_ms, rule.short);
+                let short = view.window(i, now_ms, rule.short);
                 let (Some(long_burn), Some(short_burn)) = (
                     burn::burn_rate(long, slo.objective),
                     burn::burn_rate(short, slo.objective),
@@ -125,7 +136,7 @@ pub fn burn_rate_alerts(engine: &Engine, alerting: &AlertingConfig, now_ms: u64)
             }
             // Page before ticket, so the order of notifications is stable.
             for firing in fastest.into_values().rev() {
-                out.push(burn_candidate(scope.label(), slo, &firing));
+                out.push(burn_candidate(view.scope().label(), slo, &firing));
             }
         }
     }

@@ -169,3 +169,28 @@ fn words_for_people() {
         assert_eq!(human_ms(ms), text);
     }
 }
+
+#[test]
+fn scopes_evaluated_in_slices_give_what_one_pass_gives() {
+    // The collector spreads burn-rate work over several evaluations by
+    // scope; the slices together must be exactly the whole.
+    let mut engine = Engine::new(vec![ratio_bad_slo(&[])]);
+    for (i, world) in ["w1", "w2", "w3", "w4", "w5", "w6"].iter().enumerate() {
+        feed(&mut engine, world, 0, 3600, 49.0 - i as f64, 1.0 + i as f64);
+    }
+    let alerting = workbook_alerting();
+    let whole = burn_rate_alerts(&engine, &alerting, 3_600_000);
+    assert!(whole.len() > 6, "every world and the fleet burn: {whole:?}");
+    let in_slices: Vec<Candidate> = (0..3u8)
+        .flat_map(|n| {
+            let slice = move |w: &str| w.bytes().last().is_some_and(|b| b % 3 == n);
+            burn_rate_alerts_where(&engine, &alerting, 3_600_000, slice)
+        })
+        .collect();
+    let key = |c: &Candidate| format!("{:?}", c.labels);
+    let mut a: Vec<String> = whole.iter().map(key).collect();
+    let mut b: Vec<String> = in_slices.iter().map(key).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+}

@@ -18,6 +18,7 @@ pub mod sample;
 pub mod series;
 #[cfg(test)]
 pub(crate) mod test_support;
+mod view;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use fleet::FleetSeries;
 pub use sample::{Counts, sample};
 pub use series::{Series, SeriesState};
+pub use view::View;
 
 /// Whose events a question is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

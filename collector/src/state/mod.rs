@@ -21,13 +21,14 @@ use tokio::sync::Notify;
 
 use crate::alert::{
     AlertBook, Candidate, WorldLive, acute_alerts, backlog_alert, burn_rate_alerts,
+    burn_rate_alerts_where,
 };
 use crate::audit::{Audit, AuditRecorder};
 use crate::auth::Tokens;
 use crate::events::Events;
 use crate::notify::Notifiers;
 use crate::overrides::Overrides;
-use crate::slo::{Counts, Engine, SloStatus, sample};
+use crate::slo::{Engine, SloStatus, sample};
 use crate::store::{ALERTS, Store};
 use crate::telemetry::CollectorMetrics;
 use crate::{CollectorError, now_ms};
@@ -39,6 +40,11 @@ use persist::{JournalEntry, apply};
 /// the collector's largest steady cost. Acute and no-data alerts are still
 /// evaluated every time.
 const BURN_EVERY_MS: u64 = 5_000;
+/// Burn-rate work is split into this many slices of scopes (by a hash of
+/// the name), one coming due every `BURN_EVERY_MS / BURN_SLICES`: with ten
+/// thousand worlds, one pass over all of them held the state long enough
+/// to time reports out.
+const BURN_SLICES: usize = 5;
 /// Samples of a watched gauge kept per world at most (one a report).
 pub(super) const HISTORY_MAX: usize = 3_600;
 
@@ -59,19 +65,20 @@ pub struct Shared {
     /// Rung when a report changes a world's health: evaluate now, not at
     /// the next tick, so a stall pages within one report.
     pub(crate) evaluate_now: Notify,
+    /// Gauges read from each report (summed over tag sets): every SLO's
+    /// backlog metric, and players online.
+    watched: Vec<String>,
     inner: Mutex<Inner>,
 }
 
 struct Inner {
     engine: Engine,
-    /// Burn-rate candidates and when they were computed: see [`BURN_EVERY_MS`].
-    burn: Option<(u64, Vec<Candidate>)>,
+    /// Burn-rate candidates per slice of scopes and when each was
+    /// computed; empty until the first evaluation. See [`BURN_SLICES`].
+    burn: Vec<(u64, Vec<Candidate>)>,
     agents: HashMap<String, AgentSeen>,
     worlds: BTreeMap<String, WorldSeen>,
     book: AlertBook,
-    /// Gauges read from each report (summed over tag sets): every SLO's
-    /// backlog metric, and players online.
-    watched: Vec<String>,
     /// How long a watched gauge's history is kept: the longest window a
     /// rule looks at, plus slack.
     history_ms: u64,
@@ -132,11 +139,10 @@ impl Shared {
             .unwrap_or_default();
         let inner = Inner {
             engine: Engine::new(cfg.slos.clone()),
-            burn: None,
+            burn: Vec::new(),
             agents: HashMap::new(),
             worlds: BTreeMap::new(),
             book: AlertBook::new(),
-            watched,
             history_ms: u64::try_from(longest.as_millis())
                 .unwrap_or(u64::MAX)
                 .saturating_add(5_000),
@@ -154,6 +160,7 @@ impl Shared {
             overrides,
             audit,
             evaluate_now: Notify::new(),
+            watched,
             inner: Mutex::new(inner),
         }
     }
@@ -176,29 +183,22 @@ impl Shared {
     /// adds it to the SLO series.
     pub fn accept(&self, report: &Report) -> Result<Accepted, CollectorError> {
         let received_ms = now_ms();
-        let mut inner = self.lock();
-        if inner
-            .agents
-            .get(&report.agent)
-            .is_some_and(|a| report.seq <= a.last_seq)
-        {
-            return Ok(Accepted::Duplicate);
-        }
-        let samples: Vec<(String, Counts)> = inner
-            .engine
-            .slos()
-            .iter()
-            .map(|slo| (slo.name.clone(), sample(slo, report)))
-            .collect();
+        // What needs no shared state is done before taking the lock: the
+        // samples, the watched gauges and the journal entry's bytes.
         let entry = JournalEntry {
             agent: report.agent.clone(),
             seq: report.seq,
             world: report.world.clone(),
             at_ms: report.end_ms.saturating_sub(1),
             received_ms,
-            samples,
+            samples: self
+                .cfg
+                .slos
+                .iter()
+                .map(|slo| (slo.name.clone(), sample(slo, report)))
+                .collect(),
             health: report.health.clone(),
-            gauges: inner
+            gauges: self
                 .watched
                 .iter()
                 .filter_map(|name| {
@@ -208,13 +208,13 @@ impl Shared {
                 })
                 .collect(),
         };
-        let position = self.store.journal(&entry)?;
+        let bytes = serde_json::to_vec(&entry)?;
         // A report that alone crosses an acute failure ratio is evaluated at
         // once rather than at the next tick: a payment outage pages a second
         // sooner.
-        let acute_now = inner
-            .engine
-            .slos()
+        let acute_now = self
+            .cfg
+            .slos
             .iter()
             .zip(&entry.samples)
             .any(|(slo, (_, c))| {
@@ -222,9 +222,23 @@ impl Shared {
                     .as_ref()
                     .is_some_and(|a| c.total > 0.0 && c.bad() / c.total > a.ratio)
             });
-        let health_changed = inner.worlds.get(&report.world).is_none_or(|w| {
-            w.health.up != report.health.up || w.health.probe_ok != report.health.probe_ok
-        });
+        let mut inner = self.lock();
+        if inner
+            .agents
+            .get(&report.agent)
+            .is_some_and(|a| report.seq <= a.last_seq)
+        {
+            return Ok(Accepted::Duplicate);
+        }
+        let position = self.store.journal_bytes(bytes)?;
+        // A world seen for the first time is news only when it is unwell:
+        // ten thousand healthy worlds joining must not make ten thousand
+        // evaluations.
+        let h = &report.health;
+        let health_changed = match inner.worlds.get(&report.world) {
+            Some(w) => w.health.up != h.up || w.health.probe_ok != h.probe_ok,
+            None => !h.up || !h.probe_ok || h.stalled,
+        };
         apply(&mut inner, entry);
         drop(inner);
         if report.urgent || health_changed || acute_now {
@@ -236,8 +250,10 @@ impl Shared {
     /// Evaluates every alert rule, updates the alert book, and
     /// returns the notifications to deliver.
     pub fn evaluate(&self) -> Vec<Notification> {
+        let started = std::time::Instant::now();
         let now = now_ms();
-        let mut inner = self.lock();
+        let mut guard = self.lock();
+        let inner = &mut *guard;
         let alerting = &self.cfg.alerting;
         let live: Vec<WorldLive> = inner
             .worlds
@@ -248,25 +264,8 @@ impl Shared {
                 health: s.health.clone(),
             })
             .collect();
-        let fresh = inner
-            .burn
-            .as_ref()
-            .is_some_and(|(at, _)| now.saturating_sub(*at) < BURN_EVERY_MS);
-        if !fresh {
-            let burning = burn_rate_alerts(&inner.engine, alerting, now);
-            inner.burn = Some((now, burning));
-        }
-        let mut candidates = inner
-            .burn
-            .as_ref()
-            .map(|(_, c)| c.clone())
-            .unwrap_or_default();
-        candidates.extend(acute_alerts(
-            &inner.engine,
-            &live,
-            self.cfg.no_data_after,
-            now,
-        ));
+        refresh_burn(&mut inner.burn, &inner.engine, alerting, now);
+        let mut candidates = acute_alerts(&inner.engine, &live, self.cfg.no_data_after, now);
         for (world, seen) in &inner.worlds {
             for slo in &self.cfg.slos {
                 let Some(rule) = &slo.backlog else { continue };
@@ -280,12 +279,19 @@ impl Shared {
         if let Some(why) = self.audit.check() {
             candidates.push(audit_broken(&inner.engine, public_url, why));
         }
-        let notes = inner.book.reconcile(candidates, now, public_url);
+        let burning = inner.burn.iter().flat_map(|(_, c)| c);
+        let notes = inner
+            .book
+            .reconcile(burning.chain(&candidates), now, public_url);
         if !notes.is_empty()
             && let Err(e) = self.store.put(ALERTS, &inner.book)
         {
             tracing::error!(error = %e, "cannot persist alert state");
         }
+        drop(guard);
+        self.metrics
+            .evaluation
+            .record(started.elapsed().as_secs_f64());
         notes
     }
 
@@ -312,6 +318,45 @@ impl Shared {
     pub fn worlds(&self) -> BTreeMap<String, WorldSeen> {
         self.lock().worlds.clone()
     }
+}
+
+/// Recomputes the burn-rate slices that are due. The first call computes
+/// them all (so alerts restored from a checkpoint are not resolved for want
+/// of a candidate) and staggers them, so that afterwards one slice comes
+/// due at a time.
+fn refresh_burn(
+    burn: &mut Vec<(u64, Vec<Candidate>)>,
+    engine: &Engine,
+    alerting: &liveops_config::AlertingConfig,
+    now: u64,
+) {
+    if burn.is_empty() {
+        let mut slices = vec![Vec::new(); BURN_SLICES];
+        for c in burn_rate_alerts(engine, alerting, now) {
+            slices[burn_slice(c.label("world").unwrap_or_default())].push(c);
+        }
+        let step = BURN_EVERY_MS / BURN_SLICES as u64;
+        *burn = (0u64..)
+            .zip(slices)
+            .map(|(i, c)| (now.saturating_sub(i * step), c))
+            .collect();
+        return;
+    }
+    for (i, (at, candidates)) in burn.iter_mut().enumerate() {
+        if now.saturating_sub(*at) >= BURN_EVERY_MS {
+            *candidates = burn_rate_alerts_where(engine, alerting, now, |w| burn_slice(w) == i);
+            *at = now;
+        }
+    }
+}
+
+/// Which burn-rate slice a scope (its `world` label) belongs to: FNV-1a,
+/// stable for the collector's lifetime whatever else joins the fleet.
+fn burn_slice(world: &str) -> usize {
+    let h = world.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    (h % BURN_SLICES as u64) as usize
 }
 
 /// `AuditChainBroken`: liveops' own alert, to the owner of the first
