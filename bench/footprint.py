@@ -18,6 +18,7 @@ import resource
 import shutil
 import threading
 import time
+from pathlib import Path
 
 from common import (
     AGENT, COLLECTOR, DAEMON_CORE, LOAD_CORE, ROOT, TOOL, Procs, cpu_ticks, http_get,
@@ -130,7 +131,19 @@ def collector(a):
     template = ROOT / "bench/out/footprint-agent/report-template.json"
     if not template.exists():
         raise SystemExit("run `footprint.py agent` first: it captures the report template")
-    coll = (ROOT / "config/collector.toml").read_text()
+    if a.healthy:
+        # The captured mix fails one request in five, so every world burns
+        # its error budget and the run carries one firing alert per world.
+        # A healthy fleet is the usual case: the same report, all requests ok.
+        body = json.loads(template.read_text())
+        for c in body["counters"]:
+            if c["tags"].get("status") == "error":
+                c["tags"]["status"] = "ok"
+        template = d / "report-template-healthy.json"
+        template.write_text(json.dumps(body))
+    # Another build may not know today's keys: LIVEOPS_BENCH_COLLECTOR_TOML
+    # names the shipped file of the build measured.
+    coll = Path(os.environ.get("LIVEOPS_BENCH_COLLECTOR_TOML", ROOT / "config/collector.toml")).read_text()
     coll = re.sub(r'(?m)^listen = .*$', f'listen = "127.0.0.1:{COLL}"', coll)
     coll = re.sub(r'(?m)^data_dir = .*$', f'data_dir = "{d}/collector-data"', coll)
     # Alerts go to a file: at the end of the run 1,000 worlds fall silent.
@@ -169,11 +182,14 @@ def collector(a):
             perf.wait()
         row = {
             "machine": machine(), "load": load, "perf": bool(perf), "collector": str(COLLECTOR),
+            "healthy": a.healthy,
             "loadavg_at_start": loadavg,
             "cpu_pct_of_core": round(100 * (c1 - c0) / HZ / (t1 - t0), 2),
             "cpu_pct_of_core_after_warmup": round(100 * (c1 - mark["c"]) / HZ / (t1 - mark["t"]), 2),
             "wall_s": round(t1 - t0, 2),
             "rss_max_sampled_kib": max(rss), "hwm_kib": status_kib(c.pid, "VmHWM"),
+            # One sample a minute: whether memory stays flat over a soak.
+            "rss_by_minute_kib": rss[::60],
             "server_side": scrape_latency(),
         }
         print(json.dumps(row))
@@ -195,6 +211,8 @@ def main():
     co.add_argument("--agents", type=int, default=1000)
     co.add_argument("--ramp", type=float, default=1.0, help="seconds over which agents start")
     co.add_argument("--perf", action="store_true", help="also record a perf profile (bench/out/.../perf.data)")
+    co.add_argument("--healthy", action="store_true",
+                    help="send reports without failed requests (no world burns its budget)")
     a = ap.parse_args()
     {"agent": agent, "collector": collector}[a.what](a)
 
