@@ -91,6 +91,7 @@ impl Agent {
         let http_addr = server
             .local_addr()
             .map_err(|e| AgentError::bind("HTTP", cfg.http, e))?;
+        metrics.watch_http(server.stats());
 
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))

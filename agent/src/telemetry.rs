@@ -43,6 +43,8 @@ pub struct AgentMetrics {
     statsd: [Mirrored; 8],
     recv_buffer: Gauge,
     kernel_drops: Counter,
+    /// The HTTP server's connections, once it is bound.
+    http: std::sync::OnceLock<liveops_http::ConnStats>,
     world: String,
 }
 
@@ -113,9 +115,15 @@ impl AgentMetrics {
             recv_buffer: registry.gauge(AGENT_STATSD_RECV_BUFFER, &l),
             kernel_drops: registry.counter(AGENT_STATSD_KERNEL_DROPS, &l),
             statsd,
+            http: std::sync::OnceLock::new(),
             registry,
             world: world.to_owned(),
         }
+    }
+
+    /// Exports the HTTP server's connection figures from now on.
+    pub fn watch_http(&self, stats: liveops_http::ConnStats) {
+        let _ = self.http.set(stats);
     }
 
     /// Registers the flag series (see [`FlagMetrics`]).
@@ -178,6 +186,12 @@ impl AgentMetrics {
             .set(stats.recv_buffer_bytes.load(Relaxed) as f64);
         if let Some(drops) = statsd_udp.and_then(crate::ingest::kernel::udp_drops) {
             self.kernel_drops.absolute(drops);
+        }
+        if let Some(h) = self.http.get() {
+            let (r, l) = (&self.registry, [("world", self.world.clone())]);
+            r.gauge(AGENT_HTTP_CONNECTIONS, &l).set(h.open() as f64);
+            r.counter(AGENT_HTTP_ACCEPTED, &l).absolute(h.accepted());
+            r.counter(AGENT_HTTP_EVICTED, &l).absolute(h.evicted());
         }
         let mut text = self.registry.render();
         let ticks = self

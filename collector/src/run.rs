@@ -74,6 +74,7 @@ impl Collector {
         let catalogue = liveops_config::load_catalogue(&cfg)?;
         let store = Store::open(&cfg.data_dir)?;
         let metrics = Arc::new(CollectorMetrics::new());
+        metrics.watch_http(server.stats());
         let audit = Audit::open(&cfg.data_dir, &store, metrics.clone())?;
         let (stop_tx, stop_rx) = watch::channel(false);
         let overrides = Overrides::open(catalogue, &store, stop_rx.clone())?;

@@ -16,6 +16,8 @@ pub struct CollectorMetrics {
     /// Override streams open; see [`crate::overrides::push`].
     pub override_streams: Gauge,
     audit_failures: Counter,
+    /// The API server's connections, once it is bound.
+    http: std::sync::OnceLock<liveops_http::ConnStats>,
 }
 
 impl Default for CollectorMetrics {
@@ -31,6 +33,14 @@ impl CollectorMetrics {
         for reason in ["unauthenticated", "forbidden", "malformed", "invalid"] {
             registry
                 .counter(COLLECTOR_REPORTS_REJECTED, &[("reason", reason.to_owned())])
+                .absolute(0);
+        }
+        for part in liveops_protocol::decode::PART_KINDS {
+            registry
+                .counter(
+                    COLLECTOR_REPORT_PARTS_REFUSED,
+                    &[("part", (*part).to_owned())],
+                )
                 .absolute(0);
         }
         for action in audit::ACTIONS {
@@ -49,6 +59,7 @@ impl CollectorMetrics {
             evaluation: registry.histogram(COLLECTOR_EVALUATION, &[]),
             override_streams,
             audit_failures,
+            http: std::sync::OnceLock::new(),
             registry,
         }
     }
@@ -123,7 +134,20 @@ impl CollectorMetrics {
         self.registry.gauge(name, labels).set(value);
     }
 
+    /// Exports the server's connection figures from now on.
+    pub fn watch_http(&self, stats: liveops_http::ConnStats) {
+        let _ = self.http.set(stats);
+    }
+
     pub fn render(&self) -> String {
+        if let Some(h) = self.http.get() {
+            let r = &self.registry;
+            r.gauge(COLLECTOR_HTTP_CONNECTIONS, &[])
+                .set(h.open() as f64);
+            r.counter(COLLECTOR_HTTP_ACCEPTED, &[])
+                .absolute(h.accepted());
+            r.counter(COLLECTOR_HTTP_EVICTED, &[]).absolute(h.evicted());
+        }
         self.registry.render()
     }
 }

@@ -8,6 +8,7 @@
 //! restart, a connection storm) is not served one eviction at a time.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::Notify;
@@ -22,6 +23,10 @@ pub(crate) struct Registry {
     pub(crate) room: Notify,
     /// Never held across an await.
     open: Mutex<HashMap<u64, Arc<Conn>>>,
+    /// Connections accepted and connections closed to make room, since
+    /// start: for `/metrics`.
+    accepted: AtomicU64,
+    evicted: AtomicU64,
 }
 
 impl Registry {
@@ -30,11 +35,26 @@ impl Registry {
             clock: Clock::new(),
             room: Notify::new(),
             open: Mutex::new(HashMap::new()),
+            accepted: AtomicU64::new(0),
+            evicted: AtomicU64::new(0),
         }
     }
 
     pub(crate) fn add(&self, id: u64, conn: Arc<Conn>) {
         self.lock().insert(id, conn);
+        self.accepted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn open(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub(crate) fn accepted(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn evicted(&self) -> u64 {
+        self.evicted.load(Ordering::Relaxed)
     }
 
     pub(crate) fn remove(&self, id: u64) {
@@ -50,6 +70,8 @@ impl Registry {
                 conn.evict();
             }
         }
+        self.evicted
+            .fetch_add(victims.len() as u64, Ordering::Relaxed);
         victims.len()
     }
 

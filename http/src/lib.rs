@@ -37,7 +37,7 @@ mod evict;
 pub mod listen;
 mod server;
 
-pub use server::Server;
+pub use server::{ConnStats, Server};
 
 #[cfg(test)]
 mod tests;

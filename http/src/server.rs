@@ -30,6 +30,30 @@ pub struct Server {
     listener: TcpListener,
     limits: HttpConfig,
     what: &'static str,
+    registry: Arc<Registry>,
+}
+
+/// How a server's connections fare, for the binary's `/metrics`: read at
+/// scrape time, so the serving loop knows nothing of metric names.
+#[derive(Clone)]
+pub struct ConnStats(Arc<Registry>);
+
+impl ConnStats {
+    /// Connections open now.
+    pub fn open(&self) -> usize {
+        self.0.open()
+    }
+
+    /// Connections accepted since start.
+    pub fn accepted(&self) -> u64 {
+        self.0.accepted()
+    }
+
+    /// Idle connections closed to make room for a newcomer since start:
+    /// more than now and then means `max_connections` is too low.
+    pub fn evicted(&self) -> u64 {
+        self.0.evicted()
+    }
 }
 
 impl Server {
@@ -51,7 +75,13 @@ impl Server {
             listener,
             limits,
             what,
+            registry: Arc::new(Registry::new()),
         })
+    }
+
+    /// This server's connection figures.
+    pub fn stats(&self) -> ConnStats {
+        ConnStats(self.registry.clone())
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -66,7 +96,7 @@ impl Server {
     /// Serves `app` until `stop` turns true, then stops accepting and
     /// returns once every connection has finished its last response.
     pub async fn serve(self, app: Router, mut stop: watch::Receiver<bool>) {
-        let registry = Arc::new(Registry::new());
+        let registry = self.registry.clone();
         let slots = Arc::new(Semaphore::new(self.limits.max_connections));
         let mut conns = JoinSet::new();
         let mut next_id = 0u64;

@@ -161,13 +161,14 @@ async fn stop_lets_the_request_in_flight_finish_then_closes() {
 }
 
 /// The accept loop on loopback with room for 3 connections.
-async fn serve_three() -> (std::net::SocketAddr, watch::Sender<bool>) {
+async fn serve_three() -> (std::net::SocketAddr, watch::Sender<bool>, crate::ConnStats) {
     let server = crate::Server::bind("127.0.0.1:0".parse().unwrap(), &limits(3), "test").unwrap();
     assert_eq!(server.max_connections(), 3);
     let addr = server.local_addr().unwrap();
+    let stats = server.stats();
     let (stop_tx, stop) = watch::channel(false);
     tokio::spawn(server.serve(app(), stop));
-    (addr, stop_tx)
+    (addr, stop_tx, stats)
 }
 
 async fn get_over(stream: &mut tokio::net::TcpStream, path: &str) -> String {
@@ -181,7 +182,7 @@ async fn get_over(stream: &mut tokio::net::TcpStream, path: &str) -> String {
 #[tokio::test]
 async fn at_the_limit_the_longest_idle_connection_makes_room() {
     use tokio::net::TcpStream;
-    let (addr, _stop) = serve_three().await;
+    let (addr, _stop, stats) = serve_three().await;
     let mut oldest = TcpStream::connect(addr).await.unwrap();
     assert!(get_over(&mut oldest, "/").await.contains("ok"));
     let mut idle = Vec::new();
@@ -199,12 +200,20 @@ async fn at_the_limit_the_longest_idle_connection_makes_room() {
         .await
         .expect("the longest-idle connection was closed");
     assert_eq!(n.unwrap_or(0), 0);
+    // What /metrics shows: four accepted; the three idle ones asked to
+    // close at once (a batch, as nginx does), so only the newcomer is open.
+    assert_eq!((stats.accepted(), stats.evicted()), (4, 3));
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while stats.open() != 1 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(stats.open(), 1);
 }
 
 #[tokio::test]
 async fn when_every_connection_is_busy_accepting_waits_for_one_to_end() {
     use tokio::net::TcpStream;
-    let (addr, _stop) = serve_three().await;
+    let (addr, _stop, _) = serve_three().await;
     let mut streams = Vec::new();
     for _ in 0..3 {
         let mut s = TcpStream::connect(addr).await.unwrap();

@@ -40,6 +40,17 @@ pub struct Decoded {
     pub refused: Vec<RefusedPart>,
 }
 
+/// Every kind of part a report is read in, as [`RefusedPart::kind`] names
+/// them: the bounded label set of a refusals metric.
+pub const PART_KINDS: &[&str] = &[
+    "counters",
+    "gauges",
+    "histograms",
+    "health",
+    "losses",
+    "flag_reloads",
+];
+
 impl RefusedPart {
     /// The kind of part (`counters`, `health`, …), a bounded label.
     pub fn kind(&self) -> &str {

@@ -25,6 +25,11 @@ pub const AGENT_TICK_BACKLOG: &str = "liveops_agent_tick_backlog";
 pub const AGENT_REPORTS_SENT: &str = "liveops_agent_reports_sent_total";
 pub const AGENT_REPORT_FAILURES: &str = "liveops_agent_report_failures_total";
 pub const AGENT_REPORT_LATENCY: &str = "liveops_agent_report_latency_seconds";
+/// Connections to the agent's HTTP port (OFREP, `/metrics`) open now,
+/// accepted since start, and closed while idle to make room.
+pub const AGENT_HTTP_CONNECTIONS: &str = "liveops_agent_http_connections";
+pub const AGENT_HTTP_ACCEPTED: &str = "liveops_agent_http_connections_accepted_total";
+pub const AGENT_HTTP_EVICTED: &str = "liveops_agent_http_connections_evicted_total";
 pub const AGENT_SPOOL_REPORTS: &str = "liveops_agent_spool_reports";
 pub const AGENT_SPOOL_DROPPED: &str = "liveops_agent_spool_dropped_reports_total";
 /// Reports in the dead-letter tree now: ones the collector would not take
@@ -64,9 +69,14 @@ pub const COLLECTOR_EVENTS: &str = "liveops_collector_events_total";
 /// Requests whose handler panicked (each answered 500).
 pub const COLLECTOR_HTTP_PANICS: &str = "liveops_collector_http_panics_total";
 pub const COLLECTOR_REPORT_LATENCY: &str = "liveops_collector_report_latency_seconds";
+/// Connections to the collector's API open now, accepted since start, and
+/// closed while idle to make room (`[http] max_connections`).
+pub const COLLECTOR_HTTP_CONNECTIONS: &str = "liveops_collector_http_connections";
+pub const COLLECTOR_HTTP_ACCEPTED: &str = "liveops_collector_http_connections_accepted_total";
+pub const COLLECTOR_HTTP_EVICTED: &str = "liveops_collector_http_connections_evicted_total";
 /// How long one alert evaluation held the collector's state: reports wait
 /// for it, so near the evaluation interval the collector is falling behind.
-pub const COLLECTOR_EVALUATION: &str = "liveops_collector_evaluation_seconds";
+pub const COLLECTOR_EVALUATION: &str = "liveops_collector_evaluation_duration_seconds";
 pub const COLLECTOR_AGENTS: &str = "liveops_collector_agents";
 pub const COLLECTOR_WORLD_UP: &str = "liveops_collector_world_up";
 pub const COLLECTOR_AGENT_SILENT: &str = "liveops_collector_agent_silent";
@@ -123,6 +133,9 @@ pub const ALL: &[&str] = &[
     AGENT_REPORTS_SENT,
     AGENT_REPORT_FAILURES,
     AGENT_REPORT_LATENCY,
+    AGENT_HTTP_CONNECTIONS,
+    AGENT_HTTP_ACCEPTED,
+    AGENT_HTTP_EVICTED,
     AGENT_SPOOL_REPORTS,
     AGENT_SPOOL_DROPPED,
     AGENT_DEAD_LETTERS,
@@ -142,6 +155,9 @@ pub const ALL: &[&str] = &[
     COLLECTOR_EVENTS,
     COLLECTOR_REPORT_LATENCY,
     COLLECTOR_EVALUATION,
+    COLLECTOR_HTTP_CONNECTIONS,
+    COLLECTOR_HTTP_ACCEPTED,
+    COLLECTOR_HTTP_EVICTED,
     COLLECTOR_AGENTS,
     COLLECTOR_WORLD_UP,
     COLLECTOR_AGENT_SILENT,
