@@ -1,0 +1,88 @@
+//! The status API's rows: every SLO fleet-wide and in every world, with its
+//! SLI, error budget and burn rates. Computed on request (`/api/v1/slos`,
+//! `/metrics`), never by the alert rules.
+
+use std::time::Duration;
+
+use liveops_config::{BurnRateRule, SloKind};
+use serde::Serialize;
+
+use super::{Engine, Scope, burn, window_name};
+
+/// One row of the status API: an SLO in one world or fleet-wide.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SloStatus {
+    /// `None` for fleet-wide.
+    pub world: Option<String>,
+    pub slo: String,
+    pub kind: &'static str,
+    pub objective: f64,
+    pub period_seconds: u64,
+    /// Over the whole period; `None` without events.
+    pub sli: Option<f64>,
+    /// Events (seconds, for uptime) over the period.
+    pub events: f64,
+    pub error_budget_remaining: Option<f64>,
+    /// Every distinct window of the burn-rate rules, shortest first.
+    pub burn_rates: Vec<WindowBurn>,
+    pub owner: String,
+    pub runbook: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WindowBurn {
+    /// Short form such as `5m`, `1h`, `3d`.
+    pub window: String,
+    pub burn_rate: Option<f64>,
+}
+
+impl Engine {
+    /// Every SLO fleet-wide and in every world, with burn rates over every
+    /// window that `rules` use.
+    pub fn status(&self, now_ms: u64, rules: &[BurnRateRule]) -> Vec<SloStatus> {
+        let mut windows: Vec<Duration> = rules.iter().flat_map(|r| [r.long, r.short]).collect();
+        windows.sort();
+        windows.dedup();
+        let mut rows = Vec::new();
+        for scope in self.scopes() {
+            for (i, slo) in self.slos.iter().enumerate() {
+                let period = self.window(scope, i, now_ms, slo.period);
+                let burn_rates = windows
+                    .iter()
+                    .map(|w| WindowBurn {
+                        window: window_name(*w),
+                        burn_rate: burn::burn_rate(
+                            self.window(scope, i, now_ms, *w),
+                            slo.objective,
+                        ),
+                    })
+                    .collect();
+                rows.push(SloStatus {
+                    world: match scope {
+                        Scope::World(w) => Some(w.to_string()),
+                        Scope::Fleet => None,
+                    },
+                    slo: slo.name.clone(),
+                    kind: kind_name(&slo.kind),
+                    objective: slo.objective,
+                    period_seconds: slo.period.as_secs(),
+                    sli: burn::sli(period),
+                    events: period.total,
+                    error_budget_remaining: burn::budget_remaining(period, slo.objective),
+                    burn_rates,
+                    owner: slo.owner.clone(),
+                    runbook: slo.runbook.clone(),
+                });
+            }
+        }
+        rows
+    }
+}
+
+fn kind_name(kind: &SloKind) -> &'static str {
+    match kind {
+        SloKind::Uptime => "uptime",
+        SloKind::Ratio { .. } => "ratio",
+        SloKind::Latency { .. } => "latency",
+    }
+}
