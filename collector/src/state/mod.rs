@@ -59,6 +59,8 @@ pub struct Shared {
     /// Rung when a report changes a world's health: evaluate now, not at
     /// the next tick, so a stall pages within one report.
     pub(crate) evaluate_now: Notify,
+    /// The on-call schedule it publishes (`crate::oncall`).
+    pub(crate) oncall: liveops_oncall::Schedule,
     inner: Mutex<Inner>,
 }
 
@@ -154,6 +156,7 @@ impl Shared {
             overrides,
             audit,
             evaluate_now: Notify::new(),
+            oncall: liveops_oncall::Schedule::default(),
             inner: Mutex::new(inner),
         }
     }
