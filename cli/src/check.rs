@@ -27,6 +27,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     Kind::Collector => "collector",
                     Kind::Flags => "flag",
                     Kind::Mitigations => "mitigations",
+                    Kind::Oncall => "on-call schedule",
                 };
                 println!("{}: ok ({what} config)", c.path.display());
             }

@@ -12,6 +12,7 @@ mod check;
 mod demo;
 mod flag;
 mod mitigate;
+mod oncall;
 mod remote;
 mod status;
 mod token;
@@ -50,6 +51,9 @@ enum Command {
     Agent(agent::Command),
     /// SLOs and firing alerts of a running collector.
     Status(status::Args),
+    /// The on-call schedule: `oncall who`, `oncall check`, `oncall export --ical`.
+    #[command(subcommand)]
+    Oncall(oncall::Command),
     /// Create API tokens.
     #[command(subcommand)]
     Token(token::Command),
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Command::Audit(cmd) => audit::run(cmd),
         Command::Token(cmd) => token::run(cmd),
         Command::Agent(cmd) => agent::run(cmd),
+        Command::Oncall(cmd) => oncall::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -19,6 +19,7 @@
 //! - [`state`]: the live state: accept a report, evaluate, checkpoint.
 //! - [`store`]: the sled journal and checkpoints.
 //! - [`notify`]: notifiers (JSON-lines file, stdout, webhook).
+//! - [`oncall`]: the on-call schedule published as a page, JSON and iCal.
 //! - [`http`]: the HTTP part every subsystem plugs its routes into;
 //!   [`auth`]: tokens and roles.
 //! - [`runbooks`]: the runbooks every alert links to; [`public_url`]: the
@@ -32,6 +33,7 @@ pub mod auth;
 pub mod events;
 pub mod http;
 pub mod notify;
+pub mod oncall;
 pub mod overrides;
 pub mod public_url;
 pub mod run;

@@ -72,6 +72,7 @@ impl Collector {
             );
         }
         let catalogue = liveops_config::load_catalogue(&cfg)?;
+        let oncall = liveops_oncall::Schedule::new(liveops_config::load_collector_oncall(&cfg)?);
         let store = Store::open(&cfg.data_dir)?;
         let metrics = Arc::new(CollectorMetrics::new());
         metrics.watch_http(server.stats());
@@ -85,7 +86,8 @@ impl Collector {
         let notifiers =
             Notifiers::start(&cfg.notifiers, http, metrics.clone(), &mut notifier_tasks);
         let parts = (Arc::new(store), overrides, Arc::new(audit));
-        let shared = Arc::new(Shared::new(cfg, tokens, metrics, notifiers, parts));
+        let shared =
+            Arc::new(Shared::new(cfg, tokens, metrics, notifiers, parts).with_oncall(oncall));
         shared.restore()?;
 
         let mut tasks = JoinSet::new();

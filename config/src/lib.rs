@@ -14,6 +14,8 @@
 //! - `agent`, `collector`, `slo`: the raw sections of each file and their checks.
 //! - `document`, `values`, [`error`]: splitting a document into sections,
 //!   scalar checks (durations, addresses, URLs), and positioned errors.
+//! - [`oncall`]: the on-call schedule (teams, people, rotations,
+//!   overrides, coverage windows), resolved by `liveops-oncall`.
 //! - [`overrides`]: values from flags and the environment, checked like
 //!   the file's and reported by the flag's or variable's name.
 //!
@@ -29,6 +31,7 @@ mod http;
 pub mod mitigations;
 pub mod model;
 mod notifier_names;
+pub mod oncall;
 pub mod overrides;
 mod slo;
 mod values;
@@ -48,6 +51,8 @@ pub const DEFAULT_COLLECTOR_TOML: &str = include_str!("../collector.toml");
 pub const DEFAULT_FLAGS_TOML: &str = include_str!("../flags.toml");
 /// The shipped mitigation bundles (freeze attacks, pause payments, …).
 pub const DEFAULT_MITIGATIONS_TOML: &str = include_str!("../mitigations.toml");
+/// The shipped on-call schedule: example teams, people and rotations.
+pub const DEFAULT_ONCALL_TOML: &str = include_str!("../oncall.toml");
 
 /// Parses an agent file's text; `file` names it in errors.
 pub fn parse_agent(file: &str, text: &str) -> Result<AgentConfig, ConfigErrors> {
@@ -125,15 +130,37 @@ pub fn load_collector(path: &Path) -> Result<CollectorConfig, ConfigErrors> {
 
 fn relative_to(path: &Path, mut cfg: CollectorConfig) -> CollectorConfig {
     let base = path.parent().unwrap_or(Path::new(""));
-    for file in [&mut cfg.flags_file, &mut cfg.mitigations_file]
-        .into_iter()
-        .flatten()
+    for file in [
+        &mut cfg.flags_file,
+        &mut cfg.mitigations_file,
+        &mut cfg.oncall_file,
+    ]
+    .into_iter()
+    .flatten()
     {
         if file.is_relative() {
             *file = base.join(&*file);
         }
     }
     cfg
+}
+
+/// Parses an on-call schedule's text; `file` names it in errors.
+pub fn parse_oncall(file: &str, text: &str) -> Result<OncallConfig, ConfigErrors> {
+    oncall::parse(file, text)
+}
+
+pub fn load_oncall(path: &Path) -> Result<OncallConfig, ConfigErrors> {
+    let text = read(path)?;
+    parse_oncall(&path.display().to_string(), &text)
+}
+
+/// The collector's on-call schedule: its `oncall` file, else the shipped one.
+pub fn load_collector_oncall(cfg: &CollectorConfig) -> Result<OncallConfig, ConfigErrors> {
+    match &cfg.oncall_file {
+        Some(path) => load_oncall(path),
+        None => parse_oncall("<embedded oncall.toml>", DEFAULT_ONCALL_TOML),
+    }
 }
 
 /// Parses a mitigations file's text against a flag catalogue.
@@ -181,6 +208,7 @@ pub enum Kind {
     Collector,
     Flags,
     Mitigations,
+    Oncall,
 }
 
 /// The outcome of checking one file.
@@ -230,8 +258,12 @@ fn check_file(path: &Path) -> Result<Kind, ConfigErrors> {
         // The collector reads its catalogue at start: a broken one named
         // here fails the check, not the next deploy.
         Some(Kind::Collector) => load_collector(path)
-            .and_then(|cfg| load_catalogue(&cfg))
-            .map(|_| Kind::Collector),
+            .and_then(|cfg| match (load_catalogue(&cfg), load_collector_oncall(&cfg)) {
+                (Ok(_), Ok(_)) => Ok(Kind::Collector),
+                (Err(e), oncall) => Err(also(e, oncall)),
+                (Ok(_), Err(e)) => Err(e),
+            }),
+        Some(Kind::Oncall) => parse_oncall(&name, &text).map(|_| Kind::Oncall),
         Some(Kind::Flags) => flags::parse(&name, &text).map(|_| Kind::Flags),
         Some(Kind::Mitigations) => {
             // Checked against the flag file beside it (as deployed), or the
@@ -246,7 +278,7 @@ fn check_file(path: &Path) -> Result<Kind, ConfigErrors> {
         }
         None => Err(whole_file(
             path,
-            "cannot tell what this file configures: expected an agent file ([agent], [health], …), a collector file ([collector], [slo.NAME], …), a flag file ([flag.\"KEY\"]) or a mitigations file ([mitigation.\"NAME\"])".into(),
+            "cannot tell what this file configures: expected an agent file ([agent], [health], …), a collector file ([collector], [slo.NAME], …), a flag file ([flag.\"KEY\"]), a mitigations file ([mitigation.\"NAME\"]) or an on-call schedule ([team.NAME], [rotation.NAME], …)".into(),
         )),
     }
 }
@@ -268,6 +300,8 @@ fn detect(text: &str) -> Option<Kind> {
         Some(Kind::Flags)
     } else if mitigations::SECTIONS.iter().any(|s| has(s)) {
         Some(Kind::Mitigations)
+    } else if oncall::SECTIONS.iter().any(|s| has(s)) {
+        Some(Kind::Oncall)
     } else if agent::SECTIONS.iter().any(|s| has(s)) {
         Some(Kind::Agent)
     } else if collector::SECTIONS.iter().any(|s| has(s)) {

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use liveops_protocol::Tags;
 
+pub use crate::oncall::{OnCallRole, OncallConfig};
+
 /// A secret read from config or the environment; never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(pub String);
@@ -132,6 +134,8 @@ pub struct CollectorConfig {
     pub flags_file: Option<PathBuf>,
     /// The mitigation bundles; `None` is the shipped `config/mitigations.toml`.
     pub mitigations_file: Option<PathBuf>,
+    /// The on-call schedule; `None` is the shipped `config/oncall.toml`.
+    pub oncall_file: Option<PathBuf>,
     /// How the API server treats connections (`[http]`).
     pub http_server: HttpConfig,
 }

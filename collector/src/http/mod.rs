@@ -61,6 +61,7 @@ pub fn router(state: Arc<Shared>) -> Router {
         .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
         .merge(crate::overrides::http::routes())
         .merge(crate::audit::http::routes())
+        .merge(crate::oncall::http::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -68,6 +68,8 @@ pub struct Shared {
     /// Gauges read from each report (summed over tag sets): every SLO's
     /// backlog metric, and players online.
     watched: Vec<String>,
+    /// The on-call schedule it publishes (`crate::oncall`).
+    pub(crate) oncall: liveops_oncall::Schedule,
     inner: Mutex<Inner>,
 }
 
@@ -161,6 +163,7 @@ impl Shared {
             audit,
             evaluate_now: Notify::new(),
             watched,
+            oncall: liveops_oncall::Schedule::default(),
             inner: Mutex::new(inner),
         }
     }
