@@ -431,8 +431,18 @@ impl SmtpServer {
 }
 
 impl Drop for SmtpServer {
+    /// Closing its stdin stops it; one that does not stop within 5 s is killed.
     fn drop(&mut self) {
-        terminate(&mut self.child, "smtp server");
+        drop(self.child.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -137,11 +137,7 @@ fn fit(ev: &mut Value) {
 
 fn shorten(v: &mut Value, room: usize) {
     match v {
-        Value::String(s) => {
-            if s.chars().count() > room {
-                *s = truncate(s, room).into_owned();
-            }
-        }
+        Value::String(s) if s.chars().count() > room => *s = truncate(s, room).into_owned(),
         Value::Object(m) => m.values_mut().for_each(|v| shorten(v, room)),
         Value::Array(a) => a.iter_mut().for_each(|v| shorten(v, room)),
         _ => {}
