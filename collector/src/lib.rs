@@ -18,7 +18,8 @@
 //! - [`audit`]: the hash-chained, tamper-evident audit log.
 //! - [`state`]: the live state: accept a report, evaluate, checkpoint.
 //! - [`store`]: the sled journal and checkpoints.
-//! - [`notify`]: notifiers (JSON-lines file, stdout, webhook).
+//! - [`notify`]: delivery channels (JSON-lines file, stdout, webhook,
+//!   PagerDuty, Alertmanager, Slack, Discord, email).
 //! - [`oncall`]: the on-call schedule published as a page, JSON and iCal.
 //! - [`http`]: the HTTP part every subsystem plugs its routes into;
 //!   [`auth`]: tokens and roles.

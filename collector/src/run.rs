@@ -83,8 +83,11 @@ impl Collector {
             .connect_timeout(Duration::from_secs(5))
             .build()?;
         let mut notifier_tasks = JoinSet::new();
-        let notifiers =
+        let (notifiers, reports) =
             Notifiers::start(&cfg.notifiers, http, metrics.clone(), &mut notifier_tasks);
+        // Delivery reports are for the pager; each channel already counts
+        // and logs its own outcome.
+        drop(reports);
         let parts = (Arc::new(store), overrides, Arc::new(audit));
         let shared =
             Arc::new(Shared::new(cfg, tokens, metrics, notifiers, parts).with_oncall(oncall));
@@ -175,9 +178,12 @@ async fn evaluate_loop(
             _ = stop.changed() => break,
         }
         let notes = shared.evaluate();
+        let public_url = shared.cfg.public_url.as_deref().unwrap_or_default();
         for n in &notes {
             tracing::info!(status = ?n.status, alert = ?n.label("alertname"), world = ?n.label("world"), slo = ?n.label("slo"), "alert");
-            shared.notifiers.send(n);
+            shared
+                .notifiers
+                .broadcast(crate::notify::direct(n, public_url));
         }
         shared
             .events

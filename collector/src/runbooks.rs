@@ -26,6 +26,7 @@ pub const RUNBOOKS: &[(&str, &str)] = &[
         include_str!("../../runbooks/tick-backlog.md"),
     ),
     ("audit", include_str!("../../runbooks/audit.md")),
+    ("notifier", include_str!("../../runbooks/notifier.md")),
 ];
 
 pub async fn serve(Path(name): Path<String>) -> impl IntoResponse {

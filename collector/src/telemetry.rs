@@ -115,6 +115,20 @@ impl CollectorMetrics {
             .increment(1);
     }
 
+    /// Registers a channel's counters at zero, so a dashboard sees a
+    /// channel before its first page.
+    pub fn notifier_registered(&self, notifier: &str) {
+        for name in [
+            NOTIFICATIONS_SENT,
+            NOTIFICATIONS_FAILED,
+            NOTIFICATIONS_RETRIED,
+        ] {
+            self.registry
+                .counter(name, &[("notifier", notifier.to_owned())])
+                .increment(0);
+        }
+    }
+
     pub fn notification_sent(&self, notifier: &str) {
         self.registry
             .counter(NOTIFICATIONS_SENT, &[("notifier", notifier.to_owned())])
@@ -124,6 +138,12 @@ impl CollectorMetrics {
     pub fn notification_failed(&self, notifier: &str) {
         self.registry
             .counter(NOTIFICATIONS_FAILED, &[("notifier", notifier.to_owned())])
+            .increment(1);
+    }
+
+    pub fn notification_retried(&self, notifier: &str) {
+        self.registry
+            .counter(NOTIFICATIONS_RETRIED, &[("notifier", notifier.to_owned())])
             .increment(1);
     }
 

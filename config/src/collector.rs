@@ -10,10 +10,10 @@ use toml::Spanned;
 use crate::document::{Document, decode, decode_array, sub_entries, unknown_section};
 use crate::error::{ConfigErrors, Sink};
 use crate::model::{
-    AcuteConfig, AlertingConfig, BurnRateRule, CollectorConfig, NotifierConfig, Role, Secret,
-    Severity, TokenEntry,
+    AcuteConfig, AlertingConfig, BurnRateRule, CollectorConfig, Role, Secret, Severity, TokenEntry,
 };
-use crate::notifier_names::{name_webhooks, not_named};
+use crate::notifier::{RawNotifier, notifier};
+use crate::notifier_names::name_notifiers;
 use crate::overrides::Overrides;
 use crate::slo::parse_slo;
 use crate::values;
@@ -67,18 +67,6 @@ struct RawAcute {
     ratio: Option<Spanned<f64>>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawNotifier {
-    kind: Spanned<String>,
-    /// The `notifier` label of a webhook's metrics and its log lines.
-    name: Option<Spanned<String>>,
-    path: Option<PathBuf>,
-    url: Option<Spanned<String>>,
-    max_attempts: Option<u32>,
-    timeout: Option<Spanned<String>>,
-}
-
 /// Keys a flag or the environment may set, besides `config`.
 pub(crate) const OVERRIDABLE: &[&str] = &["listen", "data_dir", "agent_token"];
 
@@ -129,7 +117,7 @@ pub(crate) fn parse(
                         named.push((name, n));
                     }
                 }
-                cfg.notifiers = name_webhooks(named, &mut sink);
+                cfg.notifiers = name_notifiers(named, &mut sink);
             }
             "http" => crate::http::apply(entry.value, &mut cfg.http_server, &mut sink),
             _ => unknown_section(&entry, SECTIONS, &mut sink),
@@ -306,49 +294,6 @@ fn burn_rule(r: RawBurn, sink: &mut Sink<'_>) -> Option<BurnRateRule> {
         short: short?,
         factor: *r.factor.get_ref(),
     })
-}
-
-fn notifier(
-    raw: RawNotifier,
-    span: std::ops::Range<usize>,
-    sink: &mut Sink<'_>,
-) -> Option<NotifierConfig> {
-    match raw.kind.get_ref().as_str() {
-        "file" => match raw.path {
-            Some(path) if not_named(&raw.name, "file", sink) => Some(NotifierConfig::File { path }),
-            Some(_) => None,
-            None => {
-                sink.at(span, "a file notifier needs `path`");
-                None
-            }
-        },
-        "stdout" => not_named(&raw.name, "stdout", sink).then_some(NotifierConfig::Stdout),
-        "webhook" => {
-            let Some(url) = raw.url.as_ref() else {
-                sink.at(span, "a webhook notifier needs `url`");
-                return None;
-            };
-            let url = values::http_url(url, "url", sink)?;
-            let timeout = match &raw.timeout {
-                Some(t) => values::duration(t, "timeout", sink)?,
-                None => Duration::from_secs(5),
-            };
-            Some(NotifierConfig::Webhook {
-                // Set by `name_webhooks` once every notifier is read.
-                name: String::new(),
-                url,
-                max_attempts: raw.max_attempts.unwrap_or(8).max(1),
-                timeout,
-            })
-        }
-        other => {
-            sink.at(
-                raw.kind.span(),
-                format!("unknown notifier kind `{other}`, expected `file`, `stdout` or `webhook`"),
-            );
-            None
-        }
-    }
 }
 
 /// Defaults for everything but SLOs, tokens and notifiers, which a file names.

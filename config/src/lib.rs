@@ -11,7 +11,7 @@
 //! - [`model`]: the validated types the agent, collector and CLI use.
 //! - [`flags`], [`mitigations`]: the flag catalogue and the mitigation
 //!   bundles checked against it (the collector's [`Catalogue`]).
-//! - `agent`, `collector`, `slo`: the raw sections of each file and their checks.
+//! - `agent`, `collector`, `slo`, `notifier`: the raw sections of each file and their checks.
 //! - `document`, `values`, [`error`]: splitting a document into sections,
 //!   scalar checks (durations, addresses, URLs), and positioned errors.
 //! - [`oncall`]: the on-call schedule (teams, people, rotations,
@@ -30,6 +30,7 @@ pub mod flags;
 mod http;
 pub mod mitigations;
 pub mod model;
+mod notifier;
 mod notifier_names;
 pub mod oncall;
 pub mod overrides;
@@ -41,6 +42,7 @@ use std::path::{Path, PathBuf};
 pub use error::{ConfigErrors, Diagnostic};
 pub use mitigations::{Catalogue, Mitigation, Mitigations};
 pub use model::*;
+pub use notifier::PAGERDUTY_URL;
 pub use overrides::Overrides;
 
 /// The shipped agent file (every key at its default, documented).

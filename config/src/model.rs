@@ -305,4 +305,101 @@ pub enum NotifierConfig {
         max_attempts: u32,
         timeout: Duration,
     },
+    /// PagerDuty Events API v2.
+    PagerDuty {
+        name: String,
+        /// The enqueue endpoint (EU accounts and tests set their own).
+        url: String,
+        /// Used when a delivery's recipient has no routing key of its own.
+        routing_key: Option<Secret>,
+        retry: RetryConfig,
+    },
+    /// Alertmanager's `/api/v2/alerts`, on every listed instance.
+    Alertmanager {
+        name: String,
+        /// Base URLs (without `/api/v2/alerts`).
+        urls: Vec<String>,
+        /// How often the firing alerts are sent again, so Alertmanager's
+        /// `resolve_timeout` never resolves an alert that still fires.
+        resend: Duration,
+        retry: RetryConfig,
+    },
+    /// A Slack incoming webhook; the URL is its secret.
+    Slack {
+        name: String,
+        url: Secret,
+        retry: RetryConfig,
+    },
+    /// A Discord webhook; the URL is its secret.
+    Discord {
+        name: String,
+        url: Secret,
+        retry: RetryConfig,
+    },
+    /// Email over SMTP.
+    Email(EmailConfig),
+}
+
+impl NotifierConfig {
+    /// The `notifier` label of its metrics and log lines, and the channel
+    /// name a paging policy uses.
+    pub fn name(&self) -> String {
+        match self {
+            Self::File { path } => format!("file:{}", path.display()),
+            Self::Stdout => "stdout".to_owned(),
+            Self::Webhook { name, .. }
+            | Self::PagerDuty { name, .. }
+            | Self::Alertmanager { name, .. }
+            | Self::Slack { name, .. }
+            | Self::Discord { name, .. }
+            | Self::Email(EmailConfig { name, .. }) => name.clone(),
+        }
+    }
+
+    /// The `kind` key that made it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::File { .. } => "file",
+            Self::Stdout => "stdout",
+            Self::Webhook { .. } => "webhook",
+            Self::PagerDuty { .. } => "pagerduty",
+            Self::Alertmanager { .. } => "alertmanager",
+            Self::Slack { .. } => "slack",
+            Self::Discord { .. } => "discord",
+            Self::Email(_) => "email",
+        }
+    }
+}
+
+/// How long a channel keeps trying one delivery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// One request at most.
+    pub timeout: Duration,
+    /// From the first attempt: past it the delivery is reported failed.
+    pub deadline: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmailConfig {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub from: String,
+    /// The default recipient; a delivery's own address wins.
+    pub to: Option<String>,
+    pub starttls: StartTls,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub retry: RetryConfig,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartTls {
+    /// Plain SMTP (a relay on loopback).
+    Off,
+    /// STARTTLS when the server offers it.
+    Opportunistic,
+    /// STARTTLS or no delivery.
+    Required,
 }

@@ -1,5 +1,6 @@
-//! Names of webhook notifiers: the `notifier` label of their metrics and
-//! log lines, so that one failing receiver is told from a working one.
+//! Names of notifiers: the `notifier` label of their metrics and log lines
+//! (so that one failing receiver is told from a working one), and the
+//! channel name a paging policy delivers through.
 
 use std::collections::BTreeSet;
 
@@ -8,23 +9,24 @@ use toml::Spanned;
 use crate::error::Sink;
 use crate::model::NotifierConfig;
 
-/// File and stdout notifiers are labelled by what they write to; only a
-/// webhook, of which there may be several on one host, takes a name.
+/// File and stdout notifiers are labelled by what they write to; the kinds
+/// that send somewhere, of which there may be several, take a name.
 pub(crate) fn not_named(name: &Option<Spanned<String>>, kind: &str, sink: &mut Sink<'_>) -> bool {
     if let Some(n) = name {
         sink.at(
             n.span(),
-            format!("`name` is for webhook notifiers; a {kind} notifier is labelled `{kind}`"),
+            format!("`name` is for notifiers that send somewhere; a {kind} notifier is labelled `{kind}`"),
         );
     }
     name.is_none()
 }
 
-/// Gives every webhook its name: the one written, checked with the name rule
-/// and refused when used twice, or `webhook-HOST` made unique with `-2`,
-/// `-3`, so that a failing receiver can be told from a working one on
-/// `/metrics` and in logs.
-pub(crate) fn name_webhooks(
+/// Gives every named kind its name: the one written, checked with the name
+/// rule and refused when used twice, or a default made unique with `-2`,
+/// `-3` (`webhook-HOST` for a webhook, the kind for the others: `slack`,
+/// `pagerduty`…), so that a failing receiver can be told from a working one
+/// on `/metrics` and in logs, and a policy can name the channel.
+pub(crate) fn name_notifiers(
     notifiers: Vec<(Option<Spanned<String>>, NotifierConfig)>,
     sink: &mut Sink<'_>,
 ) -> Vec<NotifierConfig> {
@@ -46,18 +48,31 @@ pub(crate) fn name_webhooks(
     notifiers
         .into_iter()
         .map(|(name, mut n)| {
-            if let NotifierConfig::Webhook {
-                name: slot, url, ..
-            } = &mut n
-            {
+            let base = match &n {
+                NotifierConfig::Webhook { url, .. } => format!("webhook-{}", host_of(url)),
+                other => other.kind().to_owned(),
+            };
+            if let Some(slot) = name_slot(&mut n) {
                 *slot = match name {
                     Some(given) => given.into_inner(),
-                    None => unique(&format!("webhook-{}", host_of(url)), &mut taken),
+                    None => unique(&base, &mut taken),
                 };
             }
             n
         })
         .collect()
+}
+
+fn name_slot(n: &mut NotifierConfig) -> Option<&mut String> {
+    match n {
+        NotifierConfig::File { .. } | NotifierConfig::Stdout => None,
+        NotifierConfig::Webhook { name, .. }
+        | NotifierConfig::PagerDuty { name, .. }
+        | NotifierConfig::Alertmanager { name, .. }
+        | NotifierConfig::Slack { name, .. }
+        | NotifierConfig::Discord { name, .. }
+        | NotifierConfig::Email(crate::model::EmailConfig { name, .. }) => Some(name),
+    }
 }
 
 /// The host of an http(s) URL (no user, port or path), with anything the

@@ -265,6 +265,6 @@ name = "out"
         errors(&text),
         "c.toml:15:8: notifier name `pager` is used twice: each [[notifier]] needs its own, it is the `notifier` label of its metrics\n\
          c.toml:20:8: notifier name `pager eu` must be 1–64 characters of letters, digits, `-`, `_` or `.`\n\
-         c.toml:25:8: `name` is for webhook notifiers; a stdout notifier is labelled `stdout`"
+         c.toml:25:8: `name` is for notifiers that send somewhere; a stdout notifier is labelled `stdout`"
     );
 }

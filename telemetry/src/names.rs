@@ -108,8 +108,13 @@ pub const SLO_EVENTS: &str = "liveops_slo_events";
 pub const SLO_BUDGET_REMAINING: &str = "liveops_slo_error_budget_remaining_ratio";
 pub const SLO_BURN_RATE: &str = "liveops_slo_burn_rate";
 pub const ALERTS_FIRING: &str = "liveops_alerts_firing";
+/// Deliveries a channel carried, by `notifier` (the channel's name).
 pub const NOTIFICATIONS_SENT: &str = "liveops_notifications_sent_total";
+/// Deliveries a channel gave up on after its retries (and resends of the
+/// firing set an Alertmanager did not take), by `notifier`.
 pub const NOTIFICATIONS_FAILED: &str = "liveops_notifications_failed_total";
+/// Attempts a channel made again (network error, 5xx, 429), by `notifier`.
+pub const NOTIFICATIONS_RETRIED: &str = "liveops_notifications_retried_total";
 
 /// Every name above, for the dashboard check.
 pub const ALL: &[&str] = &[
@@ -176,4 +181,5 @@ pub const ALL: &[&str] = &[
     ALERTS_FIRING,
     NOTIFICATIONS_SENT,
     NOTIFICATIONS_FAILED,
+    NOTIFICATIONS_RETRIED,
 ];

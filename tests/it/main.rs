@@ -5,6 +5,7 @@
 mod agent_metrics;
 mod bad_input;
 mod binaries;
+mod channels;
 mod cli_timeouts;
 mod command_line;
 mod dashboard;

@@ -28,7 +28,7 @@ const VALIDATOR: &str = "jsonschema, rfc3986_validator";
 /// helper checks for another package, so this one is kept apart rather than
 /// shared). Never skips: without the packages the test fails and says how
 /// to get them.
-fn python(modules: &str) -> PathBuf {
+pub(crate) fn python(modules: &str) -> PathBuf {
     let venv = workspace().join(".venv");
     let venv_python = venv.join("bin/python");
     let imports = |python: &Path| {

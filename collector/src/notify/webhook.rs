@@ -1,67 +1,47 @@
-//! A generic webhook: POST one notification as JSON, retried with
-//! jittered exponential backoff (0.5 s, 1 s, 2 s, … capped at 30 s) on network errors,
-//! 5xx and 429. A 4xx other than 429 is the receiver saying no: not retried.
+//! A generic webhook: POST each delivery as the file line's JSON object,
+//! retried with backoff on network errors, 5xx and 429 (after its
+//! `Retry-After`) up to `max_attempts`. Other 4xx are the receiver saying
+//! no: not retried.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use liveops_protocol::Notification;
-use liveops_protocol::backoff::Backoff;
-use tokio::sync::mpsc;
+use liveops_config::RetryConfig;
+use liveops_protocol::Delivery;
 
-use crate::telemetry::CollectorMetrics;
+use super::retry::{Schedule, deliver, post_json};
+use super::{Carrier, Ctx};
+
+/// How long one delivery is tried at most, besides `max_attempts`.
+const DEADLINE: Duration = Duration::from_secs(120);
 
 pub struct Webhook {
-    /// The `notifier` label of its metrics and log lines, unique per
-    /// collector (the config sees to it), so each receiver shows apart.
-    pub name: String,
-    pub http: reqwest::Client,
-    pub url: String,
-    pub max_attempts: u32,
-    pub timeout: Duration,
+    http: reqwest::Client,
+    url: String,
+    max_attempts: u32,
+    retry: RetryConfig,
 }
 
 impl Webhook {
-    pub async fn run(self, mut rx: mpsc::Receiver<Notification>, metrics: Arc<CollectorMetrics>) {
-        while let Some(n) = rx.recv().await {
-            match self.deliver(&n).await {
-                Ok(()) => metrics.notification_sent(&self.name),
-                Err(why) => {
-                    metrics.notification_failed(&self.name);
-                    tracing::error!(notifier = %self.name, url = %self.url, alert = ?n.label("alertname"), error = %why, "webhook delivery failed");
-                }
-            }
+    pub fn new(http: reqwest::Client, url: &str, max_attempts: u32, timeout: Duration) -> Self {
+        Webhook {
+            http,
+            url: url.to_owned(),
+            max_attempts,
+            retry: RetryConfig {
+                timeout,
+                deadline: DEADLINE,
+            },
         }
     }
+}
 
-    async fn deliver(&self, n: &Notification) -> Result<(), String> {
-        let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
-        let mut last = String::new();
-        for attempt in 1..=self.max_attempts {
-            match self
-                .http
-                .post(&self.url)
-                .timeout(self.timeout)
-                .json(n)
-                .send()
-                .await
-            {
-                Ok(r) if r.status().is_success() => return Ok(()),
-                Ok(r)
-                    if r.status().is_client_error()
-                        && r.status() != reqwest::StatusCode::TOO_MANY_REQUESTS =>
-                {
-                    return Err(format!("receiver answered {}", r.status()));
-                }
-                Ok(r) => last = format!("receiver answered {}", r.status()),
-                Err(e) => last = e.to_string(),
-            }
-            if attempt < self.max_attempts {
-                let wait = backoff.next_delay();
-                tracing::warn!(notifier = %self.name, url = %self.url, attempt, error = %last, retry_in = ?wait, "webhook delivery failed; retrying");
-                tokio::time::sleep(wait).await;
-            }
-        }
-        Err(format!("{last} (after {} attempts)", self.max_attempts))
+impl Carrier for Webhook {
+    async fn carry(&self, ctx: &Ctx, d: &Delivery) -> Result<(), String> {
+        let body = super::file::line(d);
+        let schedule = Schedule::new(self.retry, Some(self.max_attempts));
+        deliver(ctx, schedule, || {
+            post_json(&self.http, &self.url, &body, self.retry.timeout)
+        })
+        .await
     }
 }

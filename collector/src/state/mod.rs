@@ -21,7 +21,7 @@ use tokio::sync::Notify;
 
 use crate::alert::{
     AlertBook, Candidate, WorldLive, acute_alerts, backlog_alert, burn_rate_alerts,
-    burn_rate_alerts_where,
+    burn_rate_alerts_where, notifier_failing,
 };
 use crate::audit::{Audit, AuditRecorder};
 use crate::auth::Tokens;
@@ -282,6 +282,16 @@ impl Shared {
         if let Some(why) = self.audit.check() {
             candidates.push(audit_broken(&inner.engine, public_url, why));
         }
+        for f in self.notifiers.failing() {
+            let owner = platform_owner(&inner.engine);
+            candidates.push(notifier_failing(
+                &f.channel,
+                f.failures,
+                &f.last_error,
+                owner,
+                public_url,
+            ));
+        }
         let burning = inner.burn.iter().flat_map(|(_, c)| c);
         let notes = inner
             .book
@@ -365,11 +375,7 @@ fn burn_slice(world: &str) -> usize {
 /// `AuditChainBroken`: liveops' own alert, to the owner of the first
 /// uptime SLO (the platform team by default), with the audit runbook.
 fn audit_broken(engine: &Engine, public_url: &str, why: String) -> Candidate {
-    let owner = engine
-        .slos()
-        .iter()
-        .find(|s| matches!(s.kind, liveops_config::SloKind::Uptime))
-        .map_or("", |s| s.owner.as_str());
+    let owner = platform_owner(engine);
     Candidate::new("AuditChainBroken", "fleet", "audit", Severity::Page).annotated(
         "the audit log was replaced or edited: operator changes are refused".into(),
         format!(
@@ -378,4 +384,13 @@ fn audit_broken(engine: &Engine, public_url: &str, why: String) -> Candidate {
         &format!("{public_url}/runbooks/audit"),
         owner,
     )
+}
+
+/// Who owns liveops itself: the owner of the first uptime SLO.
+fn platform_owner(engine: &Engine) -> &str {
+    engine
+        .slos()
+        .iter()
+        .find(|s| matches!(s.kind, liveops_config::SloKind::Uptime))
+        .map_or("", |s| s.owner.as_str())
 }
