@@ -27,6 +27,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     Kind::Collector => "collector",
                     Kind::Flags => "flag",
                     Kind::Mitigations => "mitigations",
+                    Kind::Paging => "paging policy",
                 };
                 println!("{}: ok ({what} config)", c.path.display());
             }

@@ -12,7 +12,9 @@ mod check;
 mod demo;
 mod flag;
 mod mitigate;
+mod page;
 mod remote;
+mod silence;
 mod status;
 mod token;
 
@@ -53,6 +55,11 @@ enum Command {
     /// Create API tokens.
     #[command(subcommand)]
     Token(token::Command),
+    #[command(flatten)]
+    Page(page::Command),
+    /// Silence alerts for a while: recorded, not paged.
+    #[command(subcommand)]
+    Silence(silence::Command),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +73,8 @@ fn main() -> ExitCode {
         Command::Audit(cmd) => audit::run(cmd),
         Command::Token(cmd) => token::run(cmd),
         Command::Agent(cmd) => agent::run(cmd),
+        Command::Page(cmd) => page::run(cmd),
+        Command::Silence(cmd) => silence::run(cmd),
     };
     match result {
         Ok(code) => code,

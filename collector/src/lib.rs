@@ -19,6 +19,8 @@
 //! - [`state`]: the live state: accept a report, evaluate, checkpoint.
 //! - [`store`]: the sled journal and checkpoints.
 //! - [`notify`]: notifiers (JSON-lines file, stdout, webhook).
+//! - [`paging`]: routing, escalation, silences: from an alert to the
+//!   person who acts on it (with a paging policy configured).
 //! - [`http`]: the HTTP part every subsystem plugs its routes into;
 //!   [`auth`]: tokens and roles.
 //! - [`runbooks`]: the runbooks every alert links to; [`public_url`]: the
@@ -33,6 +35,7 @@ pub mod events;
 pub mod http;
 pub mod notify;
 pub mod overrides;
+pub mod paging;
 pub mod public_url;
 pub mod run;
 pub mod runbooks;

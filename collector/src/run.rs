@@ -5,6 +5,7 @@
 //! and the override expiry timer until `shutdown` resolves. At
 //! shutdown it stops accepting, evaluates once more, writes a checkpoint,
 //! and lets the notifiers deliver what is queued (bounded by a deadline).
+//! With a paging policy, the pager's task (`crate::paging::task`) runs too.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -81,8 +82,17 @@ impl Collector {
             .connect_timeout(Duration::from_secs(5))
             .build()?;
         let mut notifier_tasks = JoinSet::new();
-        let notifiers =
-            Notifiers::start(&cfg.notifiers, http, metrics.clone(), &mut notifier_tasks);
+        let notifiers = Arc::new(Notifiers::start(
+            &cfg.notifiers,
+            http,
+            metrics.clone(),
+            &mut notifier_tasks,
+        ));
+        let policy = liveops_config::load_paging(&cfg, None)?;
+        let url = cfg.public_url.clone().unwrap_or_default();
+        let pager = policy
+            .map(|p| crate::paging::start(p, notifiers.clone(), url, (&store, metrics.clone())))
+            .transpose()?;
         let parts = (Arc::new(store), overrides, Arc::new(audit));
         let shared = Arc::new(Shared::new(cfg, tokens, metrics, notifiers, parts));
         shared.restore()?;
@@ -97,6 +107,14 @@ impl Collector {
         tasks.spawn(evaluate_loop(shared.clone(), stop_rx.clone()));
         tasks.spawn(checkpoint_loop(shared.clone(), stop_rx.clone()));
         tasks.spawn(count_events(shared.clone(), stop_rx.clone()));
+        if let Some((pager, inbox)) = pager {
+            let _ = shared.pager.set(Arc::new(pager));
+            tasks.spawn(crate::paging::task::run(
+                shared.clone(),
+                inbox,
+                stop_rx.clone(),
+            ));
+        }
         tasks.spawn(expiry_loop(shared.clone(), stop_rx));
         let stop = stop_tx.clone();
         tokio::spawn(async move {
@@ -174,7 +192,11 @@ async fn evaluate_loop(
         let notes = shared.evaluate();
         for n in &notes {
             tracing::info!(status = ?n.status, alert = ?n.label("alertname"), world = ?n.label("world"), slo = ?n.label("slo"), "alert");
-            shared.notifiers.send(n);
+            // With a paging policy the pager decides who hears of it.
+            match shared.pager() {
+                Some(p) => p.offer(n.clone()),
+                None => shared.notifiers.send(n),
+            }
         }
         shared
             .events

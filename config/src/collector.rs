@@ -30,6 +30,7 @@ struct RawCollector {
     evaluation_interval: Option<Spanned<String>>,
     flags: Option<PathBuf>,
     mitigations: Option<PathBuf>,
+    paging: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -181,6 +182,9 @@ fn apply_collector(raw: RawCollector, cfg: &mut CollectorConfig, sink: &mut Sink
     }
     if let Some(m) = raw.mitigations {
         cfg.mitigations_file = Some(m);
+    }
+    if let Some(p) = raw.paging {
+        cfg.paging_file = Some(p);
     }
     if let Some(u) = raw
         .public_url
@@ -376,6 +380,7 @@ pub fn defaults() -> CollectorConfig {
         notifiers: Vec::new(),
         flags_file: None,
         mitigations_file: None,
+        paging_file: None,
         // Agents keep one connection each, plus operators and scrapers.
         http_server: crate::http::defaults(10_000),
     }

@@ -30,6 +30,7 @@ pub mod mitigations;
 pub mod model;
 mod notifier_names;
 pub mod overrides;
+pub mod paging;
 mod slo;
 mod values;
 
@@ -48,6 +49,8 @@ pub const DEFAULT_COLLECTOR_TOML: &str = include_str!("../collector.toml");
 pub const DEFAULT_FLAGS_TOML: &str = include_str!("../flags.toml");
 /// The shipped mitigation bundles (freeze attacks, pause payments, …).
 pub const DEFAULT_MITIGATIONS_TOML: &str = include_str!("../mitigations.toml");
+/// The shipped paging policy: routes, a policy per severity, inhibition.
+pub const DEFAULT_PAGING_TOML: &str = include_str!("../paging.toml");
 
 /// Parses an agent file's text; `file` names it in errors.
 pub fn parse_agent(file: &str, text: &str) -> Result<AgentConfig, ConfigErrors> {
@@ -125,9 +128,13 @@ pub fn load_collector(path: &Path) -> Result<CollectorConfig, ConfigErrors> {
 
 fn relative_to(path: &Path, mut cfg: CollectorConfig) -> CollectorConfig {
     let base = path.parent().unwrap_or(Path::new(""));
-    for file in [&mut cfg.flags_file, &mut cfg.mitigations_file]
-        .into_iter()
-        .flatten()
+    for file in [
+        &mut cfg.flags_file,
+        &mut cfg.mitigations_file,
+        &mut cfg.paging_file,
+    ]
+    .into_iter()
+    .flatten()
     {
         if file.is_relative() {
             *file = base.join(&*file);
@@ -143,6 +150,31 @@ pub fn parse_mitigations(
     flags: &flags::FlagSet,
 ) -> Result<Mitigations, ConfigErrors> {
     mitigations::parse(file, text, flags)
+}
+
+/// Parses a paging policy's text; channel names are checked against
+/// `channels` (the collector's notifiers) and, when given, team names
+/// against `teams` (the on-call schedule's).
+pub fn parse_paging(
+    file: &str,
+    text: &str,
+    channels: &[&str],
+    teams: Option<&[String]>,
+) -> Result<paging::Paging, ConfigErrors> {
+    paging::parse(file, text, Some(channels), teams)
+}
+
+/// Loads the paging policy the collector config names, if it names one.
+pub fn load_paging(
+    cfg: &CollectorConfig,
+    teams: Option<&[String]>,
+) -> Result<Option<paging::Paging>, ConfigErrors> {
+    let Some(path) = &cfg.paging_file else {
+        return Ok(None);
+    };
+    let channels: Vec<&str> = cfg.notifiers.iter().map(NotifierConfig::channel).collect();
+    let text = read(path)?;
+    parse_paging(&path.display().to_string(), &text, &channels, teams).map(Some)
 }
 
 /// Loads the collector's flag catalogue and mitigation bundles (the
@@ -181,6 +213,7 @@ pub enum Kind {
     Collector,
     Flags,
     Mitigations,
+    Paging,
 }
 
 /// The outcome of checking one file.
@@ -230,7 +263,7 @@ fn check_file(path: &Path) -> Result<Kind, ConfigErrors> {
         // The collector reads its catalogue at start: a broken one named
         // here fails the check, not the next deploy.
         Some(Kind::Collector) => load_collector(path)
-            .and_then(|cfg| load_catalogue(&cfg))
+            .and_then(|cfg| load_catalogue(&cfg).and(load_paging(&cfg, None)))
             .map(|_| Kind::Collector),
         Some(Kind::Flags) => flags::parse(&name, &text).map(|_| Kind::Flags),
         Some(Kind::Mitigations) => {
@@ -244,9 +277,12 @@ fn check_file(path: &Path) -> Result<Kind, ConfigErrors> {
             };
             parse_mitigations(&name, &text, &flag_set).map(|_| Kind::Mitigations)
         }
+        // Alone, its channels cannot be checked: the collector file that
+        // names it does that (above).
+        Some(Kind::Paging) => paging::parse(&name, &text, None, None).map(|_| Kind::Paging),
         None => Err(whole_file(
             path,
-            "cannot tell what this file configures: expected an agent file ([agent], [health], …), a collector file ([collector], [slo.NAME], …), a flag file ([flag.\"KEY\"]) or a mitigations file ([mitigation.\"NAME\"])".into(),
+            "cannot tell what this file configures: expected an agent file ([agent], [health], …), a collector file ([collector], [slo.NAME], …), a flag file ([flag.\"KEY\"]), a mitigations file ([mitigation.\"NAME\"]) or a paging policy ([[route]], [policy.SEVn])".into(),
         )),
     }
 }
@@ -272,6 +308,8 @@ fn detect(text: &str) -> Option<Kind> {
         Some(Kind::Agent)
     } else if collector::SECTIONS.iter().any(|s| has(s)) {
         Some(Kind::Collector)
+    } else if paging::SECTIONS.iter().any(|s| has(s)) {
+        Some(Kind::Paging)
     } else {
         None
     }

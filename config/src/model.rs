@@ -132,6 +132,8 @@ pub struct CollectorConfig {
     pub flags_file: Option<PathBuf>,
     /// The mitigation bundles; `None` is the shipped `config/mitigations.toml`.
     pub mitigations_file: Option<PathBuf>,
+    /// The paging policy; `None` sends every alert to every notifier.
+    pub paging_file: Option<PathBuf>,
     /// How the API server treats connections (`[http]`).
     pub http_server: HttpConfig,
 }
@@ -283,6 +285,27 @@ pub enum GoodEvents {
     Good(Selector),
     /// Good = total − bad.
     Bad(Selector),
+}
+
+impl NotifierConfig {
+    /// The name a paging policy calls this notifier by: a webhook's
+    /// `name`, else `file` or `stdout`.
+    pub fn channel(&self) -> &str {
+        match self {
+            NotifierConfig::File { .. } => "file",
+            NotifierConfig::Stdout => "stdout",
+            NotifierConfig::Webhook { name, .. } => name,
+        }
+    }
+
+    /// What kind of channel it is: `file`, `stdout` or `webhook`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            NotifierConfig::File { .. } => "file",
+            NotifierConfig::Stdout => "stdout",
+            NotifierConfig::Webhook { .. } => "webhook",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -21,6 +21,7 @@ mod mitigations;
 mod nonfinite;
 mod notifier_names;
 mod ofrep_python;
+mod paging;
 mod pipeline;
 mod public_url;
 mod report_sink;

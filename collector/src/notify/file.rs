@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use liveops_protocol::Notification;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
+use super::Job;
 use crate::telemetry::CollectorMetrics;
 
 pub enum Target {
@@ -15,11 +15,7 @@ pub enum Target {
     Stdout,
 }
 
-pub async fn run(
-    target: Target,
-    mut rx: mpsc::Receiver<Notification>,
-    metrics: Arc<CollectorMetrics>,
-) {
+pub async fn run(target: Target, mut rx: mpsc::Receiver<Job>, metrics: Arc<CollectorMetrics>) {
     let name = match &target {
         Target::File(p) => format!("file:{}", p.display()),
         Target::Stdout => "stdout".to_owned(),
@@ -39,16 +35,17 @@ pub async fn run(
                 Ok(f) => Box::new(f),
                 Err(e) => {
                     tracing::error!(path = %path.display(), error = %e, "cannot open the pager log; notifications to it are lost");
-                    while rx.recv().await.is_some() {
+                    while let Some(job) = rx.recv().await {
                         metrics.notification_failed(&name);
+                        job.finish(Err("cannot open the pager log".into()));
                     }
                     return;
                 }
             }
         }
     };
-    while let Some(n) = rx.recv().await {
-        let mut line = match serde_json::to_vec(&n) {
+    while let Some(job) = rx.recv().await {
+        let mut line = match serde_json::to_vec(&job.n) {
             Ok(l) => l,
             Err(_) => continue,
         };
@@ -58,10 +55,14 @@ pub async fn run(
             out.flush().await
         };
         match written.await {
-            Ok(()) => metrics.notification_sent(&name),
+            Ok(()) => {
+                metrics.notification_sent(&name);
+                job.finish(Ok(()));
+            }
             Err(e) => {
                 metrics.notification_failed(&name);
                 tracing::error!(notifier = %name, error = %e, "cannot write notification");
+                job.finish(Err(format!("cannot write: {e}")));
             }
         }
     }

@@ -9,6 +9,7 @@ use liveops_protocol::Notification;
 use liveops_protocol::backoff::Backoff;
 use tokio::sync::mpsc;
 
+use super::Job;
 use crate::telemetry::CollectorMetrics;
 
 pub struct Webhook {
@@ -22,15 +23,17 @@ pub struct Webhook {
 }
 
 impl Webhook {
-    pub async fn run(self, mut rx: mpsc::Receiver<Notification>, metrics: Arc<CollectorMetrics>) {
-        while let Some(n) = rx.recv().await {
-            match self.deliver(&n).await {
+    pub async fn run(self, mut rx: mpsc::Receiver<Job>, metrics: Arc<CollectorMetrics>) {
+        while let Some(job) = rx.recv().await {
+            let outcome = self.deliver(&job.n).await;
+            match &outcome {
                 Ok(()) => metrics.notification_sent(&self.name),
                 Err(why) => {
                     metrics.notification_failed(&self.name);
-                    tracing::error!(notifier = %self.name, url = %self.url, alert = ?n.label("alertname"), error = %why, "webhook delivery failed");
+                    tracing::error!(notifier = %self.name, url = %self.url, alert = ?job.n.label("alertname"), error = %why, "webhook delivery failed");
                 }
             }
+            job.finish(outcome);
         }
     }
 

@@ -1,0 +1,56 @@
+//! Who is on call: the pager's view of the schedule, as a trait so the
+//! core is tested with a fixed roster and the collector plugs in the
+//! on-call schedule.
+
+use std::collections::BTreeMap;
+
+pub trait Roster: Send + Sync {
+    /// The people holding `role` (`primary`, `secondary`) in `team` at
+    /// `at_ms`; empty when nobody does (the page then goes to each
+    /// channel's own destination).
+    fn on_call(&self, team: &str, role: &str, at_ms: u64) -> Vec<String>;
+    /// How `kind` of channel (`pagerduty`, `email`, `slack`, `discord`)
+    /// reaches `person`.
+    fn address(&self, person: &str, kind: &str) -> Option<String>;
+}
+
+/// A roster that does not change with time: for tests, and for a
+/// collector without an on-call schedule (an empty one).
+#[derive(Clone, Debug, Default)]
+pub struct FixedRoster {
+    /// (team, role) → people, in order.
+    pub shifts: BTreeMap<(String, String), Vec<String>>,
+    /// (person, kind) → address.
+    pub contacts: BTreeMap<(String, String), String>,
+}
+
+impl FixedRoster {
+    pub fn on(mut self, team: &str, role: &str, person: &str) -> Self {
+        self.shifts
+            .entry((team.into(), role.into()))
+            .or_default()
+            .push(person.into());
+        self
+    }
+
+    pub fn contact(mut self, person: &str, kind: &str, address: &str) -> Self {
+        self.contacts
+            .insert((person.into(), kind.into()), address.into());
+        self
+    }
+}
+
+impl Roster for FixedRoster {
+    fn on_call(&self, team: &str, role: &str, _at_ms: u64) -> Vec<String> {
+        self.shifts
+            .get(&(team.to_owned(), role.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn address(&self, person: &str, kind: &str) -> Option<String> {
+        self.contacts
+            .get(&(person.to_owned(), kind.to_owned()))
+            .cloned()
+    }
+}
