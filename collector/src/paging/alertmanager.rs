@@ -71,8 +71,11 @@ pub(super) async fn receive(
     Ok(Json(json!({ "accepted": taken, "refused": refused })))
 }
 
+/// Alerts refused, by index in the payload, with why.
+type Refused = Vec<(usize, String)>;
+
 /// The alerts to take, and the refused ones by index with why.
-fn parse(body: &[u8]) -> Result<(Vec<Notification>, Vec<(usize, String)>), AppError> {
+fn parse(body: &[u8]) -> Result<(Vec<Notification>, Refused), AppError> {
     let bad = |m: String| AppError::BadRequest(m);
     let v: Value = serde_json::from_slice(body)
         .map_err(|e| bad(format!("not an Alertmanager webhook payload: {e}")))?;

@@ -255,10 +255,7 @@ fn an_acknowledged_page_never_escalates_and_the_ack_reaches_the_pager() {
     let fx = ack(&mut f, t0() + 4 * MIN).unwrap();
     assert_eq!(kinds(&fx), [K::Acked]);
     assert_eq!(fx.events[0].actor, "oncall-alice");
-    let acks: Vec<_> = sent(&fx)
-        .into_iter()
-        .map(|(c, p, a, n)| (c, p, a, n))
-        .collect();
+    let acks = sent(&fx);
     assert_eq!(
         acks,
         [
@@ -370,9 +367,9 @@ fn a_world_going_down_pages_once_and_inhibits_its_symptoms() {
 
 #[test]
 fn silences_and_maintenance_record_an_alert_without_paging_it() {
-    let mut f = Fixture::with(&format!(
-        "[[maintenance]]\nmatch = {{ world = \"w3\" }}\nfrom = \"2026-10-27T11:00:00Z\"\nuntil = \"2026-10-27T13:00:00Z\"\nreason = \"db migration\"\n"
-    ));
+    let mut f = Fixture::with(
+        "[[maintenance]]\nmatch = { world = \"w3\" }\nfrom = \"2026-10-27T11:00:00Z\"\nuntil = \"2026-10-27T13:00:00Z\"\nreason = \"db migration\"\n",
+    );
     let draft = SilenceDraft {
         matchers: [("world".to_owned(), "w2".to_owned())].into(),
         duration_ms: 120 * MIN,
