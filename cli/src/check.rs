@@ -28,6 +28,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     Kind::Flags => "flag",
                     Kind::Mitigations => "mitigations",
                     Kind::Oncall => "on-call schedule",
+                    Kind::Paging => "paging policy",
                 };
                 println!("{}: ok ({what} config)", c.path.display());
             }

@@ -13,7 +13,9 @@ mod demo;
 mod flag;
 mod mitigate;
 mod oncall;
+mod page;
 mod remote;
+mod silence;
 mod status;
 mod token;
 
@@ -57,6 +59,11 @@ enum Command {
     /// Create API tokens.
     #[command(subcommand)]
     Token(token::Command),
+    #[command(flatten)]
+    Page(page::Command),
+    /// Silence alerts for a while: recorded, not paged.
+    #[command(subcommand)]
+    Silence(silence::Command),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +78,8 @@ fn main() -> ExitCode {
         Command::Token(cmd) => token::run(cmd),
         Command::Agent(cmd) => agent::run(cmd),
         Command::Oncall(cmd) => oncall::run(cmd),
+        Command::Page(cmd) => page::run(cmd),
+        Command::Silence(cmd) => silence::run(cmd),
     };
     match result {
         Ok(code) => code,

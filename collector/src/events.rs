@@ -24,6 +24,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::broadcast;
 
+use crate::paging::PageEvent;
 use crate::{CollectorError, now_ms};
 
 /// Events kept for a subscriber that is behind.
@@ -46,6 +47,8 @@ pub enum Event {
     /// An alert fired or resolved, as delivered to pagers (the audit
     /// log's own `AuditChainBroken` among them).
     Alert(Notification),
+    /// A paging decision: routed, paged, escalated, acked, silenced, …
+    Page(PageEvent),
 }
 
 impl Event {
@@ -55,6 +58,7 @@ impl Event {
             Event::Action(_) => "action",
             Event::FlagReloads { .. } => "flag-reloads",
             Event::Alert(_) => "alert",
+            Event::Page(_) => "page",
         }
     }
 }

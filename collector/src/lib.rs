@@ -21,6 +21,8 @@
 //! - [`notify`]: delivery channels (JSON-lines file, stdout, webhook,
 //!   PagerDuty, Alertmanager, Slack, Discord, email).
 //! - [`oncall`]: the on-call schedule published as a page, JSON and iCal.
+//! - [`paging`]: routing, escalation, silences: from an alert to the
+//!   person who acts on it (with a paging policy configured).
 //! - [`http`]: the HTTP part every subsystem plugs its routes into;
 //!   [`auth`]: tokens and roles.
 //! - [`runbooks`]: the runbooks every alert links to; [`public_url`]: the
@@ -36,6 +38,7 @@ pub mod http;
 pub mod notify;
 pub mod oncall;
 pub mod overrides;
+pub mod paging;
 pub mod public_url;
 pub mod run;
 pub mod runbooks;

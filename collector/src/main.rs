@@ -56,6 +56,7 @@ fn config(o: &Overrides) -> Result<(CollectorConfig, Tokens), liveops_config::Co
     // here too so that their errors exit 2 like any other config error.
     liveops_config::load_catalogue(&cfg)?;
     liveops_config::load_collector_oncall(&cfg)?;
+    liveops_config::load_paging(&cfg, None)?;
     let mut tokens = Tokens::new(cfg.tokens.clone());
     if let Some(t) = &cfg.agent_token {
         tokens.add_plain("env-agent", Role::Agent, t.expose());

@@ -5,6 +5,7 @@
 //! and the override expiry timer until `shutdown` resolves. At
 //! shutdown it stops accepting, evaluates once more, writes a checkpoint,
 //! and lets the notifiers deliver what is queued (bounded by a deadline).
+//! With a paging policy, the pager's task (`crate::paging::task`) runs too.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -85,9 +86,16 @@ impl Collector {
         let mut notifier_tasks = JoinSet::new();
         let (notifiers, reports) =
             Notifiers::start(&cfg.notifiers, http, metrics.clone(), &mut notifier_tasks);
-        // Delivery reports are for the pager; each channel already counts
-        // and logs its own outcome.
-        drop(reports);
+        let notifiers = Arc::new(notifiers);
+        let teams: Vec<String> = oncall.teams().into_iter().map(str::to_owned).collect();
+        let policy = liveops_config::load_paging(&cfg, Some(&teams))?;
+        let url = cfg.public_url.clone().unwrap_or_default();
+        let pager = policy
+            .map(|p| {
+                let (n, m) = (notifiers.clone(), metrics.clone());
+                crate::paging::start(p, oncall.clone(), n, reports, url, (&store, m))
+            })
+            .transpose()?;
         let parts = (Arc::new(store), overrides, Arc::new(audit));
         let shared =
             Arc::new(Shared::new(cfg, tokens, metrics, notifiers, parts).with_oncall(oncall));
@@ -103,6 +111,14 @@ impl Collector {
         tasks.spawn(evaluate_loop(shared.clone(), stop_rx.clone()));
         tasks.spawn(checkpoint_loop(shared.clone(), stop_rx.clone()));
         tasks.spawn(count_events(shared.clone(), stop_rx.clone()));
+        if let Some((pager, inbox)) = pager {
+            let _ = shared.pager.set(Arc::new(pager));
+            tasks.spawn(crate::paging::task::run(
+                shared.clone(),
+                inbox,
+                stop_rx.clone(),
+            ));
+        }
         tasks.spawn(expiry_loop(shared.clone(), stop_rx));
         let stop = stop_tx.clone();
         tokio::spawn(async move {
@@ -181,9 +197,13 @@ async fn evaluate_loop(
         let public_url = shared.cfg.public_url.as_deref().unwrap_or_default();
         for n in &notes {
             tracing::info!(status = ?n.status, alert = ?n.label("alertname"), world = ?n.label("world"), slo = ?n.label("slo"), "alert");
-            shared
-                .notifiers
-                .broadcast(crate::notify::direct(n, public_url));
+            // With a paging policy the pager decides who hears of it.
+            match shared.pager() {
+                Some(p) => p.offer(n.clone()),
+                None => shared
+                    .notifiers
+                    .broadcast(crate::notify::direct(n, public_url)),
+            }
         }
         shared
             .events

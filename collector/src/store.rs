@@ -119,6 +119,11 @@ impl Store {
         Ok(())
     }
 
+    /// A tree of its own for a subsystem (`pages`, `silences`).
+    pub fn tree(&self, name: &str) -> Result<sled::Tree, CollectorError> {
+        Ok(self.db.open_tree(name)?)
+    }
+
     pub fn put<T: Serialize>(&self, key: &[u8], value: &T) -> Result<(), CollectorError> {
         self.state.insert(key, serde_json::to_vec(value)?)?;
         Ok(())

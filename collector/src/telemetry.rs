@@ -1,6 +1,6 @@
 //! The collector's own `/metrics`: report intake, SLO status as gauges for
-//! Grafana, firing alerts, notification delivery, operator overrides and
-//! the audit log.
+//! Grafana, firing alerts, notification delivery, paging, operator
+//! overrides and the audit log.
 
 use liveops_telemetry::names::*;
 use liveops_telemetry::{Counter, Gauge, Histogram, Registry};
@@ -106,6 +106,23 @@ impl CollectorMetrics {
         self.registry
             .counter(COLLECTOR_EVENTS, &[("kind", kind.to_owned())])
             .increment(1);
+    }
+
+    /// A paging decision; `severity` and `event` are bounded by code.
+    pub fn page_event(&self, severity: &str, event: &str) {
+        self.registry
+            .counter(
+                COLLECTOR_PAGES,
+                &[
+                    ("severity", severity.to_owned()),
+                    ("event", event.to_owned()),
+                ],
+            )
+            .increment(1);
+    }
+
+    pub fn pages_open(&self, n: usize) {
+        self.registry.gauge(COLLECTOR_PAGES_OPEN, &[]).set(n as f64);
     }
 
     /// A handler that panicked (and answered 500).

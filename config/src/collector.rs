@@ -31,6 +31,7 @@ struct RawCollector {
     flags: Option<PathBuf>,
     mitigations: Option<PathBuf>,
     oncall: Option<PathBuf>,
+    paging: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -173,6 +174,9 @@ fn apply_collector(raw: RawCollector, cfg: &mut CollectorConfig, sink: &mut Sink
     }
     if let Some(o) = raw.oncall {
         cfg.oncall_file = Some(o);
+    }
+    if let Some(p) = raw.paging {
+        cfg.paging_file = Some(p);
     }
     if let Some(u) = raw
         .public_url
@@ -326,6 +330,7 @@ pub fn defaults() -> CollectorConfig {
         flags_file: None,
         mitigations_file: None,
         oncall_file: None,
+        paging_file: None,
         // Agents keep one connection each, plus operators and scrapers.
         http_server: crate::http::defaults(50_000),
     }

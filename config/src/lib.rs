@@ -34,6 +34,7 @@ mod notifier;
 mod notifier_names;
 pub mod oncall;
 pub mod overrides;
+pub mod paging;
 mod slo;
 mod values;
 
@@ -55,6 +56,8 @@ pub const DEFAULT_FLAGS_TOML: &str = include_str!("../flags.toml");
 pub const DEFAULT_MITIGATIONS_TOML: &str = include_str!("../mitigations.toml");
 /// The shipped on-call schedule: example teams, people and rotations.
 pub const DEFAULT_ONCALL_TOML: &str = include_str!("../oncall.toml");
+/// The shipped paging policy: routes, a policy per severity, inhibition.
+pub const DEFAULT_PAGING_TOML: &str = include_str!("../paging.toml");
 
 /// Parses an agent file's text; `file` names it in errors.
 pub fn parse_agent(file: &str, text: &str) -> Result<AgentConfig, ConfigErrors> {
@@ -136,6 +139,7 @@ fn relative_to(path: &Path, mut cfg: CollectorConfig) -> CollectorConfig {
         &mut cfg.flags_file,
         &mut cfg.mitigations_file,
         &mut cfg.oncall_file,
+        &mut cfg.paging_file,
     ]
     .into_iter()
     .flatten()
@@ -172,6 +176,32 @@ pub fn parse_mitigations(
     flags: &flags::FlagSet,
 ) -> Result<Mitigations, ConfigErrors> {
     mitigations::parse(file, text, flags)
+}
+
+/// Parses a paging policy's text; channel names are checked against
+/// `channels` (the collector's notifiers) and, when given, team names
+/// against `teams` (the on-call schedule's).
+pub fn parse_paging(
+    file: &str,
+    text: &str,
+    channels: &[&str],
+    teams: Option<&[String]>,
+) -> Result<paging::Paging, ConfigErrors> {
+    paging::parse(file, text, Some(channels), teams)
+}
+
+/// Loads the paging policy the collector config names, if it names one.
+pub fn load_paging(
+    cfg: &CollectorConfig,
+    teams: Option<&[String]>,
+) -> Result<Option<paging::Paging>, ConfigErrors> {
+    let Some(path) = &cfg.paging_file else {
+        return Ok(None);
+    };
+    let names: Vec<String> = cfg.notifiers.iter().map(NotifierConfig::name).collect();
+    let channels: Vec<&str> = names.iter().map(String::as_str).collect();
+    let text = read(path)?;
+    parse_paging(&path.display().to_string(), &text, &channels, teams).map(Some)
 }
 
 /// Loads the collector's flag catalogue and mitigation bundles (the
@@ -211,6 +241,7 @@ pub enum Kind {
     Flags,
     Mitigations,
     Oncall,
+    Paging,
 }
 
 /// The outcome of checking one file.
@@ -260,10 +291,19 @@ fn check_file(path: &Path) -> Result<Kind, ConfigErrors> {
         // The collector reads its catalogue at start: a broken one named
         // here fails the check, not the next deploy.
         Some(Kind::Collector) => load_collector(path)
-            .and_then(|cfg| match (load_catalogue(&cfg), load_collector_oncall(&cfg)) {
-                (Ok(_), Ok(_)) => Ok(Kind::Collector),
-                (Err(e), oncall) => Err(also(e, oncall)),
-                (Ok(_), Err(e)) => Err(e),
+            .and_then(|cfg| {
+                let oncall = load_collector_oncall(&cfg);
+                let teams: Option<Vec<String>> = oncall
+                    .as_ref()
+                    .ok()
+                    .map(|o| o.teams.iter().map(|t| t.name.clone()).collect());
+                let paging = load_paging(&cfg, teams.as_deref());
+                match (load_catalogue(&cfg), oncall, paging) {
+                    (Ok(_), Ok(_), Ok(_)) => Ok(Kind::Collector),
+                    (Err(e), oncall, paging) => Err(also(also(e, oncall), paging)),
+                    (Ok(_), Err(e), paging) => Err(also(e, paging)),
+                    (Ok(_), Ok(_), Err(e)) => Err(e),
+                }
             }),
         Some(Kind::Oncall) => parse_oncall(&name, &text).map(|_| Kind::Oncall),
         Some(Kind::Flags) => flags::parse(&name, &text).map(|_| Kind::Flags),
@@ -278,9 +318,12 @@ fn check_file(path: &Path) -> Result<Kind, ConfigErrors> {
             };
             parse_mitigations(&name, &text, &flag_set).map(|_| Kind::Mitigations)
         }
+        // Alone, its channels cannot be checked: the collector file that
+        // names it does that (above).
+        Some(Kind::Paging) => paging::parse(&name, &text, None, None).map(|_| Kind::Paging),
         None => Err(whole_file(
             path,
-            "cannot tell what this file configures: expected an agent file ([agent], [health], …), a collector file ([collector], [slo.NAME], …), a flag file ([flag.\"KEY\"]), a mitigations file ([mitigation.\"NAME\"]) or an on-call schedule ([team.NAME], [rotation.NAME], …)".into(),
+            "cannot tell what this file configures: expected an agent file ([agent], [health], …), a collector file ([collector], [slo.NAME], …), a flag file ([flag.\"KEY\"]), a mitigations file ([mitigation.\"NAME\"]) an on-call schedule ([team.NAME], [rotation.NAME], …) or a paging policy ([[route]], [policy.SEVn])".into(),
         )),
     }
 }
@@ -308,6 +351,8 @@ fn detect(text: &str) -> Option<Kind> {
         Some(Kind::Agent)
     } else if collector::SECTIONS.iter().any(|s| has(s)) {
         Some(Kind::Collector)
+    } else if paging::SECTIONS.iter().any(|s| has(s)) {
+        Some(Kind::Paging)
     } else {
         None
     }

@@ -136,6 +136,8 @@ pub struct CollectorConfig {
     pub mitigations_file: Option<PathBuf>,
     /// The on-call schedule; `None` is the shipped `config/oncall.toml`.
     pub oncall_file: Option<PathBuf>,
+    /// The paging policy; `None` sends every alert to every notifier.
+    pub paging_file: Option<PathBuf>,
     /// How the API server treats connections (`[http]`).
     pub http_server: HttpConfig,
 }

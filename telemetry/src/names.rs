@@ -102,6 +102,11 @@ pub const COLLECTOR_AUDIT_FAILURES: &str = "liveops_collector_audit_append_failu
 /// 0 once it was replaced, edited or fails verification (changes are then
 /// refused and `AuditChainBroken` pages).
 pub const COLLECTOR_AUDIT_CHAIN_OK: &str = "liveops_collector_audit_chain_ok";
+/// Paging decisions by `severity` (SEV1…SEV4, or `none` for a silence)
+/// and `event` (routed, paged, escalated, acked, delivery-failed, …).
+pub const COLLECTOR_PAGES: &str = "liveops_collector_pages_total";
+/// Pages not yet resolved (held, open or acknowledged).
+pub const COLLECTOR_PAGES_OPEN: &str = "liveops_collector_pages_open";
 pub const SLO_OBJECTIVE: &str = "liveops_slo_objective_ratio";
 pub const SLO_SLI: &str = "liveops_slo_sli_ratio";
 pub const SLO_EVENTS: &str = "liveops_slo_events";
@@ -173,6 +178,8 @@ pub const ALL: &[&str] = &[
     COLLECTOR_AUDIT_ENTRIES,
     COLLECTOR_AUDIT_FAILURES,
     COLLECTOR_AUDIT_CHAIN_OK,
+    COLLECTOR_PAGES,
+    COLLECTOR_PAGES_OPEN,
     SLO_OBJECTIVE,
     SLO_SLI,
     SLO_EVENTS,

@@ -23,6 +23,7 @@ mod nonfinite;
 mod notifier_names;
 mod ofrep_python;
 mod oncall;
+mod paging;
 mod pipeline;
 mod public_url;
 mod report_sink;

@@ -12,6 +12,7 @@
 pub mod chain;
 pub mod http;
 mod integrity;
+mod pages;
 mod recorder;
 mod reloads;
 mod reseal;
@@ -43,8 +44,9 @@ const PENDING_KEY: &[u8] = b"audit_pending_head";
 
 /// Every `action` an entry has: an operator's `mitigate`, `override` or
 /// `revert`, the collector's `expire`, an agent's `flag-reload` or
-/// `flag-reload-rejected`. Counted by action on `/metrics`.
-pub const ACTIONS: [&str; 7] = [
+/// `flag-reload-rejected`, a paging decision's `page` (the pager's or an
+/// operator's: ack, resolve, silence). Counted by action on `/metrics`.
+pub const ACTIONS: [&str; 8] = [
     "mitigate",
     "override",
     "revert",
@@ -52,6 +54,7 @@ pub const ACTIONS: [&str; 7] = [
     "flag-reload",
     "flag-reload-rejected",
     "reseal",
+    "page",
 ];
 
 /// An entry before the log numbers, dates and seals it: an action from

@@ -1,6 +1,7 @@
-//! The audit log as the event stream's recorder: every action and every
-//! reported flag-file reload is appended (fsync'd) before the event counts
-//! as done; alerts are not the audit log's business.
+//! The audit log as the event stream's recorder: every action, every
+//! paging decision and every reported flag-file reload is appended
+//! (fsync'd) before the event counts as done; alerts themselves are not
+//! the audit log's business.
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ impl Recorder for AuditRecorder {
             .iter()
             .filter_map(|e| match e {
                 Event::Action(a) => Some(a.clone()),
+                Event::Page(p) => Some(super::pages::draft(p)),
                 _ => None,
             })
             .collect();

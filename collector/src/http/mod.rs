@@ -62,6 +62,7 @@ pub fn router(state: Arc<Shared>) -> Router {
         .merge(crate::overrides::http::routes())
         .merge(crate::audit::http::routes())
         .merge(crate::oncall::http::routes())
+        .merge(crate::paging::http::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -98,7 +99,26 @@ async fn slos(State(s): State<Arc<Shared>>, Query(f): Query<Filter>) -> Json<Slo
 }
 
 async fn alerts(State(s): State<Arc<Shared>>) -> Json<serde_json::Value> {
-    Json(json!({ "alerts": s.alerts() }))
+    let mut alerts: Vec<serde_json::Value> = s.alerts().iter().map(|a| json!(a)).collect();
+    // Silenced (or held back by maintenance or inhibition): still shown,
+    // only not paged.
+    if let Some(p) = s.pager() {
+        p.read(|book| {
+            for a in &mut alerts {
+                let labels = serde_json::from_value(a["labels"].clone()).unwrap_or_default();
+                let why = book.suppression(&labels);
+                a["silenced"] = json!(why.is_some());
+                if let Some(why) = why {
+                    a["suppressed"] = json!(why);
+                }
+            }
+        });
+    } else {
+        for a in &mut alerts {
+            a["silenced"] = json!(false);
+        }
+    }
+    Json(json!({ "alerts": alerts }))
 }
 
 async fn worlds(State(s): State<Arc<Shared>>) -> Json<serde_json::Value> {

@@ -55,7 +55,9 @@ pub struct Shared {
     pub(crate) cfg: CollectorConfig,
     pub(crate) tokens: Tokens,
     pub(crate) metrics: Arc<CollectorMetrics>,
-    pub(crate) notifiers: Notifiers,
+    pub(crate) notifiers: Arc<Notifiers>,
+    /// The pager, when a paging policy is configured (set once at start).
+    pub(crate) pager: std::sync::OnceLock<Arc<crate::paging::Pager>>,
     pub(crate) store: Arc<Store>,
     /// Operator overrides and mitigations, pushed to the agents.
     pub(crate) overrides: Overrides,
@@ -122,7 +124,7 @@ impl Shared {
         cfg: CollectorConfig,
         tokens: Tokens,
         metrics: Arc<CollectorMetrics>,
-        notifiers: Notifiers,
+        notifiers: Arc<Notifiers>,
         (store, overrides, audit): (Arc<Store>, Overrides, Arc<Audit>),
     ) -> Self {
         let mut watched: Vec<String> = cfg
@@ -154,6 +156,7 @@ impl Shared {
             tokens,
             metrics,
             notifiers,
+            pager: std::sync::OnceLock::new(),
             events: Events::new(vec![Arc::new(AuditRecorder {
                 audit: audit.clone(),
                 store: store.clone(),
@@ -171,6 +174,11 @@ impl Shared {
     /// The configuration in force (`public_url` resolved).
     pub fn config(&self) -> &CollectorConfig {
         &self.cfg
+    }
+
+    /// The pager, if a paging policy is configured.
+    pub fn pager(&self) -> Option<&Arc<crate::paging::Pager>> {
+        self.pager.get()
     }
 
     /// The domain event stream, to subscribe to.

@@ -1,0 +1,243 @@
+//! Paging: from a firing alert to the person who must act on it, and on
+//! to the next one until someone acknowledges.
+//!
+//! The pure part is the page book ([`book::Book`]): plain data changed by
+//! one function of an input and `now`, table-tested under a controlled
+//! clock. Around it, [`Pager`] keeps the book in sled (`pages`,
+//! `silences`), publishes every decision on the event stream (the audit
+//! log records it, `/metrics` counts it), and hands deliveries to the
+//! channels; [`task::run`] sleeps until the next deadline and feeds it
+//! alerts and delivery reports.
+//!
+//! - `route.rs`: team and severity of an alert; silences, maintenance,
+//!   inhibition. `alerts.rs`: grouping, flap window. `escalate.rs`:
+//!   steps, deadlines, repeats, working hours, fallback, ack, resolve.
+//! - `dispatch.rs`, `roster.rs`: the channels and the on-call schedule,
+//!   as the pager sees them.
+//! - `http.rs`: pages, ack/resolve, silences; `alertmanager.rs`: the
+//!   Alertmanager webhook receiver.
+
+pub mod alertmanager;
+mod alerts;
+pub mod book;
+pub mod dispatch;
+mod escalate;
+pub mod event;
+pub mod http;
+pub mod roster;
+pub mod route;
+pub mod silence;
+mod store;
+pub mod task;
+
+#[cfg(test)]
+mod book_tests;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use liveops_config::paging::Paging;
+use liveops_protocol::{DeliveryReport, Notification};
+use tokio::sync::{Notify, mpsc};
+
+use crate::CollectorError;
+use crate::events::{Event, Events};
+use crate::store::Store;
+use crate::telemetry::CollectorMetrics;
+use book::{Book, Ctx, Effects, Input, PageError};
+use dispatch::Dispatch;
+use roster::Roster;
+
+pub use event::{PageEvent, PageEventKind};
+
+/// What a paging input can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum PagingError {
+    #[error(transparent)]
+    Page(#[from] PageError),
+    /// Storing or auditing it failed: an operator's change did not happen.
+    #[error(transparent)]
+    Collector(#[from] CollectorError),
+}
+
+pub struct Pager {
+    policy: Paging,
+    roster: Arc<dyn Roster>,
+    dispatch: Arc<dyn Dispatch>,
+    public_url: String,
+    book: Mutex<Book>,
+    trees: store::Trees,
+    metrics: Arc<CollectorMetrics>,
+    alerts: mpsc::UnboundedSender<Notification>,
+    /// Rung when the book changed outside the task (an ack, a silence):
+    /// the task works out its next wake-up again.
+    pub(crate) changed: Notify,
+}
+
+/// The task's ends of the pager's queues.
+pub struct Inbox {
+    pub alerts: mpsc::UnboundedReceiver<Notification>,
+    pub reports: mpsc::Receiver<DeliveryReport>,
+}
+
+impl Pager {
+    /// Opens the book stored in `store`. `dispatch` delivers; its
+    /// reports come back through `reports`.
+    pub fn open(
+        policy: Paging,
+        roster: Arc<dyn Roster>,
+        dispatch: Arc<dyn Dispatch>,
+        reports: mpsc::Receiver<DeliveryReport>,
+        public_url: String,
+        (store, metrics): (&Store, Arc<CollectorMetrics>),
+    ) -> Result<(Pager, Inbox), CollectorError> {
+        let trees = store::Trees::open(store)?;
+        let book = trees.load()?;
+        metrics.pages_open(book.open_pages());
+        let (alerts, alerts_rx) = mpsc::unbounded_channel();
+        let pager = Pager {
+            policy,
+            roster,
+            dispatch,
+            public_url,
+            book: Mutex::new(book),
+            trees,
+            metrics,
+            alerts,
+            changed: Notify::new(),
+        };
+        let inbox = Inbox {
+            alerts: alerts_rx,
+            reports,
+        };
+        Ok((pager, inbox))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Book> {
+        self.book.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues an alert for the pager's task: evaluation never waits on
+    /// paging.
+    pub fn offer(&self, n: Notification) {
+        let _ = self.alerts.send(n);
+    }
+
+    /// A look at the book (pages, silences) under its lock.
+    pub fn read<T>(&self, f: impl FnOnce(&Book) -> T) -> T {
+        f(&self.lock())
+    }
+
+    pub fn next_due(&self, now: u64) -> Option<u64> {
+        self.lock().next_due(&self.policy, now)
+    }
+
+    /// Applies one input, stores the book, publishes every decision and
+    /// hands the deliveries to their channels. An operator's input (ack,
+    /// resolve, a silence) that the audit log refuses is undone; the
+    /// pager's own decisions go ahead regardless (people must still be
+    /// paged while the audit log is broken), and the failure is logged.
+    /// Blocking (the audit log fsyncs).
+    pub fn handle(&self, events: &Events, input: Input, now: u64) -> Result<Effects, PagingError> {
+        let operator = matches!(
+            input,
+            Input::Ack { .. }
+                | Input::Resolve { .. }
+                | Input::Silence { .. }
+                | Input::Expire { .. }
+        );
+        let cx = Ctx {
+            policy: &self.policy,
+            roster: &*self.roster,
+            channels: &*self.dispatch,
+            public_url: &self.public_url,
+        };
+        let mut book = self.lock();
+        let mut draft = if operator {
+            book.clone()
+        } else {
+            std::mem::take(&mut *book)
+        };
+        let applied = draft.apply(&cx, input, now);
+        let fx = match applied {
+            Ok(fx) => fx,
+            Err(e) => {
+                if !operator {
+                    *book = draft;
+                }
+                return Err(e.into());
+            }
+        };
+        let published = events.publish(fx.events.iter().cloned().map(Event::Page).collect());
+        match published {
+            Err(e) if operator => return Err(e.into()),
+            Err(e) => {
+                tracing::error!(error = %e, "paging decisions not audited; paging goes on");
+                events.tell(fx.events.iter().cloned().map(Event::Page).collect());
+            }
+            Ok(()) => {}
+        }
+        *book = draft;
+        self.count(&fx.events, &book);
+        let refused = self.deliver(&fx, now);
+        self.save(&mut book);
+        drop(book);
+        // A channel that would not even queue it fails like one that
+        // tried: the next channel of the step takes it.
+        for r in refused {
+            if let Err(e) = self.handle(events, Input::Report(r), now) {
+                tracing::error!(error = %e, "cannot record a refused delivery");
+            }
+        }
+        if operator {
+            self.changed.notify_one();
+        }
+        Ok(fx)
+    }
+
+    fn deliver(&self, fx: &Effects, now: u64) -> Vec<DeliveryReport> {
+        let mut refused = Vec::new();
+        for (channel, d) in &fx.deliveries {
+            if !self.dispatch.deliver(channel, d.clone()) {
+                tracing::error!(channel = %channel, page = %d.page_id, "channel refused a delivery (unknown or queue full)");
+                refused.push(DeliveryReport {
+                    page_id: d.page_id.clone(),
+                    channel: channel.clone(),
+                    action: d.action,
+                    attempt: d.attempt,
+                    error: Some(format!("channel `{channel}` did not take the delivery")),
+                    at_ms: now,
+                });
+            }
+        }
+        refused
+    }
+
+    fn count(&self, events: &[PageEvent], book: &Book) {
+        for e in events {
+            let sev = e.severity.map_or("none", |s| s.as_str());
+            self.metrics.page_event(sev, e.kind.as_str());
+        }
+        self.metrics.pages_open(book.open_pages());
+    }
+
+    fn save(&self, book: &mut Book) {
+        if let Err(e) = self.trees.save(book) {
+            tracing::error!(error = %e, "cannot store the page book; it is kept in memory");
+        }
+    }
+}
+
+/// The pager for `policy`, on today's notifiers, without an on-call
+/// schedule yet (each channel's own destination is paged).
+pub fn start(
+    policy: Paging,
+    schedule: liveops_oncall::Schedule,
+    notifiers: Arc<crate::notify::Notifiers>,
+    reports: mpsc::Receiver<DeliveryReport>,
+    public_url: String,
+    env: (&Store, Arc<CollectorMetrics>),
+) -> Result<(Pager, Inbox), CollectorError> {
+    let dispatch = Arc::new(dispatch::NotifierDispatch { notifiers });
+    let roster = Arc::new(roster::ScheduleRoster(schedule));
+    Pager::open(policy, roster, dispatch, reports, public_url, env)
+}
