@@ -95,7 +95,7 @@ async fn receive(State(r): State<Receiver>, body: String) -> StatusCode {
 pub fn triggers(r: &Receiver) -> Vec<Value> {
     r.bodies()
         .into_iter()
-        .filter(|b| b["annotations"]["page_action"] == "trigger")
+        .filter(|b| b["action"] == "trigger")
         .collect()
 }
 
