@@ -51,28 +51,12 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 page,
                 reason,
                 remote,
-            } => {
-                let p: Value = remote
-                    .post(
-                        &format!("/api/v1/pages/{page}/ack"),
-                        &json!({ "reason": reason }),
-                    )
-                    .await?;
-                println!("{}", describe(&p));
-            }
+            } => settle(&remote, &page, "ack", &reason).await?,
             Command::Resolve {
                 page,
                 reason,
                 remote,
-            } => {
-                let p: Value = remote
-                    .post(
-                        &format!("/api/v1/pages/{page}/resolve"),
-                        &json!({ "reason": reason }),
-                    )
-                    .await?;
-                println!("{}", describe(&p));
-            }
+            } => settle(&remote, &page, "resolve", &reason).await?,
             Command::Pages { open, json, remote } => {
                 let path = if open {
                     "/api/v1/pages?open=true"
@@ -98,6 +82,18 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
 }
 
 /// `p-1 open SEV1 ops w2 WorldDown: summary` and one line per delivery.
+/// `ack` or `resolve` one page with a reason, and show it as it now is.
+async fn settle(remote: &Remote, page: &str, verb: &str, reason: &str) -> anyhow::Result<()> {
+    let p: Value = remote
+        .post(
+            &format!("/api/v1/pages/{page}/{verb}"),
+            &json!({ "reason": reason }),
+        )
+        .await?;
+    println!("{}", describe(&p));
+    Ok(())
+}
+
 fn describe(p: &Value) -> String {
     let s = |v: &Value| v.as_str().unwrap_or("?").to_owned();
     let lead = &p["alerts"][p["lead"].as_str().unwrap_or("")]["notification"];

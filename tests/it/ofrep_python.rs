@@ -22,11 +22,10 @@ const PROVIDER: &str = "openfeature.contrib.provider.ofrep";
 /// checker it uses when this package is there.
 const VALIDATOR: &str = "jsonschema, rfc3986_validator";
 
-/// A Python that can import the OFREP provider: `$LIVEOPS_PYTHON`, else the
+/// A Python that can import `modules` (the OFREP provider here; the
+/// iCalendar and SMTP tests use it too): `$LIVEOPS_PYTHON`, else the
 /// workspace's `.venv`, created or topped up from
-/// `tests/python-requirements.txt`. The same venv as `dogstatsd.rs` (whose
-/// helper checks for another package, so this one is kept apart rather than
-/// shared). Never skips: without the packages the test fails and says how
+/// `tests/python-requirements.txt`. Never skips: without the packages the test fails and says how
 /// to get them.
 pub(crate) fn python(modules: &str) -> PathBuf {
     let venv = workspace().join(".venv");

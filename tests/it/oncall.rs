@@ -60,49 +60,10 @@ pub fn who(schedule: &Path, at: &str) -> BTreeSet<(String, String, String, Strin
         .collect()
 }
 
-/// A Python that can import `icalendar`: `$LIVEOPS_PYTHON`, else the
-/// workspace's `.venv`, topped up from `tests/python-requirements.txt`.
-/// Never skips: without the package the test fails and says how to get it.
+/// A Python that can import `icalendar` (the workspace's `.venv`, topped
+/// up from `tests/python-requirements.txt`, or `$LIVEOPS_PYTHON`).
 fn python() -> PathBuf {
-    let imports = |p: &Path| {
-        Command::new(p)
-            .args(["-c", "import icalendar"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if let Some(p) = std::env::var_os("LIVEOPS_PYTHON").map(PathBuf::from) {
-        assert!(
-            imports(&p),
-            "LIVEOPS_PYTHON={} cannot import icalendar",
-            p.display()
-        );
-        return p;
-    }
-    let venv = workspace().join(".venv");
-    let py = venv.join("bin/python");
-    // Twice: another test may be filling the same venv right now.
-    for _ in 0..2 {
-        if imports(&py) {
-            return py;
-        }
-        if !py.exists() {
-            let _ = Command::new("python3")
-                .arg("-m")
-                .arg("venv")
-                .arg(&venv)
-                .status();
-        }
-        let _ = Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
-            .arg(workspace().join("tests/python-requirements.txt"))
-            .status();
-    }
-    assert!(
-        imports(&py),
-        "this test needs icalendar for Python; from the workspace root: python3 -m venv .venv \
-         && .venv/bin/pip install -r tests/python-requirements.txt (or point LIVEOPS_PYTHON at one)"
-    );
-    py
+    crate::ofrep_python::python("icalendar")
 }
 
 #[test]

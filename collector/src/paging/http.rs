@@ -156,18 +156,12 @@ async fn ack(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
-    let actor = actor(authorize(&s.tokens, &headers, Role::Responder)?);
-    let reason = reason_body(&body)?;
-    change(
-        s.clone(),
-        Input::Ack {
-            id: id.clone(),
-            actor,
-            reason,
-        },
-    )
-    .await?;
-    one(State(s), headers, Path(id)).await
+    settle(s, headers, id, body, |id, actor, reason| Input::Ack {
+        id,
+        actor,
+        reason,
+    })
+    .await
 }
 
 async fn resolve(
@@ -176,17 +170,26 @@ async fn resolve(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
+    settle(s, headers, id, body, |id, actor, reason| Input::Resolve {
+        id,
+        actor,
+        reason,
+    })
+    .await
+}
+
+/// Ack and resolve: a responder's change to one page, with a reason; the
+/// answer is the page as it now is.
+async fn settle(
+    s: Arc<Shared>,
+    headers: HeaderMap,
+    id: String,
+    body: Bytes,
+    input: impl FnOnce(String, Actor, String) -> Input,
+) -> Result<Json<Value>, AppError> {
     let actor = actor(authorize(&s.tokens, &headers, Role::Responder)?);
     let reason = reason_body(&body)?;
-    change(
-        s.clone(),
-        Input::Resolve {
-            id: id.clone(),
-            actor,
-            reason,
-        },
-    )
-    .await?;
+    change(s.clone(), input(id.clone(), actor, reason)).await?;
     one(State(s), headers, Path(id)).await
 }
 
