@@ -170,7 +170,11 @@ def collector(a):
             # Sampled on the wall clock: hardware counters are not exposed
             # on this VM. Affects the CPU figure a little; for finding the
             # hot spot, not for the table.
-            perf = procs.start(["perf", "record", "-e", "cpu-clock", "-F", "499", "-g", "-p", c.pid,
+            # LIVEOPS_BENCH_CALLGRAPH=dwarf for callers in a release build
+            # without frame pointers.
+            graph = os.environ.get("LIVEOPS_BENCH_CALLGRAPH", "fp")
+            perf = procs.start(["perf", "record", "-e", "cpu-clock", "-F", "499", "--call-graph", graph,
+                                "-p", c.pid,
                                 "-o", d / "perf.data", "--", "sleep", str(a.secs - 5)], log=d / "perf.log")
         load = run_json([TOOL, "collector-load", "--to", f"127.0.0.1:{COLL}", "--token", TOKEN,
                          "--agents", a.agents, "--secs", a.secs, "--ramp", a.ramp, "--template", template],

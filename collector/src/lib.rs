@@ -35,6 +35,7 @@ pub mod audit;
 pub mod auth;
 pub mod events;
 pub mod http;
+pub mod journal;
 pub mod notify;
 pub mod oncall;
 pub mod overrides;
@@ -65,6 +66,8 @@ pub enum CollectorError {
     },
     #[error("state store: {0}")]
     Store(#[from] sled::Error),
+    #[error("report journal: {0}")]
+    Journal(String),
     #[error("state store encoding: {0}")]
     Encoding(#[from] serde_json::Error),
     #[error("cannot build the HTTP client: {0}")]

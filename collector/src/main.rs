@@ -8,6 +8,9 @@ use liveops_collector::Collector;
 use liveops_collector::auth::Tokens;
 use liveops_config::{CollectorConfig, Overrides, Role};
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The liveops collector: SLOs, alerts and notifications for the fleet.
 // Every value is a string checked by the config crate like the same key
 // in a file (so a bad flag and a bad file read alike); each field's name

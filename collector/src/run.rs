@@ -291,10 +291,15 @@ async fn checkpoint_loop(
             _ = stop.changed() => break,
         }
         let s = shared.clone();
-        if let Err(e) = tokio::task::spawn_blocking(move || s.checkpoint())
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("checkpoint".into())
+            .spawn(move || drop(tx.send(s.checkpoint_in_background())))
+            .map_err(|e| CollectorError::Task("checkpoint", e.to_string()))?;
+        let written = rx
             .await
-            .map_err(|e| CollectorError::Task("checkpoint", e.to_string()))?
-        {
+            .map_err(|e| CollectorError::Task("checkpoint", e.to_string()))?;
+        if let Err(e) = written {
             tracing::error!(error = %e, "checkpoint failed; the journal still holds every report");
         }
     }

@@ -1,11 +1,13 @@
 //! What the collector keeps on disk (sled), so alert state and SLO history
 //! survive a restart.
 //!
-//! - `journal`: one compact entry per accepted report (its SLO samples and
-//!   sequence number), written before the report is acknowledged.
-//! - `state`: a checkpoint of the SLO engine, agents' sequence numbers and
-//!   live worlds, taken every few seconds and at shutdown; journal entries
-//!   up to the checkpoint are then deleted.
+//! - the journal ([`crate::journal`], files beside sled's): one compact
+//!   entry per accepted report (its SLO samples and sequence number), on
+//!   disk before the report is acknowledged.
+//! - `state`: a checkpoint of agents' sequence numbers and live worlds,
+//!   with the SLO series chunks changed since the last one
+//!   ([`crate::slo::persist`]), taken every few seconds and at shutdown;
+//!   journal entries up to the checkpoint are then deleted.
 //! - the alert book, written whenever an alert fires or resolves.
 //!
 //! At start the checkpoint is loaded and the journal replayed over it. A
@@ -18,10 +20,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::CollectorError;
+use crate::journal::Journal;
+use crate::slo::persist::StoreOp;
 
 pub struct Store {
     db: sled::Db,
-    journal: sled::Tree,
+    journal: std::sync::Arc<Journal>,
+    /// Entries read at open, until the restore takes them.
+    recovered: std::sync::Mutex<Vec<crate::journal::Entry>>,
+    /// Where the journal was kept before it had files of its own: read at
+    /// open, emptied by the first checkpoint.
+    legacy_journal: sled::Tree,
     state: sled::Tree,
     next_journal: AtomicU64,
     /// Journal position known to be on disk.
@@ -47,12 +56,21 @@ impl Store {
             .path(dir.join("state"))
             .flush_every_ms(Some(200))
             .open()?;
-        let journal = db.open_tree("journal")?;
+        let legacy_journal = db.open_tree("journal")?;
         let state = db.open_tree("state")?;
-        let last_key = journal
-            .last()?
-            .and_then(|(k, _)| k.as_ref().try_into().ok())
-            .map(u64::from_be_bytes);
+        let (journal, mut recovered) =
+            Journal::open(&dir.join("journal")).map_err(|source| CollectorError::DataDir {
+                path: dir.join("journal"),
+                source,
+            })?;
+        for item in legacy_journal.iter() {
+            let (k, v) = item?;
+            if let Ok(key) = <[u8; 8]>::try_from(k.as_ref()) {
+                recovered.push((u64::from_be_bytes(key), v.to_vec()));
+            }
+        }
+        recovered.sort_by_key(|(p, _)| *p);
+        let last_key = recovered.last().map(|(p, _)| *p);
         // A truncated journal is empty, but its positions must go on above
         // the checkpoint's, or entries written after a restart would sort
         // below it and be skipped when replaying after a crash.
@@ -63,7 +81,9 @@ impl Store {
         let next = last_key.max(floor).unwrap_or(0) + 1;
         Ok(Store {
             db,
-            journal,
+            journal: std::sync::Arc::new(journal),
+            recovered: std::sync::Mutex::new(recovered),
+            legacy_journal,
             state,
             next_journal: AtomicU64::new(next),
             flushed: tokio::sync::watch::channel(next - 1).0,
@@ -80,24 +100,23 @@ impl Store {
     /// writes it): a caller that holds a lock serialises before taking it.
     pub fn journal_bytes(&self, entry: Vec<u8>) -> Result<u64, CollectorError> {
         let pos = self.next_journal.fetch_add(1, Ordering::Relaxed);
-        self.journal.insert(pos.to_be_bytes(), entry)?;
+        self.journal.append(pos, &entry);
         Ok(pos)
     }
 
-    /// Journal entries after `pos`, in order. Entries that no longer decode
-    /// (written by another version) are skipped with a warning.
+    /// Journal entries found at open after `pos`, in order (once: the
+    /// restore takes them). Entries that no longer decode (written by
+    /// another version) are skipped with a warning.
     pub fn journal_after<T: DeserializeOwned>(
         &self,
         pos: u64,
     ) -> Result<Vec<(u64, T)>, CollectorError> {
+        let recovered =
+            std::mem::take(&mut *self.recovered.lock().unwrap_or_else(|p| p.into_inner()));
         let mut out = Vec::new();
-        for item in self.journal.range((pos + 1).to_be_bytes()..) {
-            let (k, v) = item?;
-            let Ok(key) = <[u8; 8]>::try_from(k.as_ref()) else {
-                continue;
-            };
+        for (key, v) in recovered.into_iter().filter(|(k, _)| *k > pos) {
             match serde_json::from_slice(&v) {
-                Ok(e) => out.push((u64::from_be_bytes(key), e)),
+                Ok(e) => out.push((key, e)),
                 Err(e) => tracing::warn!(error = %e, "skipping an unreadable journal entry"),
             }
         }
@@ -112,11 +131,13 @@ impl Store {
     /// Deletes journal entries up to and including `pos`.
     pub fn truncate_journal(&self, pos: u64) -> Result<(), CollectorError> {
         self.state.insert(JOURNAL_FLOOR, &pos.to_be_bytes())?;
-        for item in self.journal.range(..=pos.to_be_bytes()) {
+        for item in self.legacy_journal.range(..=pos.to_be_bytes()) {
             let (k, _) = item?;
-            self.journal.remove(k)?;
+            self.legacy_journal.remove(k)?;
         }
-        Ok(())
+        self.journal
+            .truncate(pos)
+            .map_err(|e| CollectorError::Journal(e.to_string()))
     }
 
     /// A tree of its own for a subsystem (`pages`, `silences`).
@@ -140,6 +161,57 @@ impl Store {
         let mut batch = sled::Batch::default();
         batch.insert(key, serde_json::to_vec(value)?);
         batch.remove(gone);
+        self.state.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Writes a checkpoint record and the series chunks it covers in one
+    /// batch: after a crash, both or neither.
+    pub fn put_checkpoint<T: Serialize>(
+        &self,
+        key: &[u8],
+        value: &T,
+        chunks: Vec<StoreOp>,
+    ) -> Result<(), CollectorError> {
+        let mut batch = sled::Batch::default();
+        let mut puts = Vec::with_capacity(chunks.len());
+        // Deletions first: a key deleted and written again in one
+        // checkpoint (a world forgotten and back) must end up written.
+        for op in chunks {
+            match op {
+                StoreOp::Delete(from, to) => {
+                    for item in self.state.range(from..to) {
+                        batch.remove(item?.0);
+                    }
+                }
+                StoreOp::Put(k, v) => puts.push((k, v)),
+            }
+        }
+        for (k, v) in puts {
+            batch.insert(k, &v[..]);
+        }
+        batch.insert(key, serde_json::to_vec(value)?);
+        self.state.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// The state entries whose keys start with `prefix`, in key order.
+    pub fn scan(
+        &self,
+        prefix: &[u8],
+    ) -> impl Iterator<Item = Result<(Vec<u8>, sled::IVec), CollectorError>> + '_ {
+        self.state
+            .scan_prefix(prefix)
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v)).map_err(Into::into))
+    }
+
+    /// Removes state entries.
+    pub fn remove(&self, keys: Vec<Vec<u8>>) -> Result<(), CollectorError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        keys.into_iter().for_each(|k| batch.remove(k));
         self.state.apply_batch(batch)?;
         Ok(())
     }
@@ -170,11 +242,10 @@ impl Store {
                 // flush: at a thousand agents a second that turns most
                 // fsyncs into one, for a few milliseconds of latency.
                 tokio::time::sleep(GATHER).await;
-                let upto = self.journal_position();
-                let result = self.journal.flush_async().await;
+                let result = self.flush_journal().await;
                 // Wake the waiters even on failure: one of them retries.
                 self.flushed.send_modify(|f| {
-                    if result.is_ok() {
+                    if let Ok(upto) = result {
                         *f = (*f).max(upto);
                     }
                 });
@@ -188,11 +259,20 @@ impl Store {
         }
     }
 
-    /// Flushes everything, from a blocking thread (the checkpoint). It
-    /// takes the same turn as the report flushes: a checkpoint flush racing
-    /// a journal flush once left sled's writers waiting on each other.
+    /// Writes and syncs the journal on a blocking thread; the position it
+    /// covers.
+    async fn flush_journal(&self) -> Result<u64, CollectorError> {
+        let journal = self.journal.clone();
+        tokio::task::spawn_blocking(move || journal.flush())
+            .await
+            .map_err(|e| CollectorError::Journal(e.to_string()))?
+            .map_err(|e| CollectorError::Journal(e.to_string()))
+    }
+
+    /// Flushes sled's trees (checkpoint, alerts, audit), from a blocking
+    /// thread. Report acknowledgements do not wait for it: the journal is
+    /// synced on its own.
     pub fn flush(&self) -> Result<(), CollectorError> {
-        let _turn = self.flushing.blocking_lock();
         self.db.flush()?;
         Ok(())
     }

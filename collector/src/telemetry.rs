@@ -13,6 +13,8 @@ pub struct CollectorMetrics {
     pub duplicates: Counter,
     pub report_latency: Histogram,
     pub evaluation: Histogram,
+    pub journal_wait: Histogram,
+    pub checkpoint: Histogram,
     /// Override streams open; see [`crate::overrides::push`].
     pub override_streams: Gauge,
     audit_failures: Counter,
@@ -57,6 +59,8 @@ impl CollectorMetrics {
             duplicates: registry.counter(COLLECTOR_REPORTS_DUPLICATE, &[]),
             report_latency: registry.histogram(COLLECTOR_REPORT_LATENCY, &[]),
             evaluation: registry.histogram(COLLECTOR_EVALUATION, &[]),
+            journal_wait: registry.histogram(COLLECTOR_JOURNAL_WAIT, &[]),
+            checkpoint: registry.histogram(COLLECTOR_CHECKPOINT, &[]),
             override_streams,
             audit_failures,
             http: std::sync::OnceLock::new(),

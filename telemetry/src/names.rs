@@ -77,6 +77,11 @@ pub const COLLECTOR_HTTP_EVICTED: &str = "liveops_collector_http_connections_evi
 /// How long one alert evaluation held the collector's state: reports wait
 /// for it, so near the evaluation interval the collector is falling behind.
 pub const COLLECTOR_EVALUATION: &str = "liveops_collector_evaluation_duration_seconds";
+/// How long a report waited for its journal entry to reach the disk: the
+/// disk's share of the report latency.
+pub const COLLECTOR_JOURNAL_WAIT: &str = "liveops_collector_report_durable_latency_seconds";
+/// How long one checkpoint took, lock, copy and write.
+pub const COLLECTOR_CHECKPOINT: &str = "liveops_collector_checkpoint_duration_seconds";
 pub const COLLECTOR_AGENTS: &str = "liveops_collector_agents";
 pub const COLLECTOR_WORLD_UP: &str = "liveops_collector_world_up";
 pub const COLLECTOR_AGENT_SILENT: &str = "liveops_collector_agent_silent";
@@ -165,6 +170,8 @@ pub const ALL: &[&str] = &[
     COLLECTOR_EVENTS,
     COLLECTOR_REPORT_LATENCY,
     COLLECTOR_EVALUATION,
+    COLLECTOR_JOURNAL_WAIT,
+    COLLECTOR_CHECKPOINT,
     COLLECTOR_HTTP_CONNECTIONS,
     COLLECTOR_HTTP_ACCEPTED,
     COLLECTOR_HTTP_EVICTED,

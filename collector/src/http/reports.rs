@@ -82,10 +82,14 @@ pub async fn post(
         }
     }
     if let Accepted::New(position) = outcome {
+        let waited = Instant::now();
         s.store
             .durable(position)
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
+        s.metrics
+            .journal_wait
+            .record(waited.elapsed().as_secs_f64());
     }
     let duplicate = outcome == Accepted::Duplicate;
     if duplicate {

@@ -2,7 +2,7 @@
 //! persistence.
 
 use super::test_support::{
-    DAY, HOUR, MIN, latency_slo, ratio_bad_slo, report, requests_report, uptime_slo,
+    ChunkStore, DAY, HOUR, MIN, latency_slo, ratio_bad_slo, report, requests_report, uptime_slo,
     workbook_alerting,
 };
 use super::*;
@@ -115,27 +115,58 @@ fn prune_forgets_worlds_silent_for_a_whole_period() {
 }
 
 #[test]
-fn export_import_round_trip_ignores_unconfigured_slos() {
+fn chunks_round_trip_and_unconfigured_slos_are_told() {
     let mut e = engine();
     for sec in 0..(2 * HOUR.as_secs()) {
         e.ingest(&requests_report("w1", sec * 1000, 99.0, 1.0));
     }
     let now = 2 * HOUR.as_millis() as u64;
-    let json = serde_json::to_string(&e.export()).expect("serialise");
-    let state: EngineState = serde_json::from_str(&json).expect("deserialise");
+    let mut store = ChunkStore::default();
+    store.checkpoint(&mut e);
 
     // Restarted with the error-rate SLO only, in another position.
     let mut back = Engine::new(vec![latency_slo(100.0, &[]), ratio_bad_slo(&[])]);
-    back.import(state);
+    let mut unconfigured = 0;
+    for (k, v) in &store.0 {
+        match back.load_chunk(k, v) {
+            Ok(persist::Loaded::Added) => {}
+            Ok(persist::Loaded::Unconfigured) => unconfigured += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    back.finish_load();
+    assert!(unconfigured > 0, "the uptime SLO's chunks are told apart");
     for w in [5 * MIN, HOUR, DAY] {
         let before = e.window(Scope::World("w1"), 1, now, w);
         let after = back.window(Scope::World("w1"), 1, now, w);
         assert!((before.total - after.total).abs() < 1e-6, "{w:?}");
         assert!((before.good - after.good).abs() < 1e-6, "{w:?}");
     }
-    // The imported world counts as seen recently, so it is not pruned.
+    // The restored world counts as seen recently, so it is not pruned, and
+    // what was just loaded is not written again.
     back.prune(now);
     assert_eq!(back.worlds().collect::<Vec<_>>(), ["w1"]);
+    assert_eq!(back.take_chunks(), []);
+    assert_eq!(
+        back.load_chunk(b"series/w1", &[]),
+        Err(persist::BadKey::Shape)
+    );
+}
+
+#[test]
+fn a_checkpoint_of_the_earlier_format_is_imported_and_then_chunked() {
+    // As a collector before chunked series wrote it.
+    let legacy = r#"{"series":[{"world":"w1","slo":"error_rate","state":{
+        "minutes":{"start_ms":60000,"total":[10.0,20.0],"bad":[1.0,0.0]},
+        "hours":{"start_ms":0,"total":[30.0],"bad":[1.0]}}}]}"#;
+    let mut e = Engine::new(vec![ratio_bad_slo(&[])]);
+    e.import(serde_json::from_str(legacy).expect("the earlier format"));
+    let now = 3 * MIN.as_millis() as u64;
+    assert_eq!(e.window(Scope::World("w1"), 0, now, 5 * MIN).total, 30.0);
+    let mut store = ChunkStore::default();
+    assert!(store.checkpoint(&mut e) >= 2, "written as chunks next time");
+    let back = store.restore(vec![ratio_bad_slo(&[])]);
+    assert_eq!(back.window(Scope::World("w1"), 0, now, 5 * MIN).total, 30.0);
 }
 
 #[test]

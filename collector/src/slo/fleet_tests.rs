@@ -2,7 +2,7 @@
 //! world's series, after random samples in order, late, too old, far ahead,
 //! pruning, worlds forgotten and imports.
 
-use super::test_support::{DAY, HOUR, MIN, latency_slo, ratio_bad_slo, uptime_slo};
+use super::test_support::{ChunkStore, DAY, HOUR, MIN, latency_slo, ratio_bad_slo, uptime_slo};
 use super::*;
 
 /// xorshift64: reproducible without a dependency.
@@ -79,6 +79,7 @@ fn assert_fleet_is_the_sum(e: &Engine, now_ms: u64, what: &str) {
 fn fleet_series_equals_the_sum_of_world_series_after_random_changes() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut e = engine();
+    let mut store = ChunkStore::default();
     let mut now = ms(40 * DAY);
     for step in 0..6000 {
         let world = format!("w{}", rng.below(12));
@@ -106,6 +107,12 @@ fn fleet_series_equals_the_sum_of_world_series_after_random_changes() {
             1 => now += ms(DAY) + rng.below(ms(DAY)),
             _ => {}
         }
+        // Checkpoints as the collector takes them: pruned, then the
+        // changed chunks only.
+        if step % 50 == 0 {
+            e.prune(now);
+            store.checkpoint(&mut e);
+        }
         if step % 97 == 0 {
             assert_fleet_is_the_sum(&e, now, &format!("step {step}"));
             assert_fleet_is_the_sum(&e, now + ms(HOUR), &format!("step {step}, an hour on"));
@@ -113,22 +120,28 @@ fn fleet_series_equals_the_sum_of_world_series_after_random_changes() {
     }
     assert_fleet_is_the_sum(&e, now, "end");
 
-    // Restored from a checkpoint, and the same state imported again over
-    // it (every series replaced).
-    let state = e.export();
-    let mut back = engine();
-    back.import(state.clone());
-    back.import(state);
-    assert_fleet_is_the_sum(&back, now, "imported");
-    for (slo, w) in [(0, HOUR), (1, DAY), (2, 5 * MIN)] {
-        let (a, b) = (
-            e.window(Scope::Fleet, slo, now, w),
-            back.window(Scope::Fleet, slo, now, w),
-        );
-        assert!(
-            (a.total - b.total).abs() < 1e-6,
-            "SLO {slo} {w:?}: {a:?} vs {b:?}"
-        );
+    // Restored from the chunks the incremental checkpoints left: every
+    // world and the fleet as they are, for every window the persisted
+    // rings answer.
+    e.prune(now);
+    store.checkpoint(&mut e);
+    let back = store.restore(engine().slos().to_vec());
+    assert_fleet_is_the_sum(&back, now, "restored");
+    assert_eq!(
+        back.worlds().collect::<Vec<_>>(),
+        e.worlds().collect::<Vec<_>>()
+    );
+    for (slo, w) in [(0, HOUR), (1, DAY), (2, 5 * MIN), (0, 30 * DAY)] {
+        for scope in e.scopes() {
+            let (a, b) = (
+                e.window(scope, slo, now, w),
+                back.window(scope, slo, now, w),
+            );
+            assert!(
+                (a.total - b.total).abs() < 1e-6 && (a.good - b.good).abs() < 1e-6,
+                "{scope:?} SLO {slo} {w:?}: {a:?} vs {b:?}"
+            );
+        }
     }
 
     // Every world forgotten: nothing is left, not even a rounding residue.
@@ -161,21 +174,4 @@ fn one_agent_clock_far_ahead_empties_its_world_not_the_fleet() {
     let fleet = e.window(Scope::Fleet, 0, now, Duration::from_secs(60));
     assert_eq!(fleet.total, 60.0, "w1's minute stays, w2's is gone");
     assert_fleet_is_the_sum(&e, now, "ahead");
-}
-
-#[test]
-fn a_snapshot_keeps_what_it_saw_while_samples_go_on() {
-    let mut e = engine();
-    let one = [Counts {
-        good: 1.0,
-        total: 1.0,
-    }; 3];
-    e.add_samples("w1", 1000, &one);
-    let snap = e.snapshot();
-    e.add_samples("w1", 2000, &one);
-    e.add_samples("w2", 2000, &one);
-    let saw = snap.export();
-    assert_eq!(saw.series.len(), 3, "one world, three SLOs");
-    assert_eq!(saw.series[0].state.minutes.total, [1.0]);
-    assert_eq!(e.export().series[0].state.minutes.total, [2.0]);
 }

@@ -9,11 +9,12 @@
 //! - [`series`]: those counts over time at seconds, minutes and hours.
 //! - [`burn`]: SLI, error ratio, burn rate and remaining budget of a window.
 //! - [`fleet`]: every world's series of an SLO added up as samples arrive.
-//! - [`Engine`] (here): one series per (world, SLO), the fleet's, the
-//!   status the API shows, and persistence.
+//! - [`Engine`] (here): one series per (world, SLO), the fleet's, and the
+//!   status the API shows; [`persist`]: its series in the store.
 
 pub mod burn;
 pub mod fleet;
+pub mod persist;
 pub mod sample;
 pub mod series;
 mod status;
@@ -22,7 +23,6 @@ pub(crate) mod test_support;
 mod view;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use liveops_config::Slo;
@@ -57,21 +57,15 @@ impl Scope<'_> {
 #[derive(Debug)]
 pub struct Engine {
     slos: Vec<Slo>,
-    /// Shared with a checkpoint being written ([`Engine::snapshot`]): a
-    /// world is copied when it changes while one is, not before.
-    worlds: BTreeMap<String, Arc<World>>,
+    worlds: BTreeMap<String, World>,
     /// One per SLO: the sum of every world's series.
     fleet: Vec<FleetSeries>,
     /// Every world's `first_ms`, counted: the fleet's history without
     /// looking at each world.
     firsts: BTreeMap<u64, usize>,
-}
-
-/// The series of every world as they were at [`Engine::snapshot`], to be
-/// exported without holding up whoever goes on adding samples.
-pub struct EngineSnapshot {
-    slos: Vec<String>,
-    worlds: BTreeMap<String, Arc<World>>,
+    /// Worlds pruned since the last checkpoint, whose stored series it
+    /// deletes.
+    forgotten: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -85,9 +79,9 @@ struct World {
     series: Vec<Series>,
 }
 
-/// Everything [`Engine::export`] persists: minute and hour buckets of each
-/// (world, SLO). One entry per series, so a store may also write them one by
-/// one.
+/// Minute and hour buckets of each (world, SLO) as one document: how
+/// checkpoints stored the series before [`persist`]'s chunks, still read by
+/// [`Engine::import`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EngineState {
     pub series: Vec<SeriesEntry>,
@@ -112,6 +106,7 @@ impl Engine {
             worlds: BTreeMap::new(),
             fleet,
             firsts: BTreeMap::new(),
+            forgotten: Vec::new(),
         }
     }
 
@@ -183,37 +178,26 @@ impl Engine {
     pub fn prune(&mut self, now_ms: u64) {
         let longest = self.slos.iter().map(|s| s.period).max().unwrap_or_default();
         let keep_ms = u64::try_from(longest.as_millis()).unwrap_or(u64::MAX);
-        let (fleet, firsts) = (&mut self.fleet, &mut self.firsts);
-        self.worlds.retain(|_, w| {
+        let (fleet, firsts, forgotten) = (&mut self.fleet, &mut self.firsts, &mut self.forgotten);
+        self.worlds.retain(|name, w| {
             let keep = now_ms.saturating_sub(w.last_ms) <= keep_ms;
             if !keep {
                 forget(fleet, firsts, w);
+                forgotten.push(name.clone());
             }
             keep
         });
         for world in self.worlds.values_mut() {
-            let world = Arc::make_mut(world);
             for (series, fleet) in world.series.iter_mut().zip(&mut self.fleet) {
                 series.prune_telling(now_ms, &mut |change| fleet.apply(change));
             }
         }
     }
 
-    /// The worlds' series as they are now, cheaply: their buckets are
-    /// shared, not copied, until a sample changes a world.
-    pub fn snapshot(&self) -> EngineSnapshot {
-        EngineSnapshot {
-            slos: self.slos.iter().map(|s| s.name.clone()).collect(),
-            worlds: self.worlds.clone(),
-        }
-    }
-
-    pub fn export(&self) -> EngineState {
-        self.snapshot().export()
-    }
-
-    /// Replaces the series named in `state`; entries of SLOs no longer
-    /// configured are ignored. Meant for start-up, before any report: an
+    /// Replaces the series named in `state` (a checkpoint of an earlier
+    /// version); entries of SLOs no longer configured are ignored. Every
+    /// series it fills counts as changed, so the next checkpoint writes it
+    /// as chunks. Meant for start-up, before any report: an
     /// SLO renamed in config starts afresh, one redefined under the same
     /// name keeps its history.
     pub fn import(&mut self, state: EngineState) {
@@ -234,23 +218,6 @@ impl Engine {
             world.series[i] =
                 Series::import_telling(period, &entry.state, &mut |change| fleet.apply(change));
         }
-    }
-}
-
-impl EngineSnapshot {
-    /// Minute and hour buckets of every (world, SLO).
-    pub fn export(&self) -> EngineState {
-        let mut series = Vec::new();
-        for (name, world) in &self.worlds {
-            for (slo, s) in self.slos.iter().zip(&world.series) {
-                series.push(SeriesEntry {
-                    world: name.clone(),
-                    slo: slo.clone(),
-                    state: s.export(),
-                });
-            }
-        }
-        EngineState { series }
     }
 }
 
@@ -283,7 +250,7 @@ fn forget(fleet: &mut [FleetSeries], firsts: &mut BTreeMap<u64, usize>, world: &
 
 /// The world named `name`, created with empty series on first sight.
 fn world_mut<'a>(
-    worlds: &'a mut BTreeMap<String, Arc<World>>,
+    worlds: &'a mut BTreeMap<String, World>,
     slos: &[Slo],
     name: &str,
 ) -> &'a mut World {
@@ -292,14 +259,14 @@ fn world_mut<'a>(
         let series = slos.iter().map(|s| Series::new(s.period)).collect();
         worlds.insert(
             name.to_string(),
-            Arc::new(World {
+            World {
                 last_ms: 0,
                 first_ms: u64::MAX,
                 series,
-            }),
+            },
         );
     }
-    Arc::make_mut(worlds.get_mut(name).expect("inserted above"))
+    worlds.get_mut(name).expect("inserted above")
 }
 
 /// `300 s` → `5m`, `90 s` → `1m30s`, `3 days` → `3d`: the form the config

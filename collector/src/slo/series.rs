@@ -64,8 +64,10 @@ pub struct Series {
     hours: Ring,
 }
 
-/// The persisted part of a [`Series`]: minutes and hours. The seconds are
-/// only for acute alerts and refill within two minutes of a restart.
+/// The minutes and hours of a [`Series`] as checkpoints before chunks
+/// wrote them (one JSON document for every series): read at start so a
+/// collector upgraded in place keeps its history. The seconds are only for
+/// acute alerts and refill within two minutes of a restart.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SeriesState {
     pub minutes: RingState,
@@ -183,13 +185,6 @@ impl Series {
         }
     }
 
-    pub fn export(&self) -> SeriesState {
-        SeriesState {
-            minutes: self.minutes.export(),
-            hours: self.hours.export(),
-        }
-    }
-
     /// A series with the minute and hour buckets of `state` (values
     /// sanitised, buckets past retention dropped) and empty seconds.
     pub fn import(period: Duration, state: &SeriesState) -> Series {
@@ -229,6 +224,12 @@ struct Ring {
     /// Index of the newest bucket, `None` until the first sample.
     head: Option<u64>,
     slots: Vec<Counts>,
+    /// Chunks changed since the last checkpoint took them, as the lowest
+    /// and highest chunk index (see [`chunks`]).
+    dirty: Option<(u64, u64)>,
+    /// The lowest chunk that may still be in the store: what the next
+    /// checkpoint deletes up to the ring's oldest bucket.
+    floor: Option<u64>,
 }
 
 impl Ring {
@@ -237,6 +238,8 @@ impl Ring {
             res_ms,
             head: None,
             slots: vec![Counts::default(); len.max(2)],
+            dirty: None,
+            floor: None,
         }
     }
 
@@ -275,6 +278,7 @@ impl Ring {
         let fresh = is_empty(self.slots[slot]);
         self.slots[slot] += counts;
         if !is_empty(counts) {
+            self.touch(k);
             tell(k, RingChange::Added(counts, fresh));
         }
     }
@@ -338,25 +342,6 @@ impl Ring {
         acc
     }
 
-    fn export(&self) -> RingState {
-        let Some(head) = self.head else {
-            return RingState::default();
-        };
-        let oldest = (head + 1).saturating_sub(self.len());
-        let buckets: Vec<Counts> = (oldest..=head).map(|k| self.slots[self.slot(k)]).collect();
-        // Leading empty buckets (a young series) are not worth writing.
-        let skip = buckets
-            .iter()
-            .take_while(|c| c.total == 0.0 && c.good == 0.0)
-            .count();
-        let kept = &buckets[skip..];
-        RingState {
-            start_ms: (oldest + skip as u64) * self.res_ms,
-            total: kept.iter().map(|c| c.total).collect(),
-            bad: kept.iter().map(|c| c.bad()).collect(),
-        }
-    }
-
     fn import(&mut self, state: &RingState, tell: &mut impl FnMut(u64, RingChange)) {
         for (i, (total, bad)) in state.total.iter().zip(&state.bad).enumerate() {
             let at_ms = (i as u64)
@@ -392,6 +377,9 @@ impl RingChange {
 fn is_empty(c: Counts) -> bool {
     c.total == 0.0 && c.good == 0.0
 }
+
+#[path = "series_chunks.rs"]
+pub mod chunks;
 
 #[cfg(test)]
 #[path = "series_tests.rs"]

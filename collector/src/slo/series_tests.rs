@@ -1,6 +1,7 @@
 //! Tests of [`Series`]: placement, window sums per resolution, pruning,
 //! persistence.
 
+use super::chunks::{BadChunk, CHUNK, CHUNK_BYTES, ChunkOp};
 use super::*;
 use crate::slo::test_support::{DAY, HOUR, MIN};
 
@@ -142,8 +143,25 @@ fn pruning_forgets_what_left_retention() {
     assert_eq!(s.sum(ms(28 * HOUR), 30 * DAY).total, 0.0);
 }
 
+/// `s`'s changed chunks, loaded into a fresh series in key order.
+fn through_chunks(s: &mut Series, period: Duration) -> (Series, usize) {
+    let mut puts = Vec::new();
+    s.take_chunks(&mut |op| {
+        if let ChunkOp::Put { ring, chunk, bytes } = op {
+            puts.push((ring, chunk, bytes));
+        }
+    });
+    puts.sort_by_key(|(r, c, _)| (*r, *c));
+    let mut back = Series::new(period);
+    for (ring, chunk, bytes) in &puts {
+        back.load_chunk(*ring, *chunk, bytes, &mut |_| {})
+            .expect("a chunk just written");
+    }
+    (back, puts.len())
+}
+
 #[test]
-fn export_and_import_keep_minutes_and_hours() {
+fn chunks_keep_minutes_and_hours() {
     let now = DAY + 17 * MIN;
     let mut s = steady(DAY, now);
     s.add(
@@ -153,10 +171,7 @@ fn export_and_import_keep_minutes_and_hours() {
             total: 7.0,
         },
     );
-    let json = serde_json::to_string(&s.export()).expect("serialise");
-    let state: SeriesState = serde_json::from_str(&json).expect("deserialise");
-    assert_eq!(state.newest_ms(), Some(ms(now)));
-    let back = Series::import(30 * DAY, &state);
+    let (back, _) = through_chunks(&mut s, 30 * DAY);
     for w in [5 * MIN, HOUR, 6 * HOUR, 12 * HOUR, 30 * DAY] {
         let (a, b) = (s.sum(ms(now), w), back.sum(ms(now), w));
         assert!(
@@ -166,6 +181,84 @@ fn export_and_import_keep_minutes_and_hours() {
     }
     // Seconds are not persisted.
     assert_eq!(back.sum(ms(now), 60 * SEC), Counts::default());
+    assert_eq!(
+        back.held_span_ms().map(|(_, last)| last),
+        Some(ms(now - MIN))
+    );
+}
+
+#[test]
+fn a_checkpoint_takes_only_the_chunks_that_changed() {
+    let now = DAY;
+    let mut s = steady(DAY, now);
+    let (_, all) = through_chunks(&mut s, 30 * DAY);
+    // Minutes 1074..=1439 (the ring's 366) are chunks 67..=89, hours
+    // 0..=23 chunks 0 and 1.
+    assert_eq!(all, 23 + 2);
+    assert_eq!(through_chunks(&mut s, 30 * DAY).1, 0, "nothing changed");
+    s.add(ms(now + SEC), one(1.0));
+    assert_eq!(
+        through_chunks(&mut s, 30 * DAY).1,
+        2,
+        "one minute chunk, one hour chunk"
+    );
+    // A late sample from a replayed spool changes an older chunk.
+    s.add(ms(now - 3 * HOUR), one(1.0));
+    assert_eq!(through_chunks(&mut s, 30 * DAY).1, 2);
+    s.mark_all_changed();
+    // A minute on: minutes 1075..=1440, chunks 67..=90.
+    assert_eq!(through_chunks(&mut s, 30 * DAY).1, 24 + 2);
+}
+
+#[test]
+fn chunks_that_left_retention_are_dropped_once() {
+    let mut s = Series::new(DAY);
+    s.add(ms(HOUR), one(1.0));
+    let _ = through_chunks(&mut s, DAY);
+    // Seven hours on, the minute ring (6 h) no longer holds that chunk.
+    s.add(ms(8 * HOUR), one(1.0));
+    let mut ops = Vec::new();
+    s.take_chunks(&mut |op| ops.push(op));
+    let drops: Vec<_> = ops
+        .iter()
+        .filter(|op| matches!(op, ChunkOp::Drop { .. }))
+        .collect();
+    assert_eq!(
+        drops,
+        [&ChunkOp::Drop {
+            ring: 1,
+            from: 60 / CHUNK as u64,
+            to: (8 * 60 - 365) / CHUNK as u64,
+        }]
+    );
+    s.take_chunks(&mut |op| assert!(!matches!(op, ChunkOp::Drop { .. }), "{op:?}"));
+}
+
+#[test]
+fn a_damaged_chunk_is_refused_or_sanitised() {
+    let mut s = Series::new(DAY);
+    assert_eq!(
+        s.load_chunk(1, 0, &[0; 7], &mut |_| {}),
+        Err(BadChunk::Length(7))
+    );
+    assert_eq!(
+        s.load_chunk(0, 0, &[0; CHUNK_BYTES], &mut |_| {}),
+        Err(BadChunk::Ring(0))
+    );
+    let mut bytes = [0; CHUNK_BYTES];
+    let pair = |good: f64, total: f64| [good.to_le_bytes(), total.to_le_bytes()].concat();
+    bytes[..16].copy_from_slice(&pair(f64::NAN, 5.0));
+    bytes[16..32].copy_from_slice(&pair(9.0, 4.0));
+    bytes[32..48].copy_from_slice(&pair(1.0, f64::INFINITY));
+    s.load_chunk(1, 0, &bytes, &mut |_| {}).expect("sanitised");
+    let sum = s.sum(ms(3 * MIN), 3 * MIN);
+    assert_eq!(
+        sum,
+        Counts {
+            good: 4.0,
+            total: 9.0
+        }
+    );
 }
 
 #[test]

@@ -152,3 +152,39 @@ pub fn workbook_alerting() -> AlertingConfig {
         },
     }
 }
+
+/// A stand-in for the state tree: applies a checkpoint's chunk operations
+/// the way `Store::put_checkpoint` does (deletions, then writes).
+#[derive(Default)]
+pub struct ChunkStore(pub std::collections::BTreeMap<Vec<u8>, Vec<u8>>);
+
+impl ChunkStore {
+    /// Takes `e`'s changed chunks and applies them; returns how many ops.
+    pub fn checkpoint(&mut self, e: &mut super::Engine) -> usize {
+        use super::persist::StoreOp;
+        let ops = e.take_chunks();
+        let n = ops.len();
+        let mut puts = Vec::new();
+        for op in ops {
+            match op {
+                StoreOp::Delete(from, to) => {
+                    let gone: Vec<_> = self.0.range(from..to).map(|(k, _)| k.clone()).collect();
+                    gone.iter().for_each(|k| drop(self.0.remove(k)));
+                }
+                StoreOp::Put(k, v) => puts.push((k, v.to_vec())),
+            }
+        }
+        self.0.extend(puts);
+        n
+    }
+
+    /// A fresh engine with `slos`, restored from the chunks in key order.
+    pub fn restore(&self, slos: Vec<Slo>) -> super::Engine {
+        let mut e = super::Engine::new(slos);
+        for (k, v) in &self.0 {
+            e.load_chunk(k, v).expect("a chunk this store wrote");
+        }
+        e.finish_load();
+        e
+    }
+}

@@ -65,7 +65,7 @@ impl Engine {
     /// One scope's view.
     pub fn view<'a>(&'a self, scope: Scope<'a>) -> View<'a> {
         let world = match scope {
-            Scope::World(name) => self.worlds.get(name).map(|w| &**w),
+            Scope::World(name) => self.worlds.get(name),
             Scope::Fleet => None,
         };
         View {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AgentSeen, HISTORY_MAX, Inner, Shared, WorldSeen};
 use crate::alert::AlertBook;
+use crate::slo::persist::{Loaded, PREFIX};
 use crate::slo::{Counts, EngineState};
 use crate::store::{ALERTS, CHECKPOINT};
 use crate::{CollectorError, now_ms};
@@ -31,7 +32,10 @@ pub(super) struct JournalEntry {
 #[derive(Serialize, Deserialize)]
 struct Checkpoint {
     journal_position: u64,
-    engine: EngineState,
+    /// Every series, as checkpoints wrote them before the series had keys
+    /// of their own ([`crate::slo::persist`]); read, no longer written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    engine: Option<EngineState>,
     agents: HashMap<String, AgentSeen>,
     worlds: BTreeMap<String, WorldSeen>,
 }
@@ -41,8 +45,24 @@ impl Shared {
     pub fn restore(&self) -> Result<(), CollectorError> {
         let mut inner = self.lock();
         let mut after = 0;
+        let mut unconfigured = Vec::new();
+        for item in self.store.scan(PREFIX) {
+            let (k, v) = item?;
+            match inner.engine.load_chunk(&k, &v) {
+                Ok(Loaded::Added) => {}
+                Ok(Loaded::Unconfigured) => unconfigured.push(k),
+                Err(e) => {
+                    tracing::warn!(error = %e, key = %String::from_utf8_lossy(&k), "skipping an unreadable series chunk")
+                }
+            }
+        }
+        inner.engine.finish_load();
+        // Series of SLOs no longer in the config: nothing reads them again.
+        self.store.remove(unconfigured)?;
         if let Some(cp) = self.store.get::<Checkpoint>(CHECKPOINT)? {
-            inner.engine.import(cp.engine);
+            if let Some(engine) = cp.engine {
+                inner.engine.import(engine);
+            }
             inner.agents = cp.agents;
             inner.worlds = cp.worlds;
             after = cp.journal_position;
@@ -84,20 +104,45 @@ impl Shared {
 
     /// Writes a checkpoint and drops the journal it covers.
     ///
-    /// Under the state lock only a snapshot is taken: the engine's series
-    /// are shared, not copied (a world is copied by the first report that
-    /// changes it while the checkpoint is written), and the worlds are
-    /// copied without their gauge history, which is not persisted.
-    /// Exporting and serialising every series under the lock held up every
-    /// report for as long, once per checkpoint. The journal position is read
-    /// under the same lock as the snapshot, and reports are journaled under
-    /// it too, so the checkpoint holds exactly the entries up to that
-    /// position and the replay after a restart exactly those after it.
+    /// Under the state lock only what changed is copied: the series chunks
+    /// changed since the last checkpoint ([`crate::slo::persist`]), and the
+    /// worlds without their gauge history, which is not persisted. Writing
+    /// every series each time cost seconds at ten thousand worlds. The
+    /// journal position is read under the same lock, and reports are
+    /// journaled under it too, so the checkpoint holds exactly the entries
+    /// up to that position and the replay after a restart exactly those
+    /// after it; chunks and the checkpoint record are written in one batch,
+    /// so a crash leaves both or neither.
     pub fn checkpoint(&self) -> Result<(), CollectorError> {
-        let (journal_position, engine, agents, worlds) = {
+        self.checkpoint_then(|| {})
+    }
+
+    /// [`Shared::checkpoint`] on a thread of its own, which lowers its
+    /// priority once the cut under the lock is taken: writing a checkpoint
+    /// of ten thousand worlds takes a while, and the reports arriving
+    /// meanwhile come first. Blocking.
+    pub fn checkpoint_in_background(&self) -> Result<(), CollectorError> {
+        self.checkpoint_then(|| {
+            // Linux nice values are per thread; this thread ends with the
+            // checkpoint.
+            if let Err(e) = rustix::process::setpriority_process(None, 10) {
+                tracing::debug!(error = %e, "checkpoint thread keeps its priority");
+            }
+        })
+    }
+
+    fn checkpoint_then(&self, after_cut: impl FnOnce()) -> Result<(), CollectorError> {
+        let started = std::time::Instant::now();
+        let written = self.write_checkpoint(after_cut);
+        self.metrics
+            .checkpoint
+            .record(started.elapsed().as_secs_f64());
+        written
+    }
+
+    fn write_checkpoint(&self, after_cut: impl FnOnce()) -> Result<(), CollectorError> {
+        let (journal_position, chunks, agents, worlds) = {
             let mut inner = self.lock();
-            // Before the snapshot: pruning touches every world, which is
-            // cheap only while none is shared.
             inner.engine.prune(now_ms());
             let worlds: BTreeMap<String, WorldSeen> = inner
                 .worlds
@@ -106,19 +151,24 @@ impl Shared {
                 .collect();
             (
                 self.store.journal_position(),
-                inner.engine.snapshot(),
+                inner.engine.take_chunks(),
                 inner.agents.clone(),
                 worlds,
             )
         };
+        after_cut();
         let cp = Checkpoint {
             journal_position,
-            engine: engine.export(),
+            engine: None,
             agents,
             worlds,
         };
-        drop(engine);
-        self.store.put(CHECKPOINT, &cp)?;
+        if let Err(e) = self.store.put_checkpoint(CHECKPOINT, &cp, chunks) {
+            // What was taken is not on disk: the next checkpoint writes
+            // every series again rather than only what changes until then.
+            self.lock().engine.mark_all_changed();
+            return Err(e);
+        }
         self.store.truncate_journal(cp.journal_position)?;
         self.store.flush()
     }
