@@ -15,7 +15,7 @@
 //! - at a handoff the incoming person hears what is firing (`handoff.rs`,
 //!   under the pager's hand-moved clock).
 
-mod handoff;
+pub mod handoff;
 mod harness;
 
 use std::process::Command;
