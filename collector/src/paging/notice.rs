@@ -57,7 +57,10 @@ impl Book {
         }
         self.handoffs_until = Some(now);
         let from = since.max(now.saturating_sub(CATCH_UP_MS));
-        for h in cx.roster.handoffs(from.saturating_add(1), now.saturating_add(1)) {
+        for h in cx
+            .roster
+            .handoffs(from.saturating_add(1), now.saturating_add(1))
+        {
             let firing = self.firing_for(&h.team, cx.public_url);
             let severity = firing.iter().map(|f| f.severity).min();
             let summary = format!(
@@ -142,11 +145,7 @@ impl Book {
                     alertname: lead.label("alertname").unwrap_or("alert").to_owned(),
                     world: lead.label("world").map(str::to_owned),
                     severity: p.severity,
-                    summary: lead
-                        .annotations
-                        .get("summary")
-                        .cloned()
-                        .unwrap_or_default(),
+                    summary: lead.annotations.get("summary").cloned().unwrap_or_default(),
                     state: match p.state {
                         PageState::Acked => "acked",
                         PageState::Held => "held",
@@ -266,7 +265,10 @@ fn channel_for(cx: &Ctx<'_>, person: &str) -> Option<(String, Option<String>)> {
 }
 
 fn firing_line(f: &FiringPage) -> String {
-    let world = f.world.as_deref().map_or(String::new(), |w| format!(" {w}"));
+    let world = f
+        .world
+        .as_deref()
+        .map_or(String::new(), |w| format!(" {w}"));
     format!(
         "{} {}{world} ({}): {} {}",
         f.severity, f.alertname, f.state, f.summary, f.url

@@ -104,7 +104,10 @@ fn notices(fx: &Effects) -> Vec<&(String, Delivery)> {
 fn the_incoming_person_hears_once_what_is_firing_for_their_team() {
     let before = at("2026-12-07T08:58:00Z");
     let mut f = Fixture::new(before);
-    f.apply(Input::Alert(alert("WorldDown", "w1", AlertStatus::Firing)), before);
+    f.apply(
+        Input::Alert(alert("WorldDown", "w1", AlertStatus::Firing)),
+        before,
+    );
     assert_eq!(
         f.book.next_due(&f.policy, &f.roster, before + 60_000),
         Some(at("2026-12-07T09:00:00Z")),
@@ -120,13 +123,25 @@ fn the_incoming_person_hears_once_what_is_firing_for_their_team() {
     // knows ana.
     assert_eq!(channel, "slack");
     let to = d.to.as_ref().unwrap();
-    assert_eq!((to.person.as_str(), to.address.as_deref()), ("ana", Some("U0ANA")));
+    assert_eq!(
+        (to.person.as_str(), to.address.as_deref()),
+        ("ana", Some("U0ANA"))
+    );
     assert_eq!(d.team, "ops");
     assert_eq!(d.severity.as_str(), "SEV1");
-    let Some(Notice::Handoff { role, from_person, firing, at: when }) = &d.notice else {
+    let Some(Notice::Handoff {
+        role,
+        from_person,
+        firing,
+        at: when,
+    }) = &d.notice
+    else {
         panic!("{d:?}");
     };
-    assert_eq!((role.as_str(), from_person.as_deref()), ("primary", Some("ben")));
+    assert_eq!(
+        (role.as_str(), from_person.as_deref()),
+        ("primary", Some("ben"))
+    );
     assert_eq!(when, "2026-12-07T09:00:00.000Z");
     assert_eq!(firing.len(), 1);
     assert_eq!(firing[0].alertname, "WorldDown");
@@ -134,12 +149,17 @@ fn the_incoming_person_hears_once_what_is_firing_for_their_team() {
     assert_eq!(firing[0].url, "http://collector.test/api/v1/pages/p-1");
     let text = &d.alert.annotations["description"];
     assert!(text.contains("SEV1 WorldDown w1"), "{text}");
-    assert!(fx.events.iter().any(|e| e.kind == K::Notified && e.person.as_deref() == Some("ana")));
+    assert!(
+        fx.events
+            .iter()
+            .any(|e| e.kind == K::Notified && e.person.as_deref() == Some("ana"))
+    );
 
     // Announced once.
     assert!(notices(&f.apply(Input::Tick, at("2026-12-07T09:01:00Z"))).is_empty());
     assert_eq!(
-        f.book.next_due(&f.policy, &f.roster, at("2026-12-07T09:01:00Z")),
+        f.book
+            .next_due(&f.policy, &f.roster, at("2026-12-07T09:01:00Z")),
         Some(at("2026-12-07T09:03:00Z")),
         "next: the page's deadline (opened 08:58, 5 min), before tomorrow's handoff"
     );
@@ -176,7 +196,10 @@ reason = "ben is away"
     let fx = f.apply(Input::ShiftsMoved(changes), now);
     let sent = notices(&fx);
     assert_eq!(sent.len(), 2, "{sent:#?}");
-    let (channel, d) = sent.iter().find(|(_, d)| d.to.as_ref().unwrap().person == "ben").unwrap();
+    let (channel, d) = sent
+        .iter()
+        .find(|(_, d)| d.to.as_ref().unwrap().person == "ben")
+        .unwrap();
     // ben has no Slack: email is the first channel that knows him.
     assert_eq!(channel, "email");
     let Some(Notice::ShiftsMoved { gained, lost }) = &d.notice else {
@@ -188,7 +211,10 @@ reason = "ben is away"
         (lost[0].from.as_str(), lost[0].until.as_str()),
         ("2026-12-08T09:00:00Z", "2026-12-09T09:00:00Z")
     );
-    let (_, d) = sent.iter().find(|(_, d)| d.to.as_ref().unwrap().person == "ana").unwrap();
+    let (_, d) = sent
+        .iter()
+        .find(|(_, d)| d.to.as_ref().unwrap().person == "ana")
+        .unwrap();
     let Some(Notice::ShiftsMoved { gained, lost }) = &d.notice else {
         panic!("{d:?}");
     };

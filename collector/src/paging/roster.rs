@@ -96,7 +96,11 @@ impl Roster for ScheduleRoster {
     }
 
     fn address(&self, person: &str, kind: &str) -> Option<String> {
-        self.0.load().person(person)?.contact(kind).map(str::to_owned)
+        self.0
+            .load()
+            .person(person)?
+            .contact(kind)
+            .map(str::to_owned)
     }
 
     fn handoffs(&self, from_ms: u64, until_ms: u64) -> Vec<HandoffDue> {

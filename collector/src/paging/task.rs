@@ -10,8 +10,8 @@ use tokio::sync::watch;
 
 use super::Inbox;
 use super::book::Input;
-use crate::state::Shared;
 use crate::CollectorError;
+use crate::state::Shared;
 
 /// Timers run on the monotonic clock, deadlines on the wall clock:
 /// looking again at least this often bounds what a clock step costs.

@@ -90,7 +90,12 @@ fn channels(shared: &Shared) -> Vec<String> {
         .collect()
 }
 
-fn parse_policy(shared: &Shared, file: &str, text: &str, schedule: &Schedule) -> Result<Paging, String> {
+fn parse_policy(
+    shared: &Shared,
+    file: &str,
+    text: &str,
+    schedule: &Schedule,
+) -> Result<Paging, String> {
     let names = channels(shared);
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let teams: Vec<String> = schedule.teams().into_iter().map(str::to_owned).collect();
@@ -102,9 +107,13 @@ fn oncall(shared: &Shared, file: &str, text: &str) -> Result<(), String> {
     let pager = shared.pager();
     // The policy in force, parsed again against the new teams.
     let policy = match (pager, policy_in_force(shared)) {
-        (Some(_), Some((pfile, ptext))) => Some(parse_policy(shared, &pfile, &ptext, &new).map_err(
-            |e| format!("{file}: refused: the paging policy in force does not fit this schedule:\n{e}"),
-        )?),
+        (Some(_), Some((pfile, ptext))) => {
+            Some(parse_policy(shared, &pfile, &ptext, &new).map_err(|e| {
+                format!(
+                    "{file}: refused: the paging policy in force does not fit this schedule:\n{e}"
+                )
+            })?)
+        }
         _ => None,
     };
     let new = Arc::new(new);
@@ -116,10 +125,17 @@ fn oncall(shared: &Shared, file: &str, text: &str) -> Result<(), String> {
         pager.set_policy(p);
     }
     let now = pager.now();
-    let from = after(Timestamp::UNIX_EPOCH, i64::try_from(now / 1_000).unwrap_or(i64::MAX));
+    let from = after(
+        Timestamp::UNIX_EPOCH,
+        i64::try_from(now / 1_000).unwrap_or(i64::MAX),
+    );
     let moved = liveops_oncall::moved(&old, &new, from, after(from, AHEAD_SECONDS));
     if !moved.is_empty()
-        && let Err(e) = pager.handle(&shared.events, Input::ShiftsMoved(shift_changes(moved)), now)
+        && let Err(e) = pager.handle(
+            &shared.events,
+            Input::ShiftsMoved(shift_changes(moved)),
+            now,
+        )
     {
         tracing::error!(error = %e, "cannot tell people their shifts moved");
     }

@@ -57,7 +57,11 @@ fn window(
     }
 }
 
-pub(super) fn an_override(raw: RawOverride, known: &Known, sink: &mut Sink<'_>) -> Option<Override> {
+pub(super) fn an_override(
+    raw: RawOverride,
+    known: &Known,
+    sink: &mut Sink<'_>,
+) -> Option<Override> {
     let w = window(
         &raw.team,
         &raw.role,

@@ -46,7 +46,10 @@ async fn primary(url: &str) -> Result<String, String> {
     let v = try_get_json(&format!("{url}/api/v1/oncall")).await?;
     v["on_call"]
         .as_array()
-        .and_then(|a| a.iter().find(|o| o["team"] == "ops" && o["role"] == "primary"))
+        .and_then(|a| {
+            a.iter()
+                .find(|o| o["team"] == "ops" && o["role"] == "primary")
+        })
         .and_then(|o| o["person"].as_str().map(str::to_owned))
         .ok_or_else(|| v.to_string())
 }
@@ -59,12 +62,18 @@ async fn health(url: &str, file: &str) -> Value {
 async fn a_running_collector_takes_a_saved_schedule_and_refuses_a_broken_one() {
     let bin = built(&["liveops-collector"]);
     let dir = tempfile::tempdir().unwrap();
-    let (oncall, paging) = (dir.path().join("oncall.toml"), dir.path().join("paging.toml"));
+    let (oncall, paging) = (
+        dir.path().join("oncall.toml"),
+        dir.path().join("paging.toml"),
+    );
     let pages = dir.path().join("pages.jsonl");
     std::fs::write(&oncall, schedule("ana")).unwrap();
     let channel = format!("file:{}", pages.display());
     std::fs::write(&paging, policy(&channel)).unwrap();
-    let listen = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let listen = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let config = dir.path().join("collector.toml");
     // The shipped config (its SLOs), on a free port, with both files and
     // a file channel.
@@ -79,7 +88,10 @@ async fn a_running_collector_takes_a_saved_schedule_and_refuses_a_broken_one() {
         .replace("[collector]\n", &ours)
         .replace("listen = \"127.0.0.1:9470\"\n", "")
         .replace("data_dir = \"liveops-collector-data\"\n", "")
-        + &format!("\n[[notifier]]\nkind = \"file\"\npath = \"{}\"\n", pages.display());
+        + &format!(
+            "\n[[notifier]]\nkind = \"file\"\npath = \"{}\"\n",
+            pages.display()
+        );
     std::fs::write(&config, toml).unwrap();
     let log = dir.path().join("collector.log");
     let mut child = Command::new(bin.join("liveops-collector"))
@@ -123,12 +135,24 @@ async fn a_running_collector_takes_a_saved_schedule_and_refuses_a_broken_one() {
         }
     })
     .await;
-    let to = |who: &str| moved.iter().find(|n| n["to"]["person"] == who).cloned().unwrap();
+    let to = |who: &str| {
+        moved
+            .iter()
+            .find(|n| n["to"]["person"] == who)
+            .cloned()
+            .unwrap()
+    };
     assert!(!to("ben")["notice"]["gained"].as_array().unwrap().is_empty());
     assert!(!to("ana")["notice"]["lost"].as_array().unwrap().is_empty());
 
     // A broken save: refused, ben stays on call, and every place says why.
-    save(&oncall, &schedule("ben").replace("zone = \"UTC\"\nemail = \"ben", "zone = \"Mars/Olympus\"\nemail = \"ben"));
+    save(
+        &oncall,
+        &schedule("ben").replace(
+            "zone = \"UTC\"\nemail = \"ben",
+            "zone = \"Mars/Olympus\"\nemail = \"ben",
+        ),
+    );
     let refused = eventually(wait, "the refusal in /healthz", || async {
         let h = health(&url, "oncall").await;
         match h["state"] == "refused" {
@@ -139,14 +163,34 @@ async fn a_running_collector_takes_a_saved_schedule_and_refuses_a_broken_one() {
     .await;
     let error = refused["last_error"].as_str().unwrap();
     let at = format!("{}:6:8:", oncall.display());
-    assert!(error.contains(&at) && error.contains("Mars/Olympus"), "{error}");
+    assert!(
+        error.contains(&at) && error.contains("Mars/Olympus"),
+        "{error}"
+    );
     assert_eq!(primary(&url).await.unwrap(), "ben");
     let metrics = get_text(&format!("{url}/metrics")).await;
     let rejected = [("file", "oncall"), ("outcome", "rejected")];
-    assert_eq!(sample(&metrics, "liveops_collector_config_reloads_total", &rejected), Some(1.0));
-    assert_eq!(sample(&metrics, "liveops_collector_config_file_valid", &[("file", "oncall")]), Some(0.0));
+    assert_eq!(
+        sample(
+            &metrics,
+            "liveops_collector_config_reloads_total",
+            &rejected
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "liveops_collector_config_file_valid",
+            &[("file", "oncall")]
+        ),
+        Some(0.0)
+    );
     let logged = std::fs::read_to_string(&log).unwrap();
-    assert!(logged.contains("config file refused") && logged.contains(&at), "{logged}");
+    assert!(
+        logged.contains("config file refused") && logged.contains(&at),
+        "{logged}"
+    );
 
     // A FIFO in its place is refused at once; the collector still answers.
     std::fs::remove_file(&oncall).unwrap();
@@ -154,7 +198,10 @@ async fn a_running_collector_takes_a_saved_schedule_and_refuses_a_broken_one() {
     assert!(made.is_ok_and(|s| s.success()), "mkfifo");
     eventually(wait, "the FIFO refused", || async {
         let h = health(&url, "oncall").await;
-        match h["last_error"].as_str().is_some_and(|e| e.contains("is a FIFO")) {
+        match h["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("is a FIFO"))
+        {
             true => Ok(()),
             false => Err(h.to_string()),
         }
@@ -182,6 +229,10 @@ async fn a_running_collector_takes_a_saved_schedule_and_refuses_a_broken_one() {
     })
     .await;
     let error = h["last_error"].as_str().unwrap();
-    assert!(error.contains(&format!("{}:", paging.display())) && error.contains("unknown channel `nowhere`"), "{error}");
+    assert!(
+        error.contains(&format!("{}:", paging.display()))
+            && error.contains("unknown channel `nowhere`"),
+        "{error}"
+    );
     terminate(&mut child, "liveops-collector");
 }

@@ -106,7 +106,11 @@ async fn the_incoming_primary_hears_once_what_is_firing() {
     })
     .await;
     assert_eq!(notice["to"]["person"], "ana");
-    assert_eq!(notice["to"]["address"], Value::Null, "the file has no addresses");
+    assert_eq!(
+        notice["to"]["address"],
+        Value::Null,
+        "the file has no addresses"
+    );
     assert_eq!(notice["labels"]["alertname"], "OnCallHandoff");
     assert_eq!(notice["notice"]["kind"], "handoff");
     assert_eq!(notice["notice"]["from_person"], "ben");
@@ -117,10 +121,10 @@ async fn the_incoming_primary_hears_once_what_is_firing() {
     assert_eq!(firing[0]["severity"], "SEV1");
     assert_eq!(firing[0]["page_id"], page["pageId"]);
     assert!(
-        firing[0]["url"]
-            .as_str()
-            .unwrap()
-            .ends_with(&format!("/api/v1/pages/{}", page["pageId"].as_str().unwrap())),
+        firing[0]["url"].as_str().unwrap().ends_with(&format!(
+            "/api/v1/pages/{}",
+            page["pageId"].as_str().unwrap()
+        )),
         "{notice}"
     );
     let text = notice["annotations"]["description"].as_str().unwrap();
@@ -141,7 +145,11 @@ async fn the_incoming_primary_hears_once_what_is_firing() {
     assert_eq!(of(&lines(dir.path()), "notify").len(), 1);
     let metrics = get_text(&format!("{}/metrics", collector.url())).await;
     assert_eq!(
-        sample(&metrics, "liveops_collector_pages_total", &[("severity", "none"), ("event", "notified")]),
+        sample(
+            &metrics,
+            "liveops_collector_pages_total",
+            &[("severity", "none"), ("event", "notified")]
+        ),
         Some(1.0),
         "{metrics}"
     );
