@@ -21,8 +21,9 @@
 //! - [`notify`]: delivery channels (JSON-lines file, stdout, webhook,
 //!   PagerDuty, Alertmanager, Slack, Discord, email).
 //! - [`oncall`]: the on-call schedule published as a page, JSON and iCal.
-//! - [`paging`]: routing, escalation, silences: from an alert to the
-//!   person who acts on it (with a paging policy configured).
+//! - [`paging`]: routing, escalation, silences, handoff notices: from an
+//!   alert to the person who acts on it (with a paging policy configured).
+//! - [`reload`]: hot reload of `oncall.toml` and `paging.toml`.
 //! - [`http`]: the HTTP part every subsystem plugs its routes into;
 //!   [`auth`]: tokens and roles.
 //! - [`runbooks`]: the runbooks every alert links to; [`public_url`]: the
@@ -41,6 +42,7 @@ pub mod oncall;
 pub mod overrides;
 pub mod paging;
 pub mod public_url;
+pub mod reload;
 pub mod run;
 pub mod runbooks;
 pub mod slo;

@@ -5,7 +5,8 @@
 //! and the override expiry timer until `shutdown` resolves. At
 //! shutdown it stops accepting, evaluates once more, writes a checkpoint,
 //! and lets the notifiers deliver what is queued (bounded by a deadline).
-//! With a paging policy, the pager's task (`crate::paging::task`) runs too.
+//! With a paging policy, the pager's task (`crate::paging::task`) runs too;
+//! with an `oncall` or `paging` file, its watcher (`crate::reload`).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -21,6 +22,7 @@ use crate::auth::Tokens;
 use crate::events::Event;
 use crate::notify::Notifiers;
 use crate::overrides::Overrides;
+use crate::paging::clock::{Clock, SystemClock};
 use crate::state::Shared;
 use crate::store::Store;
 use crate::telemetry::CollectorMetrics;
@@ -41,8 +43,20 @@ pub struct Collector {
 
 impl Collector {
     pub async fn start(
+        cfg: CollectorConfig,
+        tokens: Tokens,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<Collector, CollectorError> {
+        Self::start_with_clock(cfg, tokens, Arc::new(SystemClock), shutdown).await
+    }
+
+    /// As [`Collector::start`], with the pager on `clock` (a
+    /// [`ManualClock`](crate::paging::clock::ManualClock) in tests of
+    /// escalations and handoffs).
+    pub async fn start_with_clock(
         mut cfg: CollectorConfig,
         tokens: Tokens,
+        clock: Arc<dyn Clock>,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<Collector, CollectorError> {
         let server = liveops_http::Server::bind(cfg.listen, &cfg.http_server, "collector")
@@ -74,6 +88,10 @@ impl Collector {
         }
         let catalogue = liveops_config::load_catalogue(&cfg)?;
         let oncall = liveops_oncall::Schedule::new(liveops_config::load_collector_oncall(&cfg)?);
+        let watched = [
+            (crate::reload::Which::Oncall, cfg.oncall_file.clone()),
+            (crate::reload::Which::Paging, cfg.paging_file.clone()),
+        ];
         let store = Store::open(&cfg.data_dir)?;
         let metrics = Arc::new(CollectorMetrics::new());
         metrics.watch_http(server.stats());
@@ -90,15 +108,21 @@ impl Collector {
         let teams: Vec<String> = oncall.teams().into_iter().map(str::to_owned).collect();
         let policy = liveops_config::load_paging(&cfg, Some(&teams))?;
         let url = cfg.public_url.clone().unwrap_or_default();
+        let schedule = Arc::new(arc_swap::ArcSwap::from_pointee(oncall));
         let pager = policy
             .map(|p| {
-                let (n, m) = (notifiers.clone(), metrics.clone());
-                crate::paging::start(p, oncall.clone(), n, reports, url, (&store, m))
+                let (n, m, s) = (notifiers.clone(), metrics.clone(), schedule.clone());
+                crate::paging::start((p, clock), s, n, reports, url, (&store, m))
             })
             .transpose()?;
         let parts = (Arc::new(store), overrides, Arc::new(audit));
         let shared =
-            Arc::new(Shared::new(cfg, tokens, metrics, notifiers, parts).with_oncall(oncall));
+            Arc::new(Shared::new(cfg, tokens, metrics, notifiers, parts).with_oncall(schedule));
+        for (which, path) in watched {
+            if let Some(p) = path {
+                shared.config_files.watch(which, &p);
+            }
+        }
         shared.restore()?;
 
         let mut tasks = JoinSet::new();
@@ -119,6 +143,11 @@ impl Collector {
                 stop_rx.clone(),
             ));
         }
+        let reload = crate::reload::run(shared.clone(), stop_rx.clone());
+        tasks.spawn(async move {
+            reload.await;
+            Ok(())
+        });
         tasks.spawn(expiry_loop(shared.clone(), stop_rx));
         let stop = stop_tx.clone();
         tokio::spawn(async move {

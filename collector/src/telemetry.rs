@@ -125,6 +125,35 @@ impl CollectorMetrics {
             .increment(1);
     }
 
+    /// A reload of a config file: `file` and `outcome` bounded by code.
+    pub fn config_reload(&self, file: &'static str, applied: bool) {
+        let outcome = if applied { "applied" } else { "rejected" };
+        self.registry
+            .counter(
+                COLLECTOR_CONFIG_RELOADS,
+                &[("file", file.to_owned()), ("outcome", outcome.to_owned())],
+            )
+            .increment(1);
+        self.registry
+            .gauge(COLLECTOR_CONFIG_FILE_VALID, &[("file", file.to_owned())])
+            .set(if applied { 1.0 } else { 0.0 });
+    }
+
+    /// A hot-reloaded file watched from start: its series at zero, valid.
+    pub fn config_watched(&self, file: &'static str) {
+        for outcome in ["applied", "rejected"] {
+            self.registry
+                .counter(
+                    COLLECTOR_CONFIG_RELOADS,
+                    &[("file", file.to_owned()), ("outcome", outcome.to_owned())],
+                )
+                .increment(0);
+        }
+        self.registry
+            .gauge(COLLECTOR_CONFIG_FILE_VALID, &[("file", file.to_owned())])
+            .set(1.0);
+    }
+
     pub fn pages_open(&self, n: usize) {
         self.registry.gauge(COLLECTOR_PAGES_OPEN, &[]).set(n as f64);
     }

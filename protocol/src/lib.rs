@@ -35,7 +35,9 @@ pub mod time;
 pub use flags::{FlagChange, FlagReload};
 pub use histogram::Histogram;
 pub use notification::{AlertStatus, Notification};
-pub use page::{Delivery, DeliveryReport, PageAction, Recipient, Severity};
+pub use page::{
+    Delivery, DeliveryReport, FiringPage, Notice, PageAction, Recipient, Severity, ShiftSpan,
+};
 pub use report::{
     CounterSeries, GaugeSeries, Health, HistogramSeries, Losses, RefusedPart, Report, Tags,
 };

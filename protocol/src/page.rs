@@ -48,14 +48,17 @@ impl std::fmt::Display for Severity {
     }
 }
 
-/// What a delivery does to the page at the receiving end. The same three
-/// verbs as PagerDuty's `event_action`.
+/// What a delivery does to the page at the receiving end. The first three
+/// are PagerDuty's `event_action` verbs; `Notify` tells a person something
+/// (a [`Notice`]) and opens nothing: channels that only know incidents
+/// (PagerDuty, Alertmanager) are never handed one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PageAction {
     Trigger,
     Acknowledge,
     Resolve,
+    Notify,
 }
 
 /// The person a delivery is for, and the address this channel knows them
@@ -91,6 +94,59 @@ pub struct Delivery {
     pub page_url: String,
     /// When the pager decided this delivery (milliseconds since the epoch).
     pub at_ms: u64,
+    /// With [`PageAction::Notify`]: what the person is told, as data (the
+    /// alert's `summary` and `description` say it in words).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<Notice>,
+}
+
+/// Something a person on call is told that is not a page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Notice {
+    /// `to` takes over `team`'s `role` at `at`, with what is firing for
+    /// the team at that moment.
+    Handoff {
+        role: String,
+        /// RFC 3339.
+        at: String,
+        /// Who held it until then; `None` after a gap.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_person: Option<String>,
+        firing: Vec<FiringPage>,
+    },
+    /// A change to the schedule gave `to` these shifts and took those.
+    ShiftsMoved {
+        gained: Vec<ShiftSpan>,
+        lost: Vec<ShiftSpan>,
+    },
+}
+
+/// One open page, as a handoff notice lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FiringPage {
+    pub page_id: String,
+    pub alertname: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub world: Option<String>,
+    pub severity: Severity,
+    pub summary: String,
+    /// `acked`, `open` or `held`.
+    pub state: String,
+    /// The page in the collector.
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook_url: Option<String>,
+}
+
+/// One shift of one person: `team`'s `role` over `[from, until)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShiftSpan {
+    pub team: String,
+    pub role: String,
+    /// RFC 3339.
+    pub from: String,
+    pub until: String,
 }
 
 impl Delivery {

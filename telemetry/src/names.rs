@@ -112,6 +112,12 @@ pub const COLLECTOR_AUDIT_CHAIN_OK: &str = "liveops_collector_audit_chain_ok";
 pub const COLLECTOR_PAGES: &str = "liveops_collector_pages_total";
 /// Pages not yet resolved (held, open or acknowledged).
 pub const COLLECTOR_PAGES_OPEN: &str = "liveops_collector_pages_open";
+/// Reloads of a hot-reloaded config file by `file` (`oncall`, `paging`)
+/// and `outcome` (`applied` or `rejected`).
+pub const COLLECTOR_CONFIG_RELOADS: &str = "liveops_collector_config_reloads_total";
+/// 1 while the file on disk is the one in force, 0 while it is refused
+/// (the last good one is), by `file`.
+pub const COLLECTOR_CONFIG_FILE_VALID: &str = "liveops_collector_config_file_valid";
 pub const SLO_OBJECTIVE: &str = "liveops_slo_objective_ratio";
 pub const SLO_SLI: &str = "liveops_slo_sli_ratio";
 pub const SLO_EVENTS: &str = "liveops_slo_events";
@@ -187,6 +193,8 @@ pub const ALL: &[&str] = &[
     COLLECTOR_AUDIT_CHAIN_OK,
     COLLECTOR_PAGES,
     COLLECTOR_PAGES_OPEN,
+    COLLECTOR_CONFIG_RELOADS,
+    COLLECTOR_CONFIG_FILE_VALID,
     SLO_OBJECTIVE,
     SLO_SLI,
     SLO_EVENTS,

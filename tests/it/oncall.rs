@@ -1,9 +1,11 @@
 //! The on-call schedule as operators use it: `liveops oncall who`, `export
 //! --ical` read back by Python's `icalendar`, `oncall check`, a bad
 //! schedule refused by `check-config` and by the collector, and the
-//! collector's `/oncall` page in a real headless browser (`browser.rs`).
+//! collector's `/oncall` page in a real headless browser (`browser.rs`),
+//! and hot reload of the schedule in a running collector (`reload.rs`).
 
 mod browser;
+mod reload;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

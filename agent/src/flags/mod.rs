@@ -155,13 +155,16 @@ impl Flags {
 
     /// Reads the file and applies or refuses it. Blocking (file and sled
     /// I/O): run it off the async workers. Only a regular file within
-    /// `max_file_bytes` is read (see `watch::read`); anything else is a
+    /// `max_file_bytes` is read (see `liveops_watch::read_regular`); anything else is a
     /// refused reload.
     pub fn reload_from_disk(&self) {
         let Some(path) = &self.file else { return };
-        let read = match watch::read::read_regular(path, self.max_file_bytes) {
+        let read = match liveops_watch::read_regular(path, self.max_file_bytes) {
             Ok(bytes) => Read::Bytes(bytes),
-            Err(why) => Read::Failed(why),
+            Err(e @ liveops_watch::ReadError::TooLarge { .. }) => {
+                Read::Failed(format!("{e} ([flags] max_file_bytes)"))
+            }
+            Err(e) => Read::Failed(e.to_string()),
         };
         self.apply(read);
     }

@@ -58,7 +58,7 @@ pub fn router(state: Arc<Shared>) -> Router {
         .route("/api/v1/worlds", get(worlds))
         .route("/runbooks/{name}", get(runbooks::serve))
         .route("/metrics", get(metrics))
-        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/healthz", get(healthz))
         .merge(crate::overrides::http::routes())
         .merge(crate::audit::http::routes())
         .merge(crate::oncall::http::routes())
@@ -123,6 +123,12 @@ async fn alerts(State(s): State<Arc<Shared>>) -> Json<serde_json::Value> {
 
 async fn worlds(State(s): State<Arc<Shared>>) -> Json<serde_json::Value> {
     Json(json!({ "worlds": s.worlds() }))
+}
+
+/// Up, and how the hot-reloaded files stand: a refused `oncall.toml` or
+/// `paging.toml` shows here with its error while the last good one pages.
+async fn healthz(State(s): State<Arc<Shared>>) -> Json<serde_json::Value> {
+    Json(json!({"status": "ok", "config": s.config_files.status()}))
 }
 
 async fn metrics(State(s): State<Arc<Shared>>) -> impl IntoResponse {

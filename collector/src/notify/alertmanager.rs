@@ -87,6 +87,8 @@ impl Firing {
             PageAction::Trigger | PageAction::Acknowledge => {
                 self.0.insert(d.page_id.clone(), alert.clone());
             }
+            // Not an alert: never part of the firing set.
+            PageAction::Notify => {}
         }
         alert
     }
@@ -127,6 +129,11 @@ pub async fn run(am: Alertmanagers, ctx: Ctx, mut rx: mpsc::Receiver<Delivery>) 
         tokio::select! {
             got = rx.recv() => {
                 let Some(d) = got else { break };
+                if d.action == PageAction::Notify {
+                    // The pager never sends one here; refused visibly if it did.
+                    ctx.done(&d, Err("Alertmanager takes alerts, not notices (handoffs, moved shifts)".into()));
+                    continue;
+                }
                 let alert = firing.apply(&d);
                 let tally = Arc::new(Mutex::new(Tally { delivery: d, left: queues.len(), delivered: false, errors: Vec::new() }));
                 for q in &queues {

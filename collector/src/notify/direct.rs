@@ -24,6 +24,7 @@ pub fn direct(n: &Notification, public_url: &str) -> Delivery {
         attempt: 1,
         alert: n.clone(),
         at_ms: crate::now_ms(),
+        notice: None,
     }
 }
 

@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use liveops_protocol::{Delivery, Notification, PageAction, Recipient, Severity};
+use liveops_protocol::{Delivery, Notice, Notification, PageAction, Recipient, Severity};
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
@@ -33,6 +33,8 @@ struct Line<'a> {
     to: Option<&'a Recipient>,
     attempt: u32,
     page_url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notice: Option<&'a Notice>,
 }
 
 /// The JSON object of one delivery, as the file line and webhook body.
@@ -46,6 +48,7 @@ pub(crate) fn line(d: &Delivery) -> Vec<u8> {
         to: d.to.as_ref(),
         attempt: d.attempt,
         page_url: &d.page_url,
+        notice: d.notice.as_ref(),
     };
     // Maps of strings and plain fields: serialising cannot fail.
     serde_json::to_vec(&line).unwrap_or_default()

@@ -40,6 +40,11 @@ impl PagerDuty {
 
 impl Carrier for PagerDuty {
     async fn carry(&self, ctx: &Ctx, d: &Delivery) -> Result<(), String> {
+        if d.action == PageAction::Notify {
+            // PagerDuty tells people of their own handoffs; the pager
+            // sends notices elsewhere (`dispatch::takes_notice`).
+            return Err("PagerDuty takes pages, not notices (handoffs, moved shifts)".into());
+        }
         // The recipient's own routing key (their service) wins.
         let key =
             d.to.as_ref()
@@ -70,6 +75,9 @@ pub(crate) fn event(d: &Delivery, routing_key: &str) -> Value {
         PageAction::Trigger => "trigger",
         PageAction::Acknowledge => "acknowledge",
         PageAction::Resolve => "resolve",
+        // Never handed one (see `Carrier::carry` above); a trigger of it
+        // would open an incident for a handoff.
+        PageAction::Notify => "notify",
     };
     if d.action != PageAction::Trigger {
         return json!({"routing_key": routing_key, "event_action": action, "dedup_key": d.page_id});

@@ -18,8 +18,12 @@ pub(crate) fn truncate(s: &str, max: usize) -> Cow<'_, str> {
     }
 }
 
-/// `SEV2 TickStalled w2`: how every channel names a page.
+/// `SEV2 TickStalled w2`: how every channel names a page. A notice is
+/// named by its summary (`On call: ops primary from …`).
 pub(crate) fn title(d: &Delivery) -> String {
+    if d.action == PageAction::Notify {
+        return d.summary().to_owned();
+    }
     format!("{} {}", d.severity, what(d))
 }
 
@@ -32,10 +36,11 @@ pub(crate) fn what(d: &Delivery) -> String {
     }
 }
 
-/// `resolved`, `acknowledged`, or `None` for a trigger.
+/// `resolved`, `acknowledged`, or `None` for a trigger (and a notice,
+/// which reads like one: a title, its text, a link).
 pub(crate) fn verdict(d: &Delivery) -> Option<&'static str> {
     match d.action {
-        PageAction::Trigger => None,
+        PageAction::Trigger | PageAction::Notify => None,
         PageAction::Acknowledge => Some("acknowledged"),
         PageAction::Resolve => Some("resolved"),
     }

@@ -34,7 +34,7 @@ fn now() -> Timestamp {
 }
 
 async fn page(State(s): State<Arc<Shared>>) -> impl IntoResponse {
-    Html(super::page::render(s.oncall(), now()))
+    Html(super::page::render(&s.oncall(), now()))
 }
 
 async fn api(State(s): State<Arc<Shared>>) -> Json<Value> {
@@ -50,7 +50,7 @@ async fn api(State(s): State<Arc<Shared>>) -> Json<Value> {
 async fn ics(State(s): State<Arc<Shared>>) -> impl IntoResponse {
     let now = now();
     let from = after(now, -FEED_BEHIND_SECONDS);
-    let body = ical::export(s.oncall(), from, after(now, AHEAD_SECONDS), now);
+    let body = ical::export(&s.oncall(), from, after(now, AHEAD_SECONDS), now);
     (
         [
             (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),

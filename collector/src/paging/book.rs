@@ -6,6 +6,7 @@
 //!   reopen within the flap window, open.
 //! - `escalate.rs`: a page's life: steps, deadlines, repeats, working
 //!   hours, fallback after a failed delivery, acknowledge, resolve.
+//! - `notice.rs`: handoffs and moved shifts told to the people on call.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -147,6 +148,9 @@ pub struct Book {
     pub(super) alerts: BTreeMap<String, Tracked>,
     pub(super) next_page: u64,
     pub(super) next_silence: u64,
+    /// Handoffs up to this instant have been announced; `None` until the
+    /// first tick (see `notice.rs`).
+    pub(super) handoffs_until: Option<u64>,
     /// What changed since the owner last saved.
     #[serde(skip)]
     pub(super) dirty: Dirty,
@@ -190,6 +194,8 @@ pub enum Input {
         actor: Actor,
         reason: String,
     },
+    /// A new schedule moved these people's future shifts.
+    ShiftsMoved(Vec<super::notice::ShiftChange>),
 }
 
 /// What the book needs from outside: the policy, who is on call, which
@@ -249,6 +255,7 @@ impl Book {
             Input::Expire { id, actor, reason } => {
                 self.expire(cx, &id, &actor, &reason, now, &mut fx)?;
             }
+            Input::ShiftsMoved(changes) => self.shifts_moved(cx, changes, now, &mut fx),
         }
         Ok(fx)
     }
@@ -264,6 +271,7 @@ impl Book {
             super::escalate::due(cx, self.page_mut(num), now, fx);
         }
         self.reconsider(cx, now, fx);
+        self.handoffs(cx, now, fx);
         self.prune(now);
     }
 
@@ -292,8 +300,9 @@ impl Book {
         }
     }
 
-    /// When the book next has something to do by itself.
-    pub fn next_due(&self, policy: &Paging, now: u64) -> Option<u64> {
+    /// When the book next has something to do by itself (the next
+    /// handoff to announce included).
+    pub fn next_due(&self, policy: &Paging, roster: &dyn Roster, now: u64) -> Option<u64> {
         let pages = self.pages.values().filter_map(|p| p.due_ms);
         let silences = self
             .silences
@@ -304,8 +313,10 @@ impl Book {
             .maintenance
             .iter()
             .flat_map(|m| [m.from_ms, m.until_ms]);
+        // Due at once when one came while the task was busy.
+        let handoff = self.handoffs_until.and_then(|t| roster.next_handoff(t));
         let later = silences.chain(windows).filter(|t| *t > now);
-        pages.chain(later).min()
+        pages.chain(handoff).chain(later).min()
     }
 
     pub(super) fn page_mut(&mut self, num: u64) -> &mut Page {
@@ -345,6 +356,12 @@ impl Book {
         self.alerts
             .get(&super::route::fingerprint(labels))
             .and_then(|t| t.suppressed.as_ref())
+    }
+
+    /// Starts announcing handoffs from `now`, unless a stored mark says
+    /// where announcing stopped.
+    pub fn announce_handoffs_from(&mut self, now: u64) {
+        self.handoffs_until.get_or_insert(now);
     }
 
     pub fn take_dirty(&mut self) -> Dirty {

@@ -110,7 +110,7 @@ impl Fixture {
     }
 
     pub fn next_due(&self, now: u64) -> Option<u64> {
-        self.book.next_due(&self.policy, now)
+        self.book.next_due(&self.policy, &self.roster, now)
     }
 }
 

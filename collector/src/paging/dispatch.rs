@@ -29,6 +29,16 @@ pub fn takes_ack(kind: &str) -> bool {
     )
 }
 
+/// Channel kinds that carry a notice (a handoff, moved shifts) to a
+/// person: those that show a message. PagerDuty and Alertmanager know
+/// only incidents and alerts.
+pub fn takes_notice(kind: &str) -> bool {
+    matches!(
+        kind,
+        "slack" | "discord" | "email" | "webhook" | "file" | "stdout"
+    )
+}
+
 /// The collector's notifiers as channels: each delivery queued on the
 /// named one, whose [`DeliveryReport`](liveops_protocol::DeliveryReport) comes back through the receiver
 /// [`Notifiers::start`] returned.

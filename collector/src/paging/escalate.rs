@@ -144,6 +144,7 @@ fn send(
         alert,
         page_url: format!("{}/api/v1/pages/{}", cx.public_url, page.id),
         at_ms: now,
+        notice: None,
     };
     page.sent.push(Sent {
         at_ms: now,

@@ -42,6 +42,10 @@ pub enum PageEventKind {
     HeldForWorkingHours,
     SilenceAdded,
     SilenceExpired,
+    /// A person was told of a handoff or of shifts a new schedule moved.
+    Notified,
+    /// ... or could not be: no channel of the policy shows a message.
+    NoticeUndelivered,
 }
 
 impl PageEventKind {
@@ -66,10 +70,12 @@ impl PageEventKind {
             Self::HeldForWorkingHours => "held-for-working-hours",
             Self::SilenceAdded => "silence-added",
             Self::SilenceExpired => "silence-expired",
+            Self::Notified => "notified",
+            Self::NoticeUndelivered => "notice-undelivered",
         }
     }
 
-    pub const ALL: [PageEventKind; 18] = [
+    pub const ALL: [PageEventKind; 20] = [
         Self::Routed,
         Self::Opened,
         Self::Grouped,
@@ -88,6 +94,8 @@ impl PageEventKind {
         Self::HeldForWorkingHours,
         Self::SilenceAdded,
         Self::SilenceExpired,
+        Self::Notified,
+        Self::NoticeUndelivered,
     ];
 }
 
@@ -98,7 +106,7 @@ impl PageEventKind {
 pub struct PageEvent {
     pub kind: PageEventKind,
     pub at_ms: u64,
-    /// `p-N`, or a silence's `s-N`.
+    /// `p-N`, a silence's `s-N`, or a notice's `n-…`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -169,6 +177,15 @@ impl PageEvent {
     pub fn team_severity(mut self, team: &str, severity: Severity) -> Self {
         self.team = Some(team.to_owned());
         self.severity = Some(severity);
+        self
+    }
+
+    /// About a notice (`n-…`) for `team`.
+    pub fn notice(mut self, id: &str, team: &str) -> Self {
+        self.id = Some(id.to_owned());
+        if !team.is_empty() {
+            self.team = Some(team.to_owned());
+        }
         self
     }
 

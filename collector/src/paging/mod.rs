@@ -12,18 +12,22 @@
 //! - `route.rs`: team and severity of an alert; silences, maintenance,
 //!   inhibition. `alerts.rs`: grouping, flap window. `escalate.rs`:
 //!   steps, deadlines, repeats, working hours, fallback, ack, resolve.
+//! - `notice.rs`: handoffs and moved shifts, told to the people on call.
 //! - `dispatch.rs`, `roster.rs`: the channels and the on-call schedule,
-//!   as the pager sees them.
+//!   as the pager sees them; `clock.rs`: its clock (moved by hand in
+//!   tests).
 //! - `http.rs`: pages, ack/resolve, silences; `alertmanager.rs`: the
 //!   Alertmanager webhook receiver.
 
 pub mod alertmanager;
 mod alerts;
 pub mod book;
+pub mod clock;
 pub mod dispatch;
 mod escalate;
 pub mod event;
 pub mod http;
+pub mod notice;
 pub mod roster;
 pub mod route;
 pub mod silence;
@@ -32,9 +36,12 @@ pub mod task;
 
 #[cfg(test)]
 mod book_tests;
+#[cfg(test)]
+mod notice_tests;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use arc_swap::ArcSwap;
 use liveops_config::paging::Paging;
 use liveops_protocol::{DeliveryReport, Notification};
 use tokio::sync::{Notify, mpsc};
@@ -44,6 +51,7 @@ use crate::events::{Event, Events};
 use crate::store::Store;
 use crate::telemetry::CollectorMetrics;
 use book::{Book, Ctx, Effects, Input, PageError};
+use clock::Clock;
 use dispatch::Dispatch;
 use roster::Roster;
 
@@ -60,7 +68,9 @@ pub enum PagingError {
 }
 
 pub struct Pager {
-    policy: Paging,
+    /// Swapped whole when `paging.toml` is reloaded.
+    policy: ArcSwap<Paging>,
+    clock: Arc<dyn Clock>,
     roster: Arc<dyn Roster>,
     dispatch: Arc<dyn Dispatch>,
     public_url: String,
@@ -83,7 +93,7 @@ impl Pager {
     /// Opens the book stored in `store`. `dispatch` delivers; its
     /// reports come back through `reports`.
     pub fn open(
-        policy: Paging,
+        (policy, clock): (Paging, Arc<dyn Clock>),
         roster: Arc<dyn Roster>,
         dispatch: Arc<dyn Dispatch>,
         reports: mpsc::Receiver<DeliveryReport>,
@@ -91,11 +101,13 @@ impl Pager {
         (store, metrics): (&Store, Arc<CollectorMetrics>),
     ) -> Result<(Pager, Inbox), CollectorError> {
         let trees = store::Trees::open(store)?;
-        let book = trees.load()?;
+        let mut book = trees.load()?;
+        book.announce_handoffs_from(clock.now_ms());
         metrics.pages_open(book.open_pages());
         let (alerts, alerts_rx) = mpsc::unbounded_channel();
         let pager = Pager {
-            policy,
+            policy: ArcSwap::from_pointee(policy),
+            clock,
             roster,
             dispatch,
             public_url,
@@ -128,7 +140,33 @@ impl Pager {
     }
 
     pub fn next_due(&self, now: u64) -> Option<u64> {
-        self.lock().next_due(&self.policy, now)
+        let policy = self.policy.load();
+        self.lock().next_due(&policy, &*self.roster, now)
+    }
+
+    /// Now, on the pager's clock.
+    pub fn now(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// Makes the task look at the clock again (after a [`ManualClock`]
+    /// moved, or a new schedule changed the next handoff).
+    ///
+    /// [`ManualClock`]: clock::ManualClock
+    pub fn wake(&self) {
+        self.changed.notify_one();
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> Arc<Paging> {
+        self.policy.load_full()
+    }
+
+    /// Pages from now on by `policy`; open pages keep their place (step,
+    /// deadline) and follow the new steps from their next move.
+    pub fn set_policy(&self, policy: Paging) {
+        self.policy.store(Arc::new(policy));
+        self.wake();
     }
 
     /// Applies one input, stores the book, publishes every decision and
@@ -145,8 +183,9 @@ impl Pager {
                 | Input::Silence { .. }
                 | Input::Expire { .. }
         );
+        let policy = self.policy.load_full();
         let cx = Ctx {
-            policy: &self.policy,
+            policy: &policy,
             roster: &*self.roster,
             channels: &*self.dispatch,
             public_url: &self.public_url,
@@ -227,11 +266,11 @@ impl Pager {
     }
 }
 
-/// The pager for `policy`, on today's notifiers, without an on-call
-/// schedule yet (each channel's own destination is paged).
+/// The pager for `policy`, on the collector's notifiers, paging the
+/// people of `schedule` (the collector's cell: reloads are seen at once).
 pub fn start(
-    policy: Paging,
-    schedule: liveops_oncall::Schedule,
+    (policy, clock): (Paging, Arc<dyn Clock>),
+    schedule: Arc<ArcSwap<liveops_oncall::Schedule>>,
     notifiers: Arc<crate::notify::Notifiers>,
     reports: mpsc::Receiver<DeliveryReport>,
     public_url: String,
@@ -239,5 +278,5 @@ pub fn start(
 ) -> Result<(Pager, Inbox), CollectorError> {
     let dispatch = Arc::new(dispatch::NotifierDispatch { notifiers });
     let roster = Arc::new(roster::ScheduleRoster(schedule));
-    Pager::open(policy, roster, dispatch, reports, public_url, env)
+    Pager::open((policy, clock), roster, dispatch, reports, public_url, env)
 }

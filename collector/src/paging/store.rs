@@ -22,6 +22,10 @@ struct Meta {
     next_page: u64,
     next_silence: u64,
     alerts: BTreeMap<String, Tracked>,
+    /// So a restart neither repeats nor (within `notice::CATCH_UP_MS`)
+    /// misses a handoff notice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    handoffs_until: Option<u64>,
 }
 
 impl Trees {
@@ -41,6 +45,7 @@ impl Trees {
                 book.next_page = meta.next_page;
                 book.next_silence = meta.next_silence;
                 book.alerts = meta.alerts;
+                book.handoffs_until = meta.handoffs_until;
             } else if let Ok(key) = <[u8; 8]>::try_from(k.as_ref()) {
                 match serde_json::from_slice(&v) {
                     Ok(p) => {
@@ -74,6 +79,7 @@ impl Trees {
             next_page: book.next_page,
             next_silence: book.next_silence,
             alerts: book.alerts.clone(),
+            handoffs_until: book.handoffs_until,
         };
         pages.insert(META, serde_json::to_vec(&meta)?);
         self.pages.apply_batch(pages)?;

@@ -1,6 +1,7 @@
 //! The pager's one task: takes alerts and delivery reports as they come,
-//! and otherwise sleeps until the book's next deadline, so an escalation
-//! fires within milliseconds of it.
+//! and otherwise sleeps until the book's next deadline or handoff, so an
+//! escalation fires within milliseconds of it. Time is the pager's clock
+//! (`clock.rs`); [`Pager::wake`](super::Pager::wake) makes it look again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,8 +10,8 @@ use tokio::sync::watch;
 
 use super::Inbox;
 use super::book::Input;
+use crate::CollectorError;
 use crate::state::Shared;
-use crate::{CollectorError, now_ms};
 
 /// Timers run on the monotonic clock, deadlines on the wall clock:
 /// looking again at least this often bounds what a clock step costs.
@@ -25,7 +26,7 @@ pub async fn run(
         return Ok(());
     };
     loop {
-        let now = now_ms();
+        let now = pager.now();
         let wait = pager
             .next_due(now)
             .map_or(LOOK_AGAIN, |t| Duration::from_millis(t.saturating_sub(now)))
@@ -38,7 +39,7 @@ pub async fn run(
             _ = stop.changed() => break,
         };
         let (s, p) = (shared.clone(), pager.clone());
-        let handled = tokio::task::spawn_blocking(move || p.handle(&s.events, input, now_ms()))
+        let handled = tokio::task::spawn_blocking(move || p.handle(&s.events, input, p.now()))
             .await
             .map_err(|e| CollectorError::Task("pager", e.to_string()))?;
         if let Err(e) = handled {

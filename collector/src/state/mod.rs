@@ -70,8 +70,11 @@ pub struct Shared {
     /// Gauges read from each report (summed over tag sets): every SLO's
     /// backlog metric, and players online.
     watched: Vec<String>,
-    /// The on-call schedule it publishes (`crate::oncall`).
-    pub(crate) oncall: liveops_oncall::Schedule,
+    /// The on-call schedule in force (`crate::oncall`), shared with the
+    /// pager's roster; swapped whole when `oncall.toml` is reloaded.
+    pub(crate) oncall: Arc<arc_swap::ArcSwap<liveops_oncall::Schedule>>,
+    /// The hot-reloaded config files and how their last reload went.
+    pub(crate) config_files: crate::reload::ConfigFiles,
     inner: Mutex<Inner>,
 }
 
@@ -166,7 +169,8 @@ impl Shared {
             audit,
             evaluate_now: Notify::new(),
             watched,
-            oncall: liveops_oncall::Schedule::default(),
+            oncall: Arc::default(),
+            config_files: crate::reload::ConfigFiles::default(),
             inner: Mutex::new(inner),
         }
     }

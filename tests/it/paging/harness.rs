@@ -167,39 +167,45 @@ impl Paging {
 
     /// Posts one report saying `world` is down, as its agent would.
     pub async fn report_down(&self, agent: &str, world: &str) {
-        let now = liveops_protocol::time::now_ms();
-        let report = Report {
-            agent: agent.into(),
-            world: world.into(),
-            seq: 1,
-            start_ms: now - 1000,
-            end_ms: now,
-            urgent: true,
-            health: Health {
-                up: false,
-                probe_ok: false,
-                observed_ms: 1000,
-                detail: Some("connection refused".into()),
-                ..Health::default()
-            },
-            counters: vec![],
-            gauges: vec![],
-            histograms: vec![],
-            losses: Default::default(),
-            flag_reloads: Vec::new(),
-        };
-        let resp = http()
-            .post(format!("{}/api/v1/reports", self.url()))
-            .bearer_auth(AGENT_TOKEN)
-            .json(&report)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
+        report_down(&self.url(), agent, world).await;
     }
 
     pub async fn stop(self) {
         self.collector.stop();
         self.collector.wait().await.unwrap();
     }
+}
+
+/// Posts one report to the collector at `url` saying `world` is down, as
+/// its agent would.
+pub async fn report_down(url: &str, agent: &str, world: &str) {
+    let now = liveops_protocol::time::now_ms();
+    let report = Report {
+        agent: agent.into(),
+        world: world.into(),
+        seq: 1,
+        start_ms: now - 1000,
+        end_ms: now,
+        urgent: true,
+        health: Health {
+            up: false,
+            probe_ok: false,
+            observed_ms: 1000,
+            detail: Some("connection refused".into()),
+            ..Health::default()
+        },
+        counters: vec![],
+        gauges: vec![],
+        histograms: vec![],
+        losses: Default::default(),
+        flag_reloads: Vec::new(),
+    };
+    let resp = http()
+        .post(format!("{url}/api/v1/reports"))
+        .bearer_auth(AGENT_TOKEN)
+        .json(&report)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
 }

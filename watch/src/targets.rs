@@ -1,5 +1,5 @@
-//! Which directories are watched for the flag file, and which events in
-//! them call for a read.
+//! Which directories are watched for the file, and which events in them
+//! call for a read.
 //!
 //! The directory of the configured path is always watched: saving there
 //! (a rename over the file, a ConfigMap `..data` swap, repointing a link)
@@ -37,7 +37,7 @@ impl Interest {
     }
 }
 
-pub(super) struct Watches {
+pub(crate) struct Watches {
     interest: Arc<Mutex<Interest>>,
     tx: mpsc::Sender<()>,
     watcher: Option<RecommendedWatcher>,
@@ -50,7 +50,7 @@ pub(super) struct Watches {
 
 impl Watches {
     /// Watches for `file`, an absolute path (see `run`).
-    pub(super) fn new(file: &Path, tx: mpsc::Sender<()>) -> Watches {
+    pub(crate) fn new(file: &Path, tx: mpsc::Sender<()>) -> Watches {
         let interest = Interest {
             link_dir: parent(file),
             link_name: file.file_name().map(OsString::from).unwrap_or_default(),
@@ -70,7 +70,7 @@ impl Watches {
     /// Resolves the file again and moves the watches to match. Returns
     /// whether anything changed; the caller then reads once more, since a
     /// write between its last read and the new watch raised no event.
-    pub(super) fn follow(&mut self) -> bool {
+    pub(crate) fn follow(&mut self) -> bool {
         if self.watcher.is_none() {
             self.watcher = self.start();
         }
@@ -145,13 +145,13 @@ impl Watches {
             }
         };
         notify::recommended_watcher(handler)
-            .inspect_err(|e| tracing::warn!(error = %e, "cannot watch the flag file; polling only"))
+            .inspect_err(|e| tracing::warn!(error = %e, "cannot watch a config file; polling only"))
             .ok()
     }
 }
 
 fn cannot_watch(dir: &Path, e: &notify::Error) {
-    tracing::warn!(dir = %dir.display(), error = %e, "cannot watch a directory of the flag file; polling it");
+    tracing::warn!(dir = %dir.display(), error = %e, "cannot watch a directory of a config file; polling it");
 }
 
 fn lock(interest: &Mutex<Interest>) -> MutexGuard<'_, Interest> {
