@@ -10,7 +10,8 @@
 //! alerts and delivery reports.
 //!
 //! - `route.rs`: team and severity of an alert; silences, maintenance,
-//!   inhibition. `alerts.rs`: grouping, flap window. `escalate.rs`:
+//!   inhibition. `alerts.rs`: grouping, flap window. `raise.rs`: a more
+//!   urgent alert joining raises the page's severity. `escalate.rs`:
 //!   steps, deadlines, repeats, working hours, fallback, ack, resolve.
 //! - `dispatch.rs`, `roster.rs`: the channels and the on-call schedule,
 //!   as the pager sees them.
@@ -24,6 +25,7 @@ pub mod dispatch;
 mod escalate;
 pub mod event;
 pub mod http;
+mod raise;
 pub mod roster;
 pub mod route;
 pub mod silence;
@@ -32,6 +34,8 @@ pub mod task;
 
 #[cfg(test)]
 mod book_tests;
+#[cfg(test)]
+mod raise_tests;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
