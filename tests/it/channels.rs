@@ -21,10 +21,11 @@ use liveops_config::{EmailConfig, NotifierConfig, RetryConfig, Role, Secret, Sta
 use liveops_protocol::Report;
 use serde_json::Value;
 
-use crate::support::{eventually, get_text, pager_log, sample, terminate};
-use crate::webhook::down_report;
+use crate::support::{down_report, eventually, get_text, pager_log, sample, terminate};
 
 const AGENT: &str = "agent-secret";
+/// The agent whose world `w9` goes down and comes back.
+const AGENT_NAME: &str = "hook-agent";
 
 #[derive(Clone)]
 struct Hit {
@@ -128,7 +129,7 @@ async fn send(collector: &Collector, report: &Report) {
 
 /// World `w9` healthy again, from the same agent.
 fn up_report(seq: u64) -> Report {
-    let mut r = down_report(seq);
+    let mut r = down_report(AGENT_NAME, "w9", seq);
     r.health.up = true;
     r.health.probe_ok = true;
     r.health.up_ms = 1_000;
@@ -249,7 +250,7 @@ async fn pagerduty_slack_and_discord_get_their_documented_payloads() {
     )
     .await;
     let sent = Instant::now();
-    send(&collector, &down_report(1)).await;
+    send(&collector, &down_report(AGENT_NAME, "w9", 1)).await;
 
     let wait = |prefix: &'static str, n: usize| {
         let hits = hits.clone();
@@ -362,7 +363,7 @@ async fn a_failing_channel_raises_notifier_failing_through_the_others() {
         ],
     )
     .await;
-    send(&collector, &down_report(1)).await;
+    send(&collector, &down_report(AGENT_NAME, "w9", 1)).await;
     let failing = eventually(
         Duration::from_secs(15),
         "NotifierFailing in the pager log",
@@ -483,7 +484,7 @@ async fn an_email_page_reaches_a_real_smtp_server_and_the_resolve_threads_under_
         })],
     )
     .await;
-    send(&collector, &down_report(1)).await;
+    send(&collector, &down_report(AGENT_NAME, "w9", 1)).await;
     let first = eventually(Duration::from_secs(10), "the trigger email", || {
         let got = mails(&out);
         async move { got.into_iter().next().ok_or_else(|| "none".to_owned()) }
@@ -613,7 +614,7 @@ async fn a_real_alertmanager_routes_liveops_alerts_and_their_resolution() {
     )
     .await;
     let sent = Instant::now();
-    send(&collector, &down_report(1)).await;
+    send(&collector, &down_report(AGENT_NAME, "w9", 1)).await;
 
     let status_of = |want: &'static str| {
         let hits = hits.clone();
