@@ -13,6 +13,7 @@
 //! - an Alertmanager webhook (payload version 4) pages through the same
 //!   policy, its broken alerts refused by index.
 
+mod alertmanager;
 mod harness;
 
 use std::process::Command;
