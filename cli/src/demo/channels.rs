@@ -94,7 +94,11 @@ fn notifiers(base: &str) -> Vec<NotifierConfig> {
 
 /// Records the request and answers as the service would: PagerDuty 202
 /// with its `dedup_key`, Slack `ok`, the webhooks 200.
-async fn receive(State(log): State<Log>, UrlPath(channel): UrlPath<String>, body: String) -> Response {
+async fn receive(
+    State(log): State<Log>,
+    UrlPath(channel): UrlPath<String>,
+    body: String,
+) -> Response {
     if !CHANNELS.contains(&channel.as_str()) {
         return StatusCode::NOT_FOUND.into_response();
     }
@@ -121,7 +125,9 @@ async fn receive(State(log): State<Log>, UrlPath(channel): UrlPath<String>, body
     match channel.as_str() {
         "pagerduty" => (
             StatusCode::ACCEPTED,
-            axum::Json(json!({"status": "success", "message": "Event processed", "dedup_key": dedup_key})),
+            axum::Json(
+                json!({"status": "success", "message": "Event processed", "dedup_key": dedup_key}),
+            ),
         )
             .into_response(),
         "slack" => (StatusCode::OK, "ok").into_response(),

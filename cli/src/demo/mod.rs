@@ -100,8 +100,16 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     cfg.data_dir = data.join("collector");
     // The shipped schedule and policy, as files beside the flags so they
     // can be edited between runs (the collector reads them at start).
-    cfg.oncall_file = Some(shipped(&data, "oncall.toml", liveops_config::DEFAULT_ONCALL_TOML)?);
-    cfg.paging_file = Some(shipped(&data, "paging.toml", liveops_config::DEFAULT_PAGING_TOML)?);
+    cfg.oncall_file = Some(shipped(
+        &data,
+        "oncall.toml",
+        liveops_config::DEFAULT_ONCALL_TOML,
+    )?);
+    cfg.paging_file = Some(shipped(
+        &data,
+        "paging.toml",
+        liveops_config::DEFAULT_PAGING_TOML,
+    )?);
     // The policy's channels, delivering to a receiver in this process; it
     // stops after the collector, so the last resolves still land.
     let deliveries = channels::log_path(args.pager_log.as_deref(), &data);
@@ -134,8 +142,12 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
             )
         })?;
     let liveops = ports::this_binary();
-    let mut pages =
-        pages::PagePrinter::new(&collector.shared(), &liveops, &collector.url(), &admin.shown());
+    let mut pages = pages::PagePrinter::new(
+        &collector.shared(),
+        &liveops,
+        &collector.url(),
+        &admin.shown(),
+    );
 
     let mut agents = Vec::new();
     let mut worlds = Vec::new();

@@ -91,7 +91,9 @@ impl PagePrinter {
                 println!("{at}  RAISED    {id} {why}");
                 self.pending_ack = Some(id.to_owned());
             }
-            K::Grouped => println!("{at}  GROUPED   {what} into {id} (one page per world and team)"),
+            K::Grouped => {
+                println!("{at}  GROUPED   {what} into {id} (one page per world and team)")
+            }
             K::Inhibited => println!("{at}  INHIBITED {what}: {why}, not paged"),
             K::Silenced => println!("{at}  SILENCED  {what}: {why}, not paged"),
             K::Escalated | K::Repeated => println!("{at}  ESCALATED {id} {why}"),
@@ -101,10 +103,11 @@ impl PagePrinter {
             K::Acked => println!("{at}  ACKED     {id} by {}: {why}", e.actor),
             K::Resolved => println!("{at}  RESOLVED  {id} by {}: {why}", e.actor),
             K::HeldForWorkingHours => {
-                println!("{at}  HELD      {id} {sev} {what}: outside team {team}'s working hours, {why}");
+                println!(
+                    "{at}  HELD      {id} {sev} {what}: outside team {team}'s working hours, {why}"
+                );
             }
-            K::Routed | K::Delivered | K::SilenceAdded
-            | K::SilenceExpired => {}
+            K::Routed | K::Delivered | K::SilenceAdded | K::SilenceExpired => {}
         }
     }
 }

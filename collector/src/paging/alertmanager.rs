@@ -121,9 +121,7 @@ fn alert(v: &Value, external: &str) -> Result<Notification, String> {
     }
     let starts_at = time(&a.starts_at, "startsAt")?;
     let ends_at = match a.ends_at {
-        Some(e) if e != ZERO_TIME && status == AlertStatus::Resolved => {
-            Some(time(&e, "endsAt")?)
-        }
+        Some(e) if e != ZERO_TIME && status == AlertStatus::Resolved => Some(time(&e, "endsAt")?),
         _ => None,
     };
     // An alert posted without one (most that do not come from Prometheus)
@@ -146,11 +144,14 @@ fn alert(v: &Value, external: &str) -> Result<Notification, String> {
 /// in the collector's own form (UTC, milliseconds): the channels pass it
 /// on to services with stricter parsers (Discord's embed timestamp).
 fn time(s: &str, field: &str) -> Result<String, String> {
-    let t: liveops_oncall::jiff::Timestamp = s
-        .parse()
-        .map_err(|e| format!("`{field}` `{}` is not an RFC 3339 time: {e}", s.escape_debug()))?;
-    let ms = u64::try_from(t.as_millisecond())
-        .map_err(|_| format!("`{field}` `{s}` is before 1970"))?;
+    let t: liveops_oncall::jiff::Timestamp = s.parse().map_err(|e| {
+        format!(
+            "`{field}` `{}` is not an RFC 3339 time: {e}",
+            s.escape_debug()
+        )
+    })?;
+    let ms =
+        u64::try_from(t.as_millisecond()).map_err(|_| format!("`{field}` `{s}` is before 1970"))?;
     Ok(crate::rfc3339(ms))
 }
 
@@ -180,7 +181,10 @@ mod tests {
         assert_eq!(taken[0].ends_at, None);
         assert_eq!(taken[0].starts_at, "2026-10-27T12:00:00.000Z");
         assert_eq!(taken[0].generator_url, "http://am.test");
-        assert_eq!(taken[1].ends_at.as_deref(), Some("2026-10-27T12:05:00.000Z"));
+        assert_eq!(
+            taken[1].ends_at.as_deref(),
+            Some("2026-10-27T12:05:00.000Z")
+        );
         let idx: Vec<usize> = refused.iter().map(|r| r.0).collect();
         assert_eq!(idx, [1, 2, 3]);
         assert!(refused[0].1.contains("`pending`"), "{refused:?}");
@@ -212,10 +216,18 @@ mod tests {
         });
         let (taken, refused) = parse(body.to_string().as_bytes()).unwrap();
         assert_eq!(taken[0].starts_at, "2026-12-02T02:04:40.176Z");
-        assert_eq!(taken[0].ends_at.as_deref(), Some("2026-12-02T02:04:43.000Z"));
+        assert_eq!(
+            taken[0].ends_at.as_deref(),
+            Some("2026-12-02T02:04:43.000Z")
+        );
         assert_eq!(taken[0].generator_url, "http://am:9093");
         assert_eq!(refused.len(), 1);
         assert_eq!(refused[0].0, 1);
-        assert!(refused[0].1.starts_with("`startsAt` `yesterday` is not an RFC 3339 time"), "{refused:?}");
+        assert!(
+            refused[0]
+                .1
+                .starts_with("`startsAt` `yesterday` is not an RFC 3339 time"),
+            "{refused:?}"
+        );
     }
 }

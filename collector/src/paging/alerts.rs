@@ -9,8 +9,8 @@ use liveops_protocol::{AlertStatus, Notification};
 
 use super::book::{Actor, Book, Ctx, Effects, Page, PageAlert, PageError, PageState, Tracked};
 use super::escalate;
-use super::raise::raise;
 use super::event::{PageEvent, PageEventKind as K};
+use super::raise::raise;
 use super::route::{Suppressed, fingerprint, route, suppressed, world};
 use super::silence::{Silence, SilenceDraft};
 

@@ -174,7 +174,11 @@ pub(super) fn kinds(fx: &Effects) -> Vec<K> {
     fx.events.iter().map(|e| e.kind).collect()
 }
 
-pub(super) fn trig(channel: &str, person: &str, attempt: u32) -> (String, Option<String>, PageAction, u32) {
+pub(super) fn trig(
+    channel: &str,
+    person: &str,
+    attempt: u32,
+) -> (String, Option<String>, PageAction, u32) {
     (
         channel.into(),
         Some(person.into()),

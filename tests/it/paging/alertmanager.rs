@@ -69,11 +69,17 @@ async fn an_alert_through_a_real_alertmanager_pages_the_on_call_person_and_resol
         .map(|o| o["person"].clone())
         .expect("an ops primary");
     let id = trigger["pageId"].as_str().unwrap().to_owned();
-    assert_eq!((&trigger["team"], &trigger["severity"]), (&json!("ops"), &json!("SEV1")));
+    assert_eq!(
+        (&trigger["team"], &trigger["severity"]),
+        (&json!("ops"), &json!("SEV1"))
+    );
     assert_eq!(trigger["to"]["person"], primary, "{trigger:#}");
     // The alert as Prometheus wrote it: its labels, annotations and link.
     assert_eq!(trigger["labels"]["job"], "game");
-    assert_eq!(trigger["annotations"]["summary"], "eu-5 is down (from Prometheus)");
+    assert_eq!(
+        trigger["annotations"]["summary"],
+        "eu-5 is down (from Prometheus)"
+    );
     assert_eq!(
         trigger["generatorURL"],
         "http://prometheus.test/graph?g0.expr=up%3D%3D0"
@@ -81,7 +87,9 @@ async fn an_alert_through_a_real_alertmanager_pages_the_on_call_person_and_resol
     // Alertmanager's own times (nanoseconds) in the collector's form.
     let starts = trigger["startsAt"].as_str().unwrap();
     assert!(
-        starts.len() == 24 && starts.ends_with('Z') && liveops_protocol::time::parse_rfc3339(starts).is_some(),
+        starts.len() == 24
+            && starts.ends_with('Z')
+            && liveops_protocol::time::parse_rfc3339(starts).is_some(),
         "{starts}"
     );
     let page = p.api(&format!("/api/v1/pages/{id}")).await;
@@ -107,7 +115,10 @@ async fn an_alert_through_a_real_alertmanager_pages_the_on_call_person_and_resol
         },
     )
     .await;
-    assert_eq!((&resolve["pageId"], &resolve["status"]), (&json!(id), &json!("resolved")));
+    assert_eq!(
+        (&resolve["pageId"], &resolve["status"]),
+        (&json!(id), &json!("resolved"))
+    );
     let page = p.api(&format!("/api/v1/pages/{id}")).await;
     assert_eq!(page["state"], "resolved", "{page:#}");
     assert_eq!(page["resolved_by"]["reason"], "every alert resolved");
@@ -115,7 +126,12 @@ async fn an_alert_through_a_real_alertmanager_pages_the_on_call_person_and_resol
     // are the same alerts, and the other world's page is still open.
     assert_eq!(triggers(&p.primary).len(), 2, "{:#?}", p.primary.bodies());
     let open = p.api("/api/v1/pages?open=true").await;
-    let open: Vec<&Value> = open["pages"].as_array().unwrap().iter().map(|p| &p["world"]).collect();
+    let open: Vec<&Value> = open["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["world"])
+        .collect();
     assert_eq!(open, [&json!("eu-6")]);
 
     drop(am);
