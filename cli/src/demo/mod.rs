@@ -111,7 +111,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         liveops_config::DEFAULT_PAGING_TOML,
     )?);
     // The policy's channels, delivering to a receiver in this process; it
-    // stops after the collector, so the last resolves still land.
+    // stops with the collector, answering the requests already in flight.
     let deliveries = channels::log_path(args.pager_log.as_deref(), &data);
     let (notifiers, receiver) = channels::start(
         args.listen.ip(),
