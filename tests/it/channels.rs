@@ -21,10 +21,12 @@ use liveops_config::{EmailConfig, NotifierConfig, RetryConfig, Role, Secret, Sta
 use liveops_protocol::Report;
 use serde_json::Value;
 
-use crate::support::{eventually, get_text, pager_log, sample, terminate};
-use crate::webhook::down_report;
+use crate::alertmanager::{Alertmanager, free_port};
+use crate::support::{down_report, eventually, get_text, pager_log, sample};
 
 const AGENT: &str = "agent-secret";
+/// The agent whose world `w9` goes down and comes back.
+const AGENT_NAME: &str = "hook-agent";
 
 #[derive(Clone)]
 struct Hit {
@@ -128,7 +130,7 @@ async fn send(collector: &Collector, report: &Report) {
 
 /// World `w9` healthy again, from the same agent.
 fn up_report(seq: u64) -> Report {
-    let mut r = down_report(seq);
+    let mut r = down_report(AGENT_NAME, "w9", seq);
     r.health.up = true;
     r.health.probe_ok = true;
     r.health.up_ms = 1_000;
@@ -249,7 +251,7 @@ async fn pagerduty_slack_and_discord_get_their_documented_payloads() {
     )
     .await;
     let sent = Instant::now();
-    send(&collector, &down_report(1)).await;
+    send(&collector, &down_report(AGENT_NAME, "w9", 1)).await;
 
     let wait = |prefix: &'static str, n: usize| {
         let hits = hits.clone();
@@ -362,7 +364,7 @@ async fn a_failing_channel_raises_notifier_failing_through_the_others() {
         ],
     )
     .await;
-    send(&collector, &down_report(1)).await;
+    send(&collector, &down_report(AGENT_NAME, "w9", 1)).await;
     let failing = eventually(
         Duration::from_secs(15),
         "NotifierFailing in the pager log",
@@ -483,7 +485,7 @@ async fn an_email_page_reaches_a_real_smtp_server_and_the_resolve_threads_under_
         })],
     )
     .await;
-    send(&collector, &down_report(1)).await;
+    send(&collector, &down_report(AGENT_NAME, "w9", 1)).await;
     let first = eventually(Duration::from_secs(10), "the trigger email", || {
         let got = mails(&out);
         async move { got.into_iter().next().ok_or_else(|| "none".to_owned()) }
@@ -528,78 +530,11 @@ async fn an_email_page_reaches_a_real_smtp_server_and_the_resolve_threads_under_
     drop(smtp);
 }
 
-const ALERTMANAGER: &str = "/usr/bin/prometheus-alertmanager";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A real Alertmanager on loopback, clustering off, routing everything to
-/// `hook` at once.
-struct Alertmanager {
-    child: Child,
-    url: String,
-}
-
-impl Alertmanager {
-    fn start(dir: &Path, hook: &str) -> Alertmanager {
-        assert!(
-            Path::new(ALERTMANAGER).exists(),
-            "this test needs Alertmanager 0.25 at {ALERTMANAGER}: apt-get install prometheus-alertmanager"
-        );
-        let config = dir.join("alertmanager.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "route:\n  receiver: hook\n  group_by: ['alertname', 'world']\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\n\
-                 receivers:\n  - name: hook\n    webhook_configs:\n      - url: '{hook}'\n        send_resolved: true\n"
-            ),
-        )
-        .unwrap();
-        let port = free_port();
-        let child = Command::new(ALERTMANAGER)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.path={}", dir.join("am-data").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--cluster.listen-address=")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("alertmanager.log")).unwrap())
-            .spawn()
-            .expect("starting Alertmanager");
-        Alertmanager {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for Alertmanager {
-    fn drop(&mut self) {
-        terminate(&mut self.child, "alertmanager");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_alertmanager_routes_liveops_alerts_and_their_resolution() {
     let (base, hits, server) = receivers().await;
     let dir = tempfile::tempdir().unwrap();
-    let am = Alertmanager::start(dir.path(), &format!("{base}/am"));
-    let ready = format!("{}/-/ready", am.url);
-    eventually(Duration::from_secs(20), "Alertmanager ready", || {
-        let ready = ready.clone();
-        async move {
-            match reqwest::get(&ready).await {
-                Ok(r) if r.status().is_success() => Ok(()),
-                Ok(r) => Err(r.status().to_string()),
-                Err(e) => Err(e.to_string()),
-            }
-        }
-    })
-    .await;
+    let am = Alertmanager::start(dir.path(), &format!("{base}/am"), None).await;
     // A second Alertmanager that is down must not hold up the first.
     let dead = format!("http://127.0.0.1:{}", free_port());
     let collector = collector(
@@ -613,7 +548,7 @@ async fn a_real_alertmanager_routes_liveops_alerts_and_their_resolution() {
     )
     .await;
     let sent = Instant::now();
-    send(&collector, &down_report(1)).await;
+    send(&collector, &down_report(AGENT_NAME, "w9", 1)).await;
 
     let status_of = |want: &'static str| {
         let hits = hits.clone();

@@ -8,7 +8,7 @@
 //! `--listen`, so tests in parallel cannot collide.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -63,24 +63,90 @@ fn printed(stdout: &Path, label: &str, child: &mut std::process::Child) -> Strin
     }
 }
 
+/// The real `liveops demo` run from the workspace, as after `cargo run`
+/// (so the commands it prints name `target/debug/liveops`), its output in
+/// files under `dir`.
+struct Demo {
+    child: std::process::Child,
+    out: PathBuf,
+    err: PathBuf,
+}
+
+impl Demo {
+    fn start(dir: &Path, args: &[&str]) -> Demo {
+        let (out, err) = (dir.join("stdout.txt"), dir.join("stderr.txt"));
+        let child = Command::new(liveops_bin())
+            .arg("demo")
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .current_dir(workspace())
+            .env_remove("LIVEOPS_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .spawn()
+            .unwrap();
+        Demo { child, out, err }
+    }
+
+    /// What follows `label` on the first line starting with it.
+    fn printed(&mut self, label: &str) -> String {
+        printed(&self.out, label, &mut self.child)
+    }
+
+    fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.out).unwrap()
+    }
+
+    /// Waits for it to stop after `--duration`, insists on exit 0, and
+    /// returns everything it printed.
+    async fn finished(mut self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the demo did not stop after --duration");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let stdout = self.stdout();
+        assert!(
+            status.success(),
+            "{status}\n{stdout}\n{}",
+            std::fs::read_to_string(&self.err).unwrap()
+        );
+        stdout
+    }
+}
+
+/// Runs a command the demo printed, as pasted in the workspace; its stdout.
+fn paste(command: &str) -> String {
+    let pasted = Command::new("sh")
+        .args(["-c", command])
+        .current_dir(workspace())
+        .env_remove("LIVEOPS_COLLECTOR")
+        .output()
+        .unwrap();
+    assert!(
+        pasted.status.success(),
+        "`{command}` failed: {}{}",
+        String::from_utf8_lossy(&pasted.stdout),
+        String::from_utf8_lossy(&pasted.stderr)
+    );
+    String::from_utf8_lossy(&pasted.stdout).into_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_binds_its_documented_ports_and_its_printed_command_runs_as_pasted() {
     let dir = tempfile::tempdir().unwrap();
-    let (out, err) = (dir.path().join("stdout.txt"), dir.path().join("stderr.txt"));
-    // From the workspace, as after `cargo run`: the printed path is relative.
-    let mut child = Command::new(liveops_bin())
-        .args(["demo", "--duration", "25", "--data-dir"])
-        .arg(dir.path().join("data"))
-        .current_dir(workspace())
-        .env_remove("LIVEOPS_TOKEN")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
+    let mut demo = Demo::start(dir.path(), &["--duration", "25"]);
     let started = Instant::now();
-    let mitigate = printed(&out, "mitigate", &mut child);
-    let file_sd = printed(&out, "prometheus", &mut child);
+    let mitigate = demo.printed("mitigate");
+    let file_sd = demo.printed("prometheus");
 
     // Every target of the shipped file answers /metrics.
     let yaml = std::fs::read_to_string(workspace().join("dashboards/prometheus.yml")).unwrap();
@@ -143,38 +209,127 @@ async fn the_demo_binds_its_documented_ports_and_its_printed_command_runs_as_pas
         "{} is not executable",
         exe_path.display()
     );
-    let pasted = Command::new("sh")
-        .args(["-c", &mitigate])
-        .current_dir(workspace())
-        .env_remove("LIVEOPS_COLLECTOR")
-        .output()
-        .unwrap();
-    assert!(
-        pasted.status.success(),
-        "`{mitigate}` failed: {}{}",
-        String::from_utf8_lossy(&pasted.stdout),
-        String::from_utf8_lossy(&pasted.stderr)
-    );
-
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the demo did not stop after --duration");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let stdout = std::fs::read_to_string(&out).unwrap();
-    assert!(
-        status.success(),
-        "{status}\n{stdout}\n{}",
-        std::fs::read_to_string(&err).unwrap()
-    );
+    paste(&mitigate);
+    let stdout = demo.finished().await;
     assert!(
         !stdout.contains(" PAGE "),
         "a healthy demo paged:\n{stdout}"
     );
+}
+
+/// Who `liveops oncall who` says holds `role` in `team` now, from the
+/// schedule the demo runs with.
+fn on_call(schedule: &Path, team: &str, role: &str) -> String {
+    let out = Command::new(liveops_bin())
+        .args(["oncall", "who", "--json", "--team", team, "--schedule"])
+        .arg(schedule)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let who: Value = serde_json::from_slice(&out.stdout).unwrap();
+    who.as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["role"] == role)
+        .and_then(|o| o["person"].as_str())
+        .unwrap_or_else(|| panic!("no {team} {role} in {who}"))
+        .to_owned()
+}
+
+/// The lines of the demo's output whose word after the timestamp is `word`.
+fn lines_of<'a>(stdout: &'a str, word: &str) -> Vec<&'a str> {
+    stdout
+        .lines()
+        .filter(|l| l.split_whitespace().nth(1) == Some(word))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_world_going_down_in_the_demo_is_one_page_showing_who_was_paged_and_how_to_ack() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Free ports: the fixed ones are the other test's.
+    let listen = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let args = [
+        ["--listen", &listen],
+        ["--duration", "14"],
+        ["--agent-http-base", "0"],
+        ["--statsd-base", "0"],
+        ["--fault", "down"],
+        ["--fault-at", "3"],
+    ];
+    let mut demo = Demo::start(dir.path(), args.as_flattened());
+
+    // The page names the people on call by the shipped schedule (SEV1:
+    // the owning team's primary and community's), through PagerDuty.
+    let ack = demo.printed("ack");
+    let schedule = data.join("oncall.toml");
+    assert_eq!(
+        std::fs::read_to_string(&schedule).unwrap(),
+        liveops_config::DEFAULT_ONCALL_TOML
+    );
+    let stdout = demo.stdout();
+    let paged: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("paged"))
+        .map(str::trim)
+        .collect();
+    let want = [
+        format!("{} via pagerduty", on_call(&schedule, "ops", "primary")),
+        format!(
+            "{} via pagerduty",
+            on_call(&schedule, "community", "primary")
+        ),
+    ];
+    assert_eq!(paged, want, "{stdout}");
+
+    // The printed command acknowledges the page as pasted.
+    assert!(
+        ack.starts_with("target/debug/liveops ack p-1 --reason"),
+        "{ack}"
+    );
+    let acked = paste(&ack);
+    assert!(acked.contains("acknowledged"), "{acked}");
+    let stdout = demo.finished().await;
+    // TickStalled then WorldDown, ~1 s apart: one page, not two.
+    let pages = lines_of(&stdout, "PAGE");
+    assert_eq!(pages.len(), 1, "{stdout}");
+    assert!(
+        pages[0].contains("p-1 SEV1 ") && pages[0].ends_with("w2 → team ops"),
+        "{stdout}"
+    );
+    let down = lines_of(&stdout, "GROUPED")
+        .iter()
+        .chain(&pages)
+        .any(|l| l.contains("WorldDown w2"));
+    assert!(down, "WorldDown is on the page: {stdout}");
+    assert_eq!(lines_of(&stdout, "ACKED").len(), 1, "{stdout}");
+
+    // PagerDuty's stand-in got the triggers and then the acknowledgement
+    // of that one incident.
+    let log = std::fs::read_to_string(data.join("deliveries.jsonl")).unwrap();
+    let events: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|l: &Value| l["channel"] == "pagerduty")
+        .map(|l| l["body"].clone())
+        .collect();
+    let actions: Vec<&str> = events
+        .iter()
+        .map(|e| e["event_action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["trigger", "trigger", "acknowledge", "acknowledge"],
+        "{log}"
+    );
+    for e in &events {
+        assert_eq!(e["dedup_key"], "p-1");
+        assert_eq!(e["routing_key"], "(redacted)", "no secret in the log");
+    }
+    assert_eq!(events[0]["payload"]["severity"], "critical");
 }

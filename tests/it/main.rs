@@ -3,6 +3,7 @@
 //! whole workspace keeps link time down.
 
 mod agent_metrics;
+mod alertmanager;
 mod bad_input;
 mod binaries;
 mod channels;

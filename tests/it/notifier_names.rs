@@ -11,8 +11,7 @@ use liveops_collector::Collector;
 use liveops_collector::auth::Tokens;
 use liveops_config::{NotifierConfig, Role};
 
-use crate::support::{get_text, sample};
-use crate::webhook::down_report;
+use crate::support::{down_report, get_text, sample};
 
 /// A receiver that answers every POST with `status`; returns its URL.
 async fn receiver(status: StatusCode) -> (String, tokio::task::JoinHandle<()>) {
@@ -57,7 +56,7 @@ async fn a_failing_webhook_is_told_from_a_working_one_by_its_name() {
     let resp = reqwest::Client::new()
         .post(format!("{}/api/v1/reports", collector.url()))
         .bearer_auth("agent-secret")
-        .json(&down_report(1))
+        .json(&down_report("hook-agent", "w9", 1))
         .send()
         .await
         .unwrap();

@@ -16,6 +16,7 @@
 //!   under the pager's hand-moved clock).
 
 pub mod handoff;
+mod alertmanager;
 mod harness;
 
 use std::process::Command;

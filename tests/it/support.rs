@@ -15,7 +15,7 @@ use liveops_client::Target;
 use liveops_collector::Collector;
 use liveops_collector::auth::Tokens;
 use liveops_config::{AgentConfig, CollectorConfig, NotifierConfig, Role, Secret};
-use liveops_protocol::Notification;
+use liveops_protocol::{Health, Notification, Report};
 use liveops_simworld::{World, WorldConfig};
 use serde_json::Value;
 use tokio::sync::watch;
@@ -74,6 +74,34 @@ pub async fn start_collector_with(cfg: CollectorConfig, tokens: Tokens) -> Colle
             }
             Err(e) => panic!("collector did not start on {}: {e}", cfg.listen),
         }
+    }
+}
+
+/// One report from `agent` saying `world` is down (its health probe is
+/// refused), as the agent sends it the moment health changes.
+pub fn down_report(agent: &str, world: &str, seq: u64) -> Report {
+    let now = liveops_protocol::time::now_ms();
+    Report {
+        agent: agent.into(),
+        world: world.into(),
+        seq,
+        start_ms: now - 1000,
+        end_ms: now,
+        urgent: true,
+        health: Health {
+            up: false,
+            probe_ok: false,
+            stalled: false,
+            up_ms: 0,
+            observed_ms: 1000,
+            detail: Some("connection refused".into()),
+            ..Health::default()
+        },
+        counters: vec![],
+        gauges: vec![],
+        histograms: vec![],
+        losses: Default::default(),
+        flag_reloads: Vec::new(),
     }
 }
 

@@ -12,7 +12,9 @@ use axum::routing::post;
 use liveops_collector::Collector;
 use liveops_collector::auth::Tokens;
 use liveops_config::{NotifierConfig, Role};
-use liveops_protocol::{AlertStatus, Health, Notification, Report};
+use liveops_protocol::{AlertStatus, Notification};
+
+use crate::support::down_report;
 
 #[derive(Clone, Default)]
 struct Receiver {
@@ -28,35 +30,6 @@ async fn receive(State(r): State<Receiver>, body: String) -> StatusCode {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
         StatusCode::OK
-    }
-}
-
-pub(crate) fn down_report(seq: u64) -> Report {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
-    Report {
-        agent: "hook-agent".into(),
-        world: "w9".into(),
-        seq,
-        start_ms: now - 1000,
-        end_ms: now,
-        urgent: true,
-        health: Health {
-            up: false,
-            probe_ok: false,
-            stalled: false,
-            up_ms: 0,
-            observed_ms: 1000,
-            detail: Some("connection refused".into()),
-            ..Health::default()
-        },
-        counters: vec![],
-        gauges: vec![],
-        histograms: vec![],
-        losses: Default::default(),
-        flag_reloads: Vec::new(),
     }
 }
 
@@ -90,7 +63,7 @@ async fn a_page_reaches_a_webhook_after_a_failed_first_attempt() {
     let resp = reqwest::Client::new()
         .post(format!("{}/api/v1/reports", collector.url()))
         .bearer_auth("agent-secret")
-        .json(&down_report(1))
+        .json(&down_report("hook-agent", "w9", 1))
         .send()
         .await
         .unwrap();

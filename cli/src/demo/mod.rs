@@ -1,10 +1,14 @@
 //! `liveops demo`: the whole pipeline on loopback with no files.
 //!
-//! A collector with the shipped default config, and three simulated worlds
-//! (`w1`, `w2`, `w3`) each with its own agent, all in this process. A fault
-//! can be injected into one world at a set time; the demo prints pages as
-//! they fire and a per-world SLO summary.
+//! A collector with the shipped default config, on-call schedule and
+//! paging policy, and three simulated worlds (`w1`, `w2`, `w3`) each with
+//! its own agent, all in this process. A fault can be injected into one
+//! world at a set time; the demo prints alerts as they fire, the pages
+//! they become (who was paged, through which channel, how to ack) and a
+//! per-world SLO summary.
 
+mod channels;
+mod pages;
 mod ports;
 mod summary;
 
@@ -18,7 +22,7 @@ use liveops_agent::Agent;
 use liveops_client::Target;
 use liveops_collector::Collector;
 use liveops_collector::auth::Tokens;
-use liveops_config::{NotifierConfig, Role, Secret};
+use liveops_config::{Role, Secret};
 use liveops_simworld::{Fault, World, WorldConfig};
 use rand::RngCore;
 use tokio::sync::watch;
@@ -54,7 +58,8 @@ pub struct Args {
     /// Seconds after start at which the fault begins.
     #[arg(long, default_value_t = 20)]
     fault_at: u64,
-    /// Write every notification here as JSON lines, flushed as they happen.
+    /// Write every delivery the demo's channels receive here, as JSON lines
+    /// flushed as they happen (default: DATA_DIR/deliveries.jsonl).
     #[arg(long)]
     pager_log: Option<PathBuf>,
     /// Keep state here instead of a temporary directory.
@@ -89,15 +94,32 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         let _ = rx.wait_for(|s| *s).await;
     };
 
+    std::fs::create_dir_all(&data).context("creating the data directory")?;
     let mut cfg = liveops_config::default_collector();
     cfg.listen = args.listen;
     cfg.data_dir = data.join("collector");
-    // The demo prints pages itself; the pager log is the machine-readable copy.
-    cfg.notifiers = args
-        .pager_log
-        .iter()
-        .map(|p| NotifierConfig::File { path: p.clone() })
-        .collect();
+    // The shipped schedule and policy, as files beside the flags so they
+    // can be edited between runs (the collector reads them at start).
+    cfg.oncall_file = Some(shipped(
+        &data,
+        "oncall.toml",
+        liveops_config::DEFAULT_ONCALL_TOML,
+    )?);
+    cfg.paging_file = Some(shipped(
+        &data,
+        "paging.toml",
+        liveops_config::DEFAULT_PAGING_TOML,
+    )?);
+    // The policy's channels, delivering to a receiver in this process; it
+    // stops with the collector, answering the requests already in flight.
+    let deliveries = channels::log_path(args.pager_log.as_deref(), &data);
+    let (notifiers, receiver) = channels::start(
+        args.listen.ip(),
+        &deliveries,
+        stopped(collector_stop_rx.clone()),
+    )
+    .await?;
+    cfg.notifiers = notifiers;
     let agent_token = random_token();
     let mut tokens = Tokens::new(cfg.tokens.clone());
     tokens.add_plain("demo-agents", Role::Agent, &agent_token);
@@ -110,12 +132,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     tokens.add_plain("demo-admin", Role::Admin, admin.token());
     // One flag file for every agent, as a studio ships one: edit it while
     // the demo runs and all three worlds pick the change up.
-    let flags_file = data.join("flags.toml");
-    std::fs::create_dir_all(&data).context("creating the data directory")?;
-    if !flags_file.exists() {
-        std::fs::write(&flags_file, liveops_config::DEFAULT_FLAGS_TOML)
-            .with_context(|| format!("writing {}", flags_file.display()))?;
-    }
+    let flags_file = shipped(&data, "flags.toml", liveops_config::DEFAULT_FLAGS_TOML)?;
     let collector = Collector::start(cfg, tokens, stopped(collector_stop_rx))
         .await
         .with_context(|| {
@@ -124,6 +141,13 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
                 args.listen
             )
         })?;
+    let liveops = ports::this_binary();
+    let mut pages = pages::PagePrinter::new(
+        &collector.shared(),
+        &liveops,
+        &collector.url(),
+        &admin.shown(),
+    );
 
     let mut agents = Vec::new();
     let mut worlds = Vec::new();
@@ -172,6 +196,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     let file_sd = ports::write_file_sd(&data, collector.addr(), &targets)?;
     summary::banner(&collector, &agents, &worlds, &args, &file_sd);
     summary::flags_banner(&collector, &agents, &flags_file, &admin);
+    summary::paging_banner(&data, &deliveries);
 
     let started = Instant::now();
     let mut fault_pending = args.fault;
@@ -199,6 +224,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
             fault_pending = None;
         }
         printer.alerts(elapsed);
+        pages.print(elapsed);
         printer.summary_every(elapsed, Duration::from_secs(5));
         if args
             .duration
@@ -221,7 +247,19 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     drop(printer);
     let _ = collector_stop_tx.send(true);
     collector.wait().await?;
+    let _ = receiver.await;
+    pages.print(started.elapsed());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `data/name`, written with the shipped `text` unless it is there
+/// already (an edited copy from an earlier run is kept).
+fn shipped(data: &std::path::Path, name: &str, text: &str) -> anyhow::Result<PathBuf> {
+    let path = data.join(name);
+    if !path.exists() {
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(path)
 }
 
 /// The demo's admin token: the user's own, or one made for this run.
@@ -234,6 +272,15 @@ impl Admin {
     pub fn token(&self) -> &str {
         match self {
             Admin::Given(t) | Admin::Generated(t) => t,
+        }
+    }
+
+    /// The token as printed commands carry it: the user chose theirs and
+    /// has it; only a token made here is shown, for this loopback-only run.
+    pub fn shown(&self) -> String {
+        match self {
+            Admin::Given(_) => "$LIVEOPS_TOKEN".to_owned(),
+            Admin::Generated(t) => t.clone(),
         }
     }
 }

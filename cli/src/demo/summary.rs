@@ -52,10 +52,37 @@ pub fn banner(
         ),
         None => println!("\n  no fault scheduled (try --fault tick-stall)"),
     }
-    if let Some(p) = &args.pager_log {
-        println!("  pages are also written to {}", p.display());
-    }
     println!();
+}
+
+/// Who is on call now and where the pages go.
+pub fn paging_banner(data: &Path, deliveries: &Path) {
+    println!(
+        "  paging        {} routes alerts to teams and severities; {} says who is on call",
+        data.join("paging.toml").display(),
+        data.join("oncall.toml").display()
+    );
+    let now = liveops_oncall::jiff::Timestamp::now();
+    // The collector has read it already: it is valid.
+    if let Ok(cfg) = liveops_config::load_oncall(&data.join("oncall.toml")) {
+        let schedule = liveops_oncall::Schedule::new(cfg);
+        let mut teams: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for o in schedule.who(now, None) {
+            teams
+                .entry(o.team)
+                .or_default()
+                .push(format!("{} ({})", o.person, o.role.as_str()));
+        }
+        let line: Vec<String> = teams
+            .into_iter()
+            .map(|(team, people)| format!("{team}: {}", people.join(", ")))
+            .collect();
+        println!("  on call now   {}", line.join(" · "));
+    }
+    println!(
+        "  channels      pagerduty, slack, email, tickets: the real notifiers, delivering to a local\n                stand-in that logs each request to {}\n",
+        deliveries.display()
+    );
 }
 
 /// How to try flags, OFREP and mitigations against the running demo.
@@ -71,12 +98,7 @@ pub fn flags_banner(collector: &Collector, agents: &[Agent], flags: &Path, admin
             a.bound().http
         );
     }
-    let token = match admin {
-        // The user chose it and has it; only a token made here is shown,
-        // once, for this loopback-only run.
-        Admin::Given(_) => "$LIVEOPS_TOKEN".to_owned(),
-        Admin::Generated(t) => t.clone(),
-    };
+    let token = admin.shown();
     // The binary that is running, as a path: after `cargo run` there is no
     // `liveops` on the PATH, and a printed command must run as pasted.
     let liveops = super::ports::this_binary();
@@ -119,8 +141,9 @@ impl Printer {
             println!(
                 "{:>6.1}s  {:<9} {} {} [{}] {}\n          owner {} · runbook {}",
                 elapsed.as_secs_f64(),
+                // The pager decides what becomes a page; see its lines.
                 if l("severity") == "page" {
-                    "PAGE"
+                    "ALERT"
                 } else {
                     "TICKET"
                 },

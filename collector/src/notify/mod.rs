@@ -24,7 +24,7 @@ mod discord;
 mod email;
 mod file;
 mod health;
-mod pagerduty;
+pub(crate) mod pagerduty;
 mod retry;
 mod slack;
 mod text;

@@ -119,17 +119,40 @@ fn alert(v: &Value, external: &str) -> Result<Notification, String> {
     for k in a.labels.keys() {
         liveops_protocol::name::check(k, "label name")?;
     }
-    let ends_at = a
-        .ends_at
-        .filter(|e| e != ZERO_TIME && status == AlertStatus::Resolved);
+    let starts_at = time(&a.starts_at, "startsAt")?;
+    let ends_at = match a.ends_at {
+        Some(e) if e != ZERO_TIME && status == AlertStatus::Resolved => Some(time(&e, "endsAt")?),
+        _ => None,
+    };
+    // An alert posted without one (most that do not come from Prometheus)
+    // arrives with "": the Alertmanager itself is the next best link.
+    let generator_url = a
+        .generator_url
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| external.to_owned());
     Ok(Notification {
         status,
         labels: a.labels,
         annotations: a.annotations,
-        starts_at: a.starts_at,
+        starts_at,
         ends_at,
-        generator_url: a.generator_url.unwrap_or_else(|| external.to_owned()),
+        generator_url,
     })
+}
+
+/// An RFC 3339 time as Alertmanager writes it (nanoseconds, any offset)
+/// in the collector's own form (UTC, milliseconds): the channels pass it
+/// on to services with stricter parsers (Discord's embed timestamp).
+fn time(s: &str, field: &str) -> Result<String, String> {
+    let t: liveops_oncall::jiff::Timestamp = s.parse().map_err(|e| {
+        format!(
+            "`{field}` `{}` is not an RFC 3339 time: {e}",
+            s.escape_debug()
+        )
+    })?;
+    let ms =
+        u64::try_from(t.as_millisecond()).map_err(|_| format!("`{field}` `{s}` is before 1970"))?;
+    Ok(crate::rfc3339(ms))
 }
 
 #[cfg(test)]
@@ -156,8 +179,12 @@ mod tests {
         let (taken, refused) = parse(body.to_string().as_bytes()).unwrap();
         assert_eq!(taken.len(), 2);
         assert_eq!(taken[0].ends_at, None);
+        assert_eq!(taken[0].starts_at, "2026-10-27T12:00:00.000Z");
         assert_eq!(taken[0].generator_url, "http://am.test");
-        assert_eq!(taken[1].ends_at.as_deref(), Some("2026-10-27T12:05:00Z"));
+        assert_eq!(
+            taken[1].ends_at.as_deref(),
+            Some("2026-10-27T12:05:00.000Z")
+        );
         let idx: Vec<usize> = refused.iter().map(|r| r.0).collect();
         assert_eq!(idx, [1, 2, 3]);
         assert!(refused[0].1.contains("`pending`"), "{refused:?}");
@@ -170,5 +197,37 @@ mod tests {
         ] {
             assert!(parse(bad.as_bytes()).is_err(), "{bad}");
         }
+    }
+
+    /// What a real Alertmanager 0.25 sends for an alert posted without a
+    /// `generatorURL`: nanoseconds, an empty link, and later the resolve.
+    #[test]
+    fn alertmanagers_own_times_and_empty_links_are_taken() {
+        let body = json!({
+            "receiver": "hook", "status": "resolved", "version": "4",
+            "externalURL": "http://am:9093", "groupKey": "{}:{alertname=\"X\"}",
+            "truncatedAlerts": 0, "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {},
+            "alerts": [
+                {"status": "resolved", "labels": {"alertname": "X", "world": "w1"}, "annotations": {},
+                 "startsAt": "2026-12-02T02:04:40.176290757Z", "endsAt": "2026-12-02T03:04:43+01:00",
+                 "generatorURL": "", "fingerprint": "dce5945bdfceeacc"},
+                {"status": "firing", "labels": {"alertname": "Y"}, "startsAt": "yesterday"}
+            ]
+        });
+        let (taken, refused) = parse(body.to_string().as_bytes()).unwrap();
+        assert_eq!(taken[0].starts_at, "2026-12-02T02:04:40.176Z");
+        assert_eq!(
+            taken[0].ends_at.as_deref(),
+            Some("2026-12-02T02:04:43.000Z")
+        );
+        assert_eq!(taken[0].generator_url, "http://am:9093");
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].0, 1);
+        assert!(
+            refused[0]
+                .1
+                .starts_with("`startsAt` `yesterday` is not an RFC 3339 time"),
+            "{refused:?}"
+        );
     }
 }

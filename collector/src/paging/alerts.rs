@@ -1,7 +1,8 @@
 //! An alert fires or resolves: it is routed to a team and a severity,
 //! checked against silences, maintenance and inhibition, then grouped into
-//! the open page of its team and world, or reopens one resolved within the
-//! flap window, or opens a new page. Silences live here too: adding or
+//! the open page of its team and world (raising its severity when the
+//! newcomer is more urgent), or reopens one resolved within the flap
+//! window, or opens a new page. Silences live here too: adding or
 //! ending one changes which alerts may page.
 
 use liveops_protocol::{AlertStatus, Notification};
@@ -9,6 +10,7 @@ use liveops_protocol::{AlertStatus, Notification};
 use super::book::{Actor, Book, Ctx, Effects, Page, PageAlert, PageError, PageState, Tracked};
 use super::escalate;
 use super::event::{PageEvent, PageEventKind as K};
+use super::raise::raise;
 use super::route::{Suppressed, fingerprint, route, suppressed, world};
 use super::silence::{Silence, SilenceDraft};
 
@@ -120,6 +122,7 @@ impl Book {
                     .page(page)
                     .alert(&t.notification);
                 fx.events.push(e);
+                raise(cx, page, t.severity, (fp, &t.notification), now, fx);
                 num
             }
             (None, Some(num)) => {

@@ -92,7 +92,8 @@ pub struct Page {
     pub resolved_by: Option<Stamp>,
     /// By fingerprint; the alerts grouped into this page.
     pub alerts: BTreeMap<String, PageAlert>,
-    /// The alert deliveries carry: the one that opened (or reopened) it.
+    /// The alert deliveries carry: the one that opened (or reopened) it,
+    /// or last raised its severity.
     pub lead: String,
     /// Where escalation is: step index within cycle (0 = first pass).
     pub step: usize,

@@ -13,10 +13,10 @@ use super::roster::FixedRoster;
 use super::route::Suppressed;
 use super::silence::SilenceDraft;
 
-const MIN: u64 = 60_000;
+pub(super) const MIN: u64 = 60_000;
 
 /// Tuesday 2026-10-27 12:00 UTC: inside every shipped team's hours.
-fn t0() -> u64 {
+pub(super) fn t0() -> u64 {
     at("2026-10-27T12:00:00Z")
 }
 
@@ -174,7 +174,11 @@ pub(super) fn kinds(fx: &Effects) -> Vec<K> {
     fx.events.iter().map(|e| e.kind).collect()
 }
 
-fn trig(channel: &str, person: &str, attempt: u32) -> (String, Option<String>, PageAction, u32) {
+pub(super) fn trig(
+    channel: &str,
+    person: &str,
+    attempt: u32,
+) -> (String, Option<String>, PageAction, u32) {
     (
         channel.into(),
         Some(person.into()),

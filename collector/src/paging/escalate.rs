@@ -55,7 +55,7 @@ pub(super) fn start(cx: &Ctx<'_>, page: &mut Page, now: u64, fx: &mut Effects) {
 
 /// Delivers the current step to everyone it names, through the step's
 /// first channel; the deadline starts now.
-fn notify_step(cx: &Ctx<'_>, page: &mut Page, now: u64, fx: &mut Effects) {
+pub(super) fn notify_step(cx: &Ctx<'_>, page: &mut Page, now: u64, fx: &mut Effects) {
     let policy = cx.policy.policy(page.severity);
     let step = &policy.steps[page.step.min(policy.steps.len() - 1)];
     let mut people: Vec<Option<String>> = Vec::new();

@@ -17,6 +17,9 @@ pub enum PageEventKind {
     /// A new page was opened, or a firing alert joined an open one.
     Opened,
     Grouped,
+    /// A more urgent alert joined: the page's severity rose and the new
+    /// severity's policy took over.
+    Raised,
     /// A delivery was handed to a channel (a person, or the channel's own
     /// destination).
     Paged,
@@ -55,6 +58,7 @@ impl PageEventKind {
             Self::Routed => "routed",
             Self::Opened => "opened",
             Self::Grouped => "grouped",
+            Self::Raised => "raised",
             Self::Paged => "paged",
             Self::Delivered => "delivered",
             Self::DeliveryFailed => "delivery-failed",
@@ -75,10 +79,11 @@ impl PageEventKind {
         }
     }
 
-    pub const ALL: [PageEventKind; 20] = [
+    pub const ALL: [PageEventKind; 21] = [
         Self::Routed,
         Self::Opened,
         Self::Grouped,
+        Self::Raised,
         Self::Paged,
         Self::Delivered,
         Self::DeliveryFailed,

@@ -10,7 +10,8 @@
 //! alerts and delivery reports.
 //!
 //! - `route.rs`: team and severity of an alert; silences, maintenance,
-//!   inhibition. `alerts.rs`: grouping, flap window. `escalate.rs`:
+//!   inhibition. `alerts.rs`: grouping, flap window. `raise.rs`: a more
+//!   urgent alert joining raises the page's severity. `escalate.rs`:
 //!   steps, deadlines, repeats, working hours, fallback, ack, resolve.
 //! - `notice.rs`: handoffs and moved shifts, told to the people on call.
 //! - `dispatch.rs`, `roster.rs`: the channels and the on-call schedule,
@@ -28,6 +29,7 @@ mod escalate;
 pub mod event;
 pub mod http;
 pub mod notice;
+mod raise;
 pub mod roster;
 pub mod route;
 pub mod silence;
@@ -38,6 +40,8 @@ pub mod task;
 mod book_tests;
 #[cfg(test)]
 mod notice_tests;
+#[cfg(test)]
+mod raise_tests;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 

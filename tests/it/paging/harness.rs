@@ -12,7 +12,6 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use liveops_collector::Collector;
 use liveops_config::NotifierConfig;
-use liveops_protocol::{Health, Report};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -179,31 +178,10 @@ impl Paging {
 /// Posts one report to the collector at `url` saying `world` is down, as
 /// its agent would.
 pub async fn report_down(url: &str, agent: &str, world: &str) {
-    let now = liveops_protocol::time::now_ms();
-    let report = Report {
-        agent: agent.into(),
-        world: world.into(),
-        seq: 1,
-        start_ms: now - 1000,
-        end_ms: now,
-        urgent: true,
-        health: Health {
-            up: false,
-            probe_ok: false,
-            observed_ms: 1000,
-            detail: Some("connection refused".into()),
-            ..Health::default()
-        },
-        counters: vec![],
-        gauges: vec![],
-        histograms: vec![],
-        losses: Default::default(),
-        flag_reloads: Vec::new(),
-    };
     let resp = http()
         .post(format!("{url}/api/v1/reports"))
         .bearer_auth(AGENT_TOKEN)
-        .json(&report)
+        .json(&down_report(agent, world, 1))
         .send()
         .await
         .unwrap();
