@@ -15,8 +15,8 @@
 //! - at a handoff the incoming person hears what is firing (`handoff.rs`,
 //!   under the pager's hand-moved clock).
 
-pub mod handoff;
 mod alertmanager;
+pub mod handoff;
 mod harness;
 
 use std::process::Command;

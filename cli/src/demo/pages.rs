@@ -107,6 +107,8 @@ impl PagePrinter {
                     "{at}  HELD      {id} {sev} {what}: outside team {team}'s working hours, {why}"
                 );
             }
+            K::Notified => println!("{at}  NOTICE    {who} via {via}: {why}"),
+            K::NoticeUndelivered => println!("{at}  NOTICE    {who}: not delivered, {why}"),
             K::Routed | K::Delivered | K::SilenceAdded | K::SilenceExpired => {}
         }
     }
