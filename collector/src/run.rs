@@ -105,8 +105,12 @@ impl Collector {
         let (notifiers, reports) =
             Notifiers::start(&cfg.notifiers, http, metrics.clone(), &mut notifier_tasks);
         let notifiers = Arc::new(notifiers);
-        let teams: Vec<String> = oncall.teams().into_iter().map(str::to_owned).collect();
-        let policy = liveops_config::load_paging(&cfg, Some(&teams))?;
+        let (teams, people) = oncall.names();
+        let names = liveops_config::paging::ScheduleNames {
+            teams: &teams,
+            people: &people,
+        };
+        let policy = liveops_config::load_paging(&cfg, Some(names))?;
         let url = cfg.public_url.clone().unwrap_or_default();
         let schedule = Arc::new(arc_swap::ArcSwap::from_pointee(oncall));
         let pager = policy

@@ -185,15 +185,15 @@ pub fn parse_paging(
     file: &str,
     text: &str,
     channels: &[&str],
-    teams: Option<&[String]>,
+    schedule: Option<paging::ScheduleNames<'_>>,
 ) -> Result<paging::Paging, ConfigErrors> {
-    paging::parse(file, text, Some(channels), teams)
+    paging::parse(file, text, Some(channels), schedule)
 }
 
 /// Loads the paging policy the collector config names, if it names one.
 pub fn load_paging(
     cfg: &CollectorConfig,
-    teams: Option<&[String]>,
+    schedule: Option<paging::ScheduleNames<'_>>,
 ) -> Result<Option<paging::Paging>, ConfigErrors> {
     let Some(path) = &cfg.paging_file else {
         return Ok(None);
@@ -201,7 +201,7 @@ pub fn load_paging(
     let names: Vec<String> = cfg.notifiers.iter().map(NotifierConfig::name).collect();
     let channels: Vec<&str> = names.iter().map(String::as_str).collect();
     let text = read(path)?;
-    parse_paging(&path.display().to_string(), &text, &channels, teams).map(Some)
+    parse_paging(&path.display().to_string(), &text, &channels, schedule).map(Some)
 }
 
 /// Loads the collector's flag catalogue and mitigation bundles (the
@@ -293,11 +293,16 @@ fn check_file(path: &Path) -> Result<Kind, ConfigErrors> {
         Some(Kind::Collector) => load_collector(path)
             .and_then(|cfg| {
                 let oncall = load_collector_oncall(&cfg);
-                let teams: Option<Vec<String>> = oncall
-                    .as_ref()
-                    .ok()
-                    .map(|o| o.teams.iter().map(|t| t.name.clone()).collect());
-                let paging = load_paging(&cfg, teams.as_deref());
+                let names: Option<(Vec<String>, Vec<String>)> = oncall.as_ref().ok().map(|o| {
+                    (
+                        o.teams.iter().map(|t| t.name.clone()).collect(),
+                        o.people.iter().map(|p| p.name.clone()).collect(),
+                    )
+                });
+                let paging = load_paging(
+                    &cfg,
+                    names.as_ref().map(|(teams, people)| paging::ScheduleNames { teams, people }),
+                );
                 match (load_catalogue(&cfg), oncall, paging) {
                     (Ok(_), Ok(_), Ok(_)) => Ok(Kind::Collector),
                     (Err(e), oncall, paging) => Err(also(also(e, oncall), paging)),

@@ -38,24 +38,31 @@ pub(crate) const SECTIONS: &[&str] = &[
     "maintenance",
 ];
 
+/// The on-call schedule's names a policy may use: its teams and people.
+#[derive(Clone, Copy, Debug)]
+pub struct ScheduleNames<'a> {
+    pub teams: &'a [String],
+    pub people: &'a [String],
+}
+
 /// What names in the file are checked against.
 struct Known<'a> {
     /// `None` when checked alone (`liveops check-config`), without the
     /// collector file that names its notifiers.
     channels: Option<&'a [&'a str]>,
-    teams: Option<&'a [String]>,
+    schedule: Option<ScheduleNames<'a>>,
 }
 
 /// Parses a paging file's text. `channels` are the collector's notifier
-/// names; `teams`, when given, the teams of the on-call schedule.
+/// names; `schedule`, when given, the names of the on-call schedule.
 pub fn parse(
     file: &str,
     text: &str,
     channels: Option<&[&str]>,
-    teams: Option<&[String]>,
+    schedule: Option<ScheduleNames<'_>>,
 ) -> Result<Paging, ConfigErrors> {
     let mut sink = Sink::new(file, text);
-    let known = Known { channels, teams };
+    let known = Known { channels, schedule };
     let mut out = Paging {
         flap_window: Duration::from_secs(300),
         default_team: "engineering".into(),
@@ -228,7 +235,7 @@ fn team(name: &str, span: Range<usize>, known: &Known<'_>, sink: &mut Sink<'_>) 
     if !values::name(name, span.clone(), "team name", sink) {
         return false;
     }
-    match known.teams {
+    match known.schedule.map(|s| s.teams) {
         Some(teams) if !teams.iter().any(|t| t == name) => {
             sink.at(
                 span,

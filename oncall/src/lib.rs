@@ -104,6 +104,14 @@ impl Schedule {
         self.cfg.teams.iter().map(|t| t.name.as_str()).collect()
     }
 
+    /// The names a paging policy may use: teams and people, in file order.
+    pub fn names(&self) -> (Vec<String>, Vec<String>) {
+        (
+            self.cfg.teams.iter().map(|t| t.name.clone()).collect(),
+            self.cfg.people.iter().map(|p| p.name.clone()).collect(),
+        )
+    }
+
     pub fn person(&self, name: &str) -> Option<&Person> {
         self.cfg.people.iter().find(|p| p.name == name)
     }

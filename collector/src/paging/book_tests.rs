@@ -219,7 +219,7 @@ fn an_unacknowledged_sev1_reaches_the_secondary_at_exactly_its_deadline() {
     // Then the named lead, then once around again, then nothing more.
     assert_eq!(
         sent(&f.tick(t0() + 10 * MIN)),
-        [trig("pagerduty", "lead", 4)]
+        [trig("pagerduty", "erin", 4)]
     );
     let again = f.tick(t0() + 15 * MIN);
     assert_eq!(kinds(&again)[0], K::Repeated);
@@ -233,7 +233,7 @@ fn an_unacknowledged_sev1_reaches_the_secondary_at_exactly_its_deadline() {
     );
     assert_eq!(
         sent(&f.tick(t0() + 25 * MIN)),
-        [trig("pagerduty", "lead", 8)]
+        [trig("pagerduty", "erin", 8)]
     );
     let last = f.tick(t0() + 30 * MIN);
     assert!(last.deliveries.is_empty());

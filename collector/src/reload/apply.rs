@@ -98,8 +98,12 @@ fn parse_policy(
 ) -> Result<Paging, String> {
     let names = channels(shared);
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let teams: Vec<String> = schedule.teams().into_iter().map(str::to_owned).collect();
-    liveops_config::parse_paging(file, text, &names, Some(&teams)).map_err(|e| e.to_string())
+    let (teams, people) = schedule.names();
+    let known = liveops_config::paging::ScheduleNames {
+        teams: &teams,
+        people: &people,
+    };
+    liveops_config::parse_paging(file, text, &names, Some(known)).map_err(|e| e.to_string())
 }
 
 fn oncall(shared: &Shared, file: &str, text: &str) -> Result<(), String> {

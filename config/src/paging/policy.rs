@@ -99,8 +99,20 @@ fn target(t: &Spanned<RawTarget>, known: &Known<'_>, sink: &mut Sink<'_>) -> Opt
     let raw = t.get_ref();
     match (&raw.person, &raw.role) {
         (Some(p), None) if raw.team.is_none() => {
-            values::name(p.get_ref(), p.span(), "person", sink)
-                .then(|| Target::Person(p.get_ref().clone()))
+            let name = p.get_ref();
+            if !values::name(name, p.span(), "person", sink) {
+                return None;
+            }
+            if let Some(people) = known.schedule.map(|s| s.people)
+                && !people.iter().any(|q| q == name)
+            {
+                sink.at(
+                    p.span(),
+                    format!("unknown person `{name}`: not in the on-call schedule's people"),
+                );
+                return None;
+            }
+            Some(Target::Person(name.clone()))
         }
         (None, Some(r)) => {
             let role = match r.get_ref().as_str() {
