@@ -165,13 +165,17 @@ impl Store {
         Ok(())
     }
 
-    /// Writes a checkpoint record and the series chunks it covers in one
-    /// batch: after a crash, both or neither.
+    /// Writes a checkpoint record, the series chunks it covers and the
+    /// journal floor (the position it covers) in one batch: after a crash,
+    /// all or none. Positions of a journal truncated later must go on above
+    /// `floor`, or entries written after a restart would sort below the
+    /// checkpoint and be skipped by a replay.
     pub fn put_checkpoint<T: Serialize>(
         &self,
         key: &[u8],
         value: &T,
         chunks: Vec<StoreOp>,
+        floor: u64,
     ) -> Result<(), CollectorError> {
         let mut batch = sled::Batch::default();
         let mut puts = Vec::with_capacity(chunks.len());
@@ -191,6 +195,7 @@ impl Store {
             batch.insert(k, &v[..]);
         }
         batch.insert(key, serde_json::to_vec(value)?);
+        batch.insert(JOURNAL_FLOOR, &floor.to_be_bytes());
         self.state.apply_batch(batch)?;
         Ok(())
     }

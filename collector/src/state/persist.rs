@@ -163,7 +163,13 @@ impl Shared {
             agents,
             worlds,
         };
-        if let Err(e) = self.store.put_checkpoint(CHECKPOINT, &cp, chunks) {
+        // On disk before the journal it covers is deleted: a crash between
+        // the two must find the checkpoint, not only a shorter journal.
+        let written = self
+            .store
+            .put_checkpoint(CHECKPOINT, &cp, chunks, cp.journal_position)
+            .and_then(|()| self.store.flush());
+        if let Err(e) = written {
             // What was taken is not on disk: the next checkpoint writes
             // every series again rather than only what changes until then.
             self.lock().engine.mark_all_changed();
