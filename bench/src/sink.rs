@@ -45,12 +45,10 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         .append(true)
         .open(&a.out)?;
     let listener = tokio::net::TcpListener::bind(a.listen).await?;
-    let app = Router::new()
-        .fallback(arrival)
-        .with_state(Arc::new(Sink {
-            out: Mutex::new(file),
-            pagerduty: a.pagerduty,
-        }));
+    let app = Router::new().fallback(arrival).with_state(Arc::new(Sink {
+        out: Mutex::new(file),
+        pagerduty: a.pagerduty,
+    }));
     println!(
         "{}",
         serde_json::json!({ "listening": listener.local_addr()? })
