@@ -10,7 +10,7 @@ report, probe failing), so N `WorldDown` SEV1 pages open and wait; nobody
 acknowledges.
 
     python3 bench/paging.py escalate [--pages 1000] [--deadline 20]
-    python3 bench/paging.py idle [--pages 1000] [--secs 60]
+    python3 bench/paging.py idle [--pages 1000] [--secs 60] [--no-paging]
 
 `escalate`: for each page, the arrival at the sink of its escalation (the
 step-2 trigger, to the secondary) minus (the page's `opened_ms` + the
@@ -23,7 +23,9 @@ over a steady window while the N pages are open with their timers running
 collector's `no_data_after` is raised to an hour so a world reported down
 stays down without `AgentSilent`), no deliveries (checked: the sink gets
 nothing in the window). The collector still evaluates its alerts every
-second over the N worlds, as it always does; that is in the figure.
+second over the N worlds, as it always does; that is in the figure, and
+`--no-paging` measures it alone: the same N down worlds and alerts with no
+paging policy (each notifier told once), so no page and no timer.
 """
 
 import argparse
@@ -47,7 +49,7 @@ AGENT_TOKEN = "bench-agent-token"
 HZ = os.sysconf("SC_CLK_TCK")
 
 
-def write_configs(d, deadline_s, viewer):
+def write_configs(d, deadline_s, viewer, paging=True):
     coll = (ROOT / "config/collector.toml").read_text()
     coll = re.sub(r'(?m)^listen = .*$', f'listen = "127.0.0.1:{COLL}"', coll)
     coll = re.sub(r'(?m)^data_dir = .*$', f'data_dir = "{d}/collector-data"', coll)
@@ -55,7 +57,8 @@ def write_configs(d, deadline_s, viewer):
     # turn AgentSilent after 5 s and change its page.
     coll = re.sub(r'(?m)^no_data_after = .*$', 'no_data_after = "1h"', coll)
     coll = coll.replace('# oncall = "oncall.toml"', f'oncall = "{ROOT}/config/oncall.toml"')
-    coll = coll.replace('# paging = "paging.toml"', f'paging = "{d}/paging.toml"')
+    if paging:
+        coll = coll.replace('# paging = "paging.toml"', f'paging = "{d}/paging.toml"')
     coll = coll.replace('[[notifier]]\nkind = "stdout"\n', policy_notifiers(SINK))
     coll += f"""
 [[token]]
@@ -134,13 +137,13 @@ def wait_quiet(path, quiet=3.0, timeout=120):
     return last
 
 
-def start(d, procs, deadline_s):
+def start(d, procs, deadline_s, paging=True):
     for sub in ("collector-data",):
         shutil.rmtree(d / sub, ignore_errors=True)
     sink = d / "deliveries.jsonl"
     sink.unlink(missing_ok=True)
     viewer = "bench-viewer-" + secrets.token_hex(16)
-    write_configs(d, deadline_s, viewer)
+    write_configs(d, deadline_s, viewer, paging)
     procs.start([TOOL, "sink", "--listen", f"127.0.0.1:{SINK}", "--out", sink, "--pagerduty", PD_PATH],
                 core=LOAD_CORE, log=d / "sink.log")
     coll = procs.start([COLLECTOR, "--config", d / "collector.toml"], core=DAEMON_CORE,
@@ -170,15 +173,23 @@ def escalate(a, d, procs):
     posted_s = time.time() - t0
     pages = wait_pages(viewer, a.pages)
     last_due = max(p["opened_ms"] for p in pages) + deadline_ms
-    # Past the last deadline, then until every escalation is delivered.
-    time.sleep(max(0.0, last_due / 1000 - time.time()) + 2)
-    wait_quiet(sink)
+    # Past the last deadline, then until every page has its escalation
+    # (or `--grace` seconds past the last deadline: a late one is missing).
+    time.sleep(max(0.0, last_due / 1000 - time.time()) + 1)
+    step1 = {p["id"]: p["opened_ms"] for p in pages}
+    while True:
+        triggers = {}
+        for line in sink_lines(sink):
+            b = line.get("body") or {}
+            if line["path"] == PD_PATH and b.get("event_action") == "trigger":
+                triggers.setdefault(b.get("dedup_key"), []).append(line["at_ms"])
+        done = sum(1 for pid, t in step1.items()
+                   if any(x >= t + deadline_ms / 2 for x in triggers.get(pid, [])))
+        if done >= len(step1) or time.time() * 1000 > last_due + a.grace * 1000:
+            break
+        time.sleep(1)
+    waited_past_last_due_s = round(time.time() - last_due / 1000, 1)
     pages = {p["id"]: p for p in open_pages(viewer)}
-    triggers = {}
-    for line in sink_lines(sink):
-        b = line.get("body") or {}
-        if line["path"] == PD_PATH and b.get("event_action") == "trigger":
-            triggers.setdefault(b.get("dedup_key"), []).append(line["at_ms"])
     late, decided, first = [], [], []
     missing = 0
     for pid, p in pages.items():
@@ -199,6 +210,7 @@ def escalate(a, d, procs):
     return {
         "pages": a.pages, "deadline_s": a.deadline, "reports_posted_in_s": round(posted_s, 3),
         "open_pages": len(pages), "escalations_missing": missing,
+        "waited_past_last_due_s": waited_past_last_due_s,
         "escalation_arrival_minus_due": spread(late),
         "escalation_decided_minus_due": spread(decided),
         "first_trigger_after_open": spread(first),
@@ -213,17 +225,20 @@ def cpu_pct(pid, secs):
 
 
 def idle(a, d, procs):
-    coll, sink, viewer = start(d, procs, 600)
+    coll, sink, viewer = start(d, procs, 600, paging=not a.no_paging)
     time.sleep(3)
     empty = cpu_pct(coll.pid, a.base_secs)
     post_down(a.pages)
-    pages = wait_pages(viewer, a.pages)
+    # The control without a policy: the same alerts, each notifier told
+    # once, no page and no timer.
+    pages = [] if a.no_paging else wait_pages(viewer, a.pages)
     before = wait_quiet(sink)
     time.sleep(2)
     with_pages = cpu_pct(coll.pid, a.secs)
     after = len(sink_lines(sink))
-    still = open_pages(viewer)
+    still = [] if a.no_paging else open_pages(viewer)
     return {
+        "paging": not a.no_paging,
         "pages": a.pages, "window_s": a.secs, "empty_window_s": a.base_secs,
         "cpu_pct_of_core_no_worlds": empty, "cpu_pct_of_core_pages_open": with_pages,
         "open_pages": len(still), "opened": len(pages),
@@ -238,10 +253,14 @@ def main():
     ap.add_argument("what", choices=["escalate", "idle"])
     ap.add_argument("--pages", type=int, default=1000)
     ap.add_argument("--deadline", type=int, default=20, help="SEV1 first step's ack deadline, seconds")
+    ap.add_argument("--grace", type=float, default=60,
+                    help="escalate: how long past the last deadline to wait for escalations")
     ap.add_argument("--secs", type=float, default=60, help="idle: the steady window")
+    ap.add_argument("--no-paging", action="store_true",
+                    help="idle: the control, the same down worlds with no paging policy")
     ap.add_argument("--base-secs", type=float, default=30, help="idle: the window with no worlds")
     a = ap.parse_args()
-    d = out_dir(f"paging-{a.what}")
+    d = out_dir(f"paging-{a.what}" + ("-control" if a.no_paging else ""))
     env = machine()
     procs = Procs()
     try:
