@@ -228,7 +228,9 @@ def idle(a, d, procs):
     coll, sink, viewer = start(d, procs, 600, paging=not a.no_paging)
     time.sleep(3)
     empty = cpu_pct(coll.pid, a.base_secs)
+    t0 = time.time()
     post_down(a.pages)
+    posted_s = time.time() - t0
     # The control without a policy: the same alerts, each notifier told
     # once, no page and no timer.
     pages = [] if a.no_paging else wait_pages(viewer, a.pages)
@@ -238,7 +240,7 @@ def idle(a, d, procs):
     after = len(sink_lines(sink))
     still = [] if a.no_paging else open_pages(viewer)
     return {
-        "paging": not a.no_paging,
+        "paging": not a.no_paging, "reports_posted_in_s": round(posted_s, 3),
         "pages": a.pages, "window_s": a.secs, "empty_window_s": a.base_secs,
         "cpu_pct_of_core_no_worlds": empty, "cpu_pct_of_core_pages_open": with_pages,
         "open_pages": len(still), "opened": len(pages),
