@@ -153,7 +153,7 @@ def time_to_page():
 
 
 def paging():
-    for what in ("escalate", "idle"):
+    for what in ("escalate", "idle", "idle-control"):
         p = OUT / f"paging-{what}/results.jsonl"
         if p.exists():
             for r in rows(p):
