@@ -68,6 +68,40 @@ class Procs:
         self.procs.clear()
 
 
+# Where the pagerduty notifier posts (PagerDuty's own path); the sink
+# answers there as PagerDuty does (`liveops-bench sink --pagerduty`).
+PD_PATH = "/v2/enqueue"
+
+
+def policy_notifiers(sink_port):
+    """The `[[notifier]]`s the shipped paging policy names (`pagerduty`,
+    `slack`, `email`, `tickets`), each delivering to the sink on loopback
+    through the real notifier of its kind."""
+    base = f"http://127.0.0.1:{sink_port}"
+    return f"""[[notifier]]
+kind = "pagerduty"
+name = "pagerduty"
+url = "{base}{PD_PATH}"
+# For people of the schedule without a PagerDuty key of their own.
+routing_key = "bench-routing-key"
+
+[[notifier]]
+kind = "slack"
+name = "slack"
+url = "{base}/slack"
+
+[[notifier]]
+kind = "webhook"
+name = "email"
+url = "{base}/email"
+
+[[notifier]]
+kind = "webhook"
+name = "tickets"
+url = "{base}/tickets"
+"""
+
+
 def wait_port(host, port, timeout=20):
     import socket
 

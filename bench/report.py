@@ -4,6 +4,7 @@ docs/BENCHMARKS.md, so the doc quotes what was measured and nothing else.
 
     python3 bench/report.py ingest [FILE]
     python3 bench/report.py time-to-page
+    python3 bench/report.py paging
     python3 bench/report.py footprint
     python3 bench/report.py flags
 """
@@ -129,25 +130,34 @@ def ingest(*paths):
 
 
 def time_to_page():
-    for profile in ("typical", "tuned"):
+    for profile in ("typical", "tuned", "typical-pagerduty", "tuned-pagerduty"):
         p = OUT / f"time-to-page-{profile}/results.jsonl"
         if not p.exists():
             continue
         data = rows(p)
         runs = [r for r in data if "run" in r]
         print(f"**{profile}** — ms from the stall to the first page at the receiver\n")
-        print("| run | stall at (s after start) | liveops | Prometheus + Alertmanager | false pages before the stall |")
-        print("|---:|---:|---:|---:|---:|")
+        print("| run | load at start | stall at (s after start) | liveops | Prometheus + Alertmanager | false pages before the stall |")
+        print("|---:|---:|---:|---:|---:|---:|")
         for r in runs:
-            print(f"| {r['run']} | {r['stall_after_s']} | {r['liveops_ms']} | {r['prometheus_ms']} | {len(r['false_pages'])} |")
+            load = (r.get("loadavg_at_start") or ["?"])[0]
+            print(f"| {r['run']} | {load} | {r['stall_after_s']} | {r['liveops_ms']} | {r['prometheus_ms']} | {len(r['false_pages'])} |")
         for r in data:
             if "summary" in r:
                 s = r["summary"]
                 l, p_ = s["liveops"], s["prometheus"]
                 ratio = p_["median_ms"] / l["median_ms"] if l and p_ else None
-                print(f"| **median (min–max)** | | **{l['median_ms']}** ({l['min_ms']}–{l['max_ms']}) "
+                print(f"| **median (min–max)** | | | **{l['median_ms']}** ({l['min_ms']}–{l['max_ms']}) "
                       f"| **{p_['median_ms']}** ({p_['min_ms']}–{p_['max_ms']}) | {s['false_pages']} |")
                 print(f"\nPrometheus ÷ liveops (median): {ratio:.1f}×\n" if ratio else "")
+
+
+def paging():
+    for what in ("escalate", "idle", "idle-control"):
+        p = OUT / f"paging-{what}/results.jsonl"
+        if p.exists():
+            for r in rows(p):
+                print(json.dumps({k: v for k, v in r.items() if k != "env"}), r["env"]["commit"])
 
 
 def footprint():
@@ -188,4 +198,5 @@ def flags():
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "ingest"
     args = sys.argv[2:]
-    {"ingest": ingest, "time-to-page": time_to_page, "footprint": footprint, "flags": flags}[what](*args)
+    {"ingest": ingest, "time-to-page": time_to_page, "paging": paging, "footprint": footprint,
+     "flags": flags}[what](*args)

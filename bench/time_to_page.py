@@ -11,6 +11,15 @@ pages are stamped with the same clock (Unix ms on this machine).
 
     python3 bench/time_to_page.py --profile typical --runs 5
     python3 bench/time_to_page.py --profile tuned --runs 5
+    python3 bench/time_to_page.py --profile tuned --runs 5 --pager pagerduty
+
+`--pager pagerduty` has liveops page as a team would run it: the shipped
+on-call schedule and paging policy (config/oncall.toml, config/paging.toml),
+whose SEV1 step pages through the `pagerduty` channel first, here a real
+PagerDuty (Events API v2) notifier whose endpoint URL is the sink, which
+answers as PagerDuty does (202, `dedup_key`). The policy's other channels
+(`slack`, `email`, `tickets`) point at the sink too, so nothing leaves the
+machine. Alertmanager's webhook goes to the same sink in the same run.
 
 Needs: release binaries, Debian `prometheus` and `prometheus-alertmanager`.
 """
@@ -24,8 +33,8 @@ import statistics
 import time
 
 from common import (
-    AGENT, COLLECTOR, DAEMON_CORE, LOAD_CORE, ROOT, TOOL, Procs, machine,
-    out_dir, wait_port,
+    AGENT, COLLECTOR, DAEMON_CORE, LOAD_CORE, PD_PATH, ROOT, TOOL, Procs, machine,
+    out_dir, policy_notifiers, wait_port,
 )
 
 SINK, COLL, AGENT_STATSD, AGENT_HTTP, WORLD, PROM, AM = 19480, 19490, 19425, 19491, 19492, 19493, 19494
@@ -53,13 +62,20 @@ RULES = """groups:
 """
 
 
-def write_configs(d, p):
+def write_configs(d, p, pager="webhook"):
     coll = (ROOT / "config/collector.toml").read_text()
     coll = re.sub(r'(?m)^listen = .*$', f'listen = "127.0.0.1:{COLL}"', coll)
     coll = re.sub(r'(?m)^data_dir = .*$', f'data_dir = "{d}/collector-data"', coll)
-    coll = coll.replace('[[notifier]]\nkind = "stdout"',
-                        f'[[notifier]]\nkind = "webhook"\nurl = "http://127.0.0.1:{SINK}/liveops"\n'
-                        'max_attempts = 8\ntimeout = "5s"')
+    if pager == "pagerduty":
+        coll = coll.replace('# oncall = "oncall.toml"', f'oncall = "{ROOT}/config/oncall.toml"')
+        coll = coll.replace('# paging = "paging.toml"', f'paging = "{ROOT}/config/paging.toml"')
+        coll = coll.replace('[[notifier]]\nkind = "stdout"\n', policy_notifiers(SINK))
+    else:
+        coll = coll.replace('[[notifier]]\nkind = "stdout"',
+                            f'[[notifier]]\nkind = "webhook"\nurl = "http://127.0.0.1:{SINK}/liveops"\n'
+                            'max_attempts = 8\ntimeout = "5s"')
+    if pager == "pagerduty" and 'name = "pagerduty"' not in coll:
+        raise RuntimeError("config/collector.toml changed: no stdout notifier to replace")
     (d / "collector.toml").write_text(coll)
     (d / "agent.toml").write_text(f"""
 [agent]
@@ -101,22 +117,29 @@ receivers:
 
 
 def firing(page):
-    """(alertname, firing?) of a page from either system."""
+    """(alertname, firing?) of a page from either system: a liveops
+    webhook, a PagerDuty event or an Alertmanager webhook. Slack, email and
+    tickets are later channels of the policy, not the first page."""
     b = page.get("body") or {}
+    if page["path"] == PD_PATH:
+        return (b.get("payload") or {}).get("class"), b.get("event_action") == "trigger"
+    if page["path"] in ("/slack", "/email", "/tickets"):
+        return None, False
     if page["path"] == "/alertmanager":
         alerts = b.get("alerts") or [{}]
         return alerts[0].get("labels", {}).get("alertname"), b.get("status") == "firing"
     return (b.get("labels") or {}).get("alertname"), b.get("status") == "firing"
 
 
-def one_run(d, p, procs):
+def one_run(d, p, procs, pager):
     for sub in ("collector-data", "agent-data", "prom-data", "am-data"):
         shutil.rmtree(d / sub, ignore_errors=True)
     pages = d / "pages.jsonl"
     pages.unlink(missing_ok=True)
-    write_configs(d, p)
+    write_configs(d, p, pager)
     env = {"LIVEOPS_AGENT_TOKEN": TOKEN}
-    procs.start([TOOL, "sink", "--listen", f"127.0.0.1:{SINK}", "--out", pages], core=LOAD_CORE, log=d / "sink.log")
+    procs.start([TOOL, "sink", "--listen", f"127.0.0.1:{SINK}", "--out", pages, "--pagerduty", PD_PATH],
+                core=LOAD_CORE, log=d / "sink.log")
     procs.start([COLLECTOR, "--config", d / "collector.toml"], core=DAEMON_CORE, env=env, log=d / "collector.log")
     wait_port("127.0.0.1", COLL)
     stall_after = p["warmup"] + random.uniform(0, p["jitter"])
@@ -146,19 +169,23 @@ def one_run(d, p, procs):
     early = []
     for line in pages.read_text().splitlines() if pages.exists() else []:
         pg = json.loads(line)
-        if pg["at_ms"] < fault_ms:
+        # Notices (handoffs) on the policy's other channels are not pages.
+        if pg["at_ms"] < fault_ms and (firing(pg)[1] or pg["path"] in ("/liveops", "/alertmanager")):
             early.append({"path": pg["path"], "alert": firing(pg)[0], "before_ms": fault_ms - pg["at_ms"]})
     procs.stop_all()
     return {
         "stall_after_s": round(stall_after, 3),
         "world_started_ms": first["started_ms"],
         "fault_ms": fault_ms,
-        "liveops_ms": got.get("/liveops", (None,))[0],
-        "liveops_alert": got.get("/liveops", (None, None))[1],
+        "liveops_ms": got.get(LIVEOPS_PATH[pager], (None,))[0],
+        "liveops_alert": got.get(LIVEOPS_PATH[pager], (None, None))[1],
         "prometheus_ms": got.get("/alertmanager", (None,))[0],
         "prometheus_alert": got.get("/alertmanager", (None, None))[1],
         "false_pages": early,
     }
+
+
+LIVEOPS_PATH = {"webhook": "/liveops", "pagerduty": PD_PATH}
 
 
 def summary(xs):
@@ -172,25 +199,33 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--profile", choices=PROFILES, default="tuned")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--pager", choices=LIVEOPS_PATH, default="webhook",
+                    help="liveops pages a bare webhook, or through the shipped policy to PagerDuty")
     a = ap.parse_args()
     p = PROFILES[a.profile]
-    d = out_dir(f"time-to-page-{a.profile}")
+    name = a.profile if a.pager == "webhook" else f"{a.profile}-{a.pager}"
+    d = out_dir(f"time-to-page-{name}")
     results = open(d / "results.jsonl", "a")
-    results.write(json.dumps({"env": machine(), "profile": a.profile, **p}) + "\n")
+    results.write(json.dumps({"env": machine(), "profile": a.profile, "pager": a.pager, **p}) + "\n")
     procs = Procs()
     rows = []
     try:
         for i in range(a.runs):
-            r = one_run(d, p, procs)
+            # The load when each run starts: the machine is shared.
+            load = open("/proc/loadavg").read().split()[:3]
+            r = one_run(d, p, procs, a.pager)
             r["run"] = i + 1
+            r["loadavg_at_start"] = load
             print(json.dumps(r), flush=True)
             results.write(json.dumps(r) + "\n")
             results.flush()
             rows.append(r)
     finally:
         procs.stop_all()
-    s = {"profile": a.profile, "liveops": summary([r["liveops_ms"] for r in rows]),
-         "prometheus": summary([r["prometheus_ms"] for r in rows]),
+    lo, pr = summary([r["liveops_ms"] for r in rows]), summary([r["prometheus_ms"] for r in rows])
+    s = {"profile": a.profile, "pager": a.pager, "liveops": lo, "prometheus": pr,
+         # Prometheus + Alertmanager's median over liveops' median.
+         "ratio": round(pr["median_ms"] / lo["median_ms"], 1) if lo and pr and lo["median_ms"] else None,
          "false_pages": sum(len(r["false_pages"]) for r in rows)}
     print(json.dumps(s))
     results.write(json.dumps({"summary": s}) + "\n")
