@@ -91,13 +91,8 @@ impl Store {
         })
     }
 
-    /// Appends a journal entry; returns its position.
-    pub fn journal<T: Serialize>(&self, entry: &T) -> Result<u64, CollectorError> {
-        self.journal_bytes(serde_json::to_vec(entry)?)
-    }
-
-    /// Appends an entry already serialised (as JSON, as [`Store::journal`]
-    /// writes it): a caller that holds a lock serialises before taking it.
+    /// Appends a journal entry, serialised (JSON) by the caller before it
+    /// takes the state lock; returns its position.
     pub fn journal_bytes(&self, entry: Vec<u8>) -> Result<u64, CollectorError> {
         let pos = self.next_journal.fetch_add(1, Ordering::Relaxed);
         self.journal.append(pos, &entry);
@@ -128,9 +123,9 @@ impl Store {
         self.next_journal.load(Ordering::Relaxed) - 1
     }
 
-    /// Deletes journal entries up to and including `pos`.
+    /// Deletes journal entries up to and including `pos`, once a flushed
+    /// checkpoint ([`Store::put_checkpoint`]) has recorded `pos` as the floor.
     pub fn truncate_journal(&self, pos: u64) -> Result<(), CollectorError> {
-        self.state.insert(JOURNAL_FLOOR, &pos.to_be_bytes())?;
         for item in self.legacy_journal.range(..=pos.to_be_bytes()) {
             let (k, _) = item?;
             self.legacy_journal.remove(k)?;
