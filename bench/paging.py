@@ -217,6 +217,19 @@ def escalate(a, d, procs):
     }
 
 
+def wait_settled(viewer, timeout=300):
+    """Until the pager has taken in every delivery's report (no `sent`
+    record still pending): the window after it is idle, not a backlog.
+    Returns how long that took after the receiver went quiet."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        pending = sum(1 for p in open_pages(viewer) for s in p.get("sent", []) if s.get("outcome") == "pending")
+        if pending == 0:
+            return round(time.time() - t0, 1)
+        time.sleep(0.5)
+    raise RuntimeError(f"{pending} deliveries still pending after {timeout}s")
+
+
 def cpu_pct(pid, secs):
     c0, t0 = cpu_ticks(pid), time.monotonic()
     time.sleep(secs)
@@ -235,6 +248,7 @@ def idle(a, d, procs):
     # once, no page and no timer.
     pages = [] if a.no_paging else wait_pages(viewer, a.pages)
     before = wait_quiet(sink)
+    settled_s = None if a.no_paging else wait_settled(viewer)
     time.sleep(2)
     with_pages = cpu_pct(coll.pid, a.secs)
     after = len(sink_lines(sink))
@@ -244,6 +258,7 @@ def idle(a, d, procs):
         "pages": a.pages, "window_s": a.secs, "empty_window_s": a.base_secs,
         "cpu_pct_of_core_no_worlds": empty, "cpu_pct_of_core_pages_open": with_pages,
         "open_pages": len(still), "opened": len(pages),
+        "reports_settled_after_quiet_s": settled_s,
         "escalated_in_window": sum(1 for p in still if p.get("step", 0) > 0),
         "deliveries_in_window": after - before,
         "rss_kib": status_kib(coll.pid, "VmRSS"),

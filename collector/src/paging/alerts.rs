@@ -19,11 +19,12 @@ impl Book {
         let fp = fingerprint(&n.labels);
         match n.status {
             AlertStatus::Firing => {
-                if let Some(t) = self.alerts.get_mut(&fp) {
+                if let Some(t) = self.alert_mut(&fp) {
                     // Already known (an Alertmanager re-sends while firing):
                     // only the text may have changed.
                     t.notification = n.clone();
-                    let num = t.page.filter(|num| self.pages.contains_key(num));
+                    let num = t.page;
+                    let num = num.filter(|num| self.pages.contains_key(num));
                     if let Some(a) = num.and_then(|num| self.page_mut(num).alerts.get_mut(&fp)) {
                         a.notification = n;
                     }
@@ -35,7 +36,7 @@ impl Book {
                         .alert(&n)
                         .team_severity(&team, severity),
                 );
-                self.alerts.insert(
+                self.track(
                     fp.clone(),
                     Tracked {
                         notification: n,
@@ -48,7 +49,7 @@ impl Book {
                 self.place(cx, &fp, now, fx);
             }
             AlertStatus::Resolved => {
-                let Some(t) = self.alerts.remove(&fp) else {
+                let Some(t) = self.untrack(&fp) else {
                     return;
                 };
                 if let Some(num) = t.page.filter(|n| self.pages.contains_key(n)) {
@@ -93,7 +94,7 @@ impl Book {
                 .team_severity(&t.team, t.severity)
                 .why(why.describe());
             fx.events.push(e);
-            if let Some(t) = self.alerts.get_mut(fp) {
+            if let Some(t) = self.alert_mut(fp) {
                 t.suppressed = Some(why);
             }
             return;
@@ -175,7 +176,7 @@ impl Book {
                 num
             }
         };
-        if let Some(t) = self.alerts.get_mut(fp) {
+        if let Some(t) = self.alert_mut(fp) {
             t.page = Some(num);
             t.suppressed = None;
         }

@@ -161,6 +161,8 @@ pub struct Book {
 pub struct Dirty {
     pub pages: BTreeSet<u64>,
     pub silences: BTreeSet<u64>,
+    /// Fingerprints of tracked alerts added, changed or forgotten.
+    pub alerts: BTreeSet<String>,
 }
 
 /// Who asks, as the token says.
@@ -215,6 +217,15 @@ pub struct Effects {
     pub deliveries: Vec<(String, Delivery)>,
     pub events: Vec<PageEvent>,
     pub silence: Option<Silence>,
+}
+
+impl Effects {
+    /// Adds what another input led to, after this one's.
+    pub fn absorb(&mut self, other: Effects) {
+        self.deliveries.extend(other.deliveries);
+        self.events.extend(other.events);
+        self.silence = self.silence.take().or(other.silence);
+    }
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -325,6 +336,23 @@ impl Book {
         self.pages
             .get_mut(&num)
             .expect("caller checked the page exists")
+    }
+
+    /// A tracked alert, to change it (and store it at the next save).
+    pub(super) fn alert_mut(&mut self, fp: &str) -> Option<&mut Tracked> {
+        let t = self.alerts.get_mut(fp)?;
+        self.dirty.alerts.insert(fp.to_owned());
+        Some(t)
+    }
+
+    pub(super) fn track(&mut self, fp: String, t: Tracked) {
+        self.dirty.alerts.insert(fp.clone());
+        self.alerts.insert(fp, t);
+    }
+
+    pub(super) fn untrack(&mut self, fp: &str) -> Option<Tracked> {
+        self.dirty.alerts.insert(fp.to_owned());
+        self.alerts.remove(fp)
     }
 
     fn find(&mut self, id: &str) -> Result<&mut Page, PageError> {

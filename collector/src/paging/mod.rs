@@ -42,6 +42,8 @@ mod book_tests;
 mod notice_tests;
 #[cfg(test)]
 mod raise_tests;
+#[cfg(test)]
+mod store_tests;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -176,9 +178,8 @@ impl Pager {
     /// Applies one input, stores the book, publishes every decision and
     /// hands the deliveries to their channels. An operator's input (ack,
     /// resolve, a silence) that the audit log refuses is undone; the
-    /// pager's own decisions go ahead regardless (people must still be
-    /// paged while the audit log is broken), and the failure is logged.
-    /// Blocking (the audit log fsyncs).
+    /// pager's own inputs go through [`Pager::handle_own`]. Blocking (the
+    /// audit log fsyncs).
     pub fn handle(&self, events: &Events, input: Input, now: u64) -> Result<Effects, PagingError> {
         let operator = matches!(
             input,
@@ -187,54 +188,73 @@ impl Pager {
                 | Input::Silence { .. }
                 | Input::Expire { .. }
         );
-        let policy = self.policy.load_full();
-        let cx = Ctx {
-            policy: &policy,
-            roster: &*self.roster,
-            channels: &*self.dispatch,
-            public_url: &self.public_url,
-        };
-        let mut book = self.lock();
-        let mut draft = if operator {
-            book.clone()
-        } else {
-            std::mem::take(&mut *book)
-        };
-        let applied = draft.apply(&cx, input, now);
-        let fx = match applied {
-            Ok(fx) => fx,
-            Err(e) => {
-                if !operator {
-                    *book = draft;
-                }
-                return Err(e.into());
-            }
-        };
-        let published = events.publish(fx.events.iter().cloned().map(Event::Page).collect());
-        match published {
-            Err(e) if operator => return Err(e.into()),
-            Err(e) => {
-                tracing::error!(error = %e, "paging decisions not audited; paging goes on");
-                events.tell(fx.events.iter().cloned().map(Event::Page).collect());
-            }
-            Ok(()) => {}
+        if !operator {
+            return Ok(self.handle_own(events, vec![input], now));
         }
+        let policy = self.policy.load_full();
+        let cx = self.ctx(&policy);
+        let mut book = self.lock();
+        let mut draft = book.clone();
+        let fx = draft.apply(&cx, input, now)?;
+        events.publish(fx.events.iter().cloned().map(Event::Page).collect())?;
         *book = draft;
         self.count(&fx.events, &book);
         let refused = self.deliver(&fx, now);
         self.save(&mut book);
         drop(book);
-        // A channel that would not even queue it fails like one that
-        // tried: the next channel of the step takes it.
-        for r in refused {
-            if let Err(e) = self.handle(events, Input::Report(r), now) {
-                tracing::error!(error = %e, "cannot record a refused delivery");
-            }
-        }
-        if operator {
-            self.changed.notify_one();
-        }
+        let refused = refused.into_iter().map(Input::Report).collect();
+        self.handle_own(events, refused, now);
+        self.changed.notify_one();
         Ok(fx)
+    }
+
+    /// The pager's own inputs (alerts, delivery reports, ticks, moved
+    /// shifts), applied together under one lock, with one audit write and
+    /// one save for all: a thousand delivery reports arriving at once cost
+    /// one fsync, not a thousand, so a deadline behind them is not late.
+    /// These go ahead even when the audit log refuses them (people must
+    /// still be paged while it is broken); the failure is logged.
+    pub fn handle_own(&self, events: &Events, mut inputs: Vec<Input>, now: u64) -> Effects {
+        let policy = self.policy.load_full();
+        let cx = self.ctx(&policy);
+        let mut all = Effects::default();
+        // A channel that would not even queue a delivery fails like one
+        // that tried: the next channel of the step takes it. Each round
+        // moves every refused delivery one channel on, so this ends.
+        while !inputs.is_empty() {
+            let mut book = self.lock();
+            let mut fx = Effects::default();
+            for input in inputs.drain(..) {
+                match book.apply(&cx, input, now) {
+                    Ok(one) => fx.absorb(one),
+                    Err(e) => tracing::error!(error = %e, "paging input refused"),
+                }
+            }
+            let decided: Vec<Event> = fx.events.iter().cloned().map(Event::Page).collect();
+            if let Err(e) = events.publish(decided.clone()) {
+                tracing::error!(error = %e, "paging decisions not audited; paging goes on");
+                events.tell(decided);
+            }
+            self.count(&fx.events, &book);
+            inputs = self
+                .deliver(&fx, now)
+                .into_iter()
+                .map(Input::Report)
+                .collect();
+            self.save(&mut book);
+            drop(book);
+            all.absorb(fx);
+        }
+        all
+    }
+
+    fn ctx<'a>(&'a self, policy: &'a Paging) -> Ctx<'a> {
+        Ctx {
+            policy,
+            roster: &*self.roster,
+            channels: &*self.dispatch,
+            public_url: &self.public_url,
+        }
     }
 
     fn deliver(&self, fx: &Effects, now: u64) -> Vec<DeliveryReport> {

@@ -1,6 +1,8 @@
 //! The page book in sled: one entry per page in `pages` (so a change
-//! writes one page, not the book), one per silence in `silences`, and
-//! the rest (alerts known to be firing, id counters) under `book`.
+//! writes one page, not the book), one per silence in `silences`, one
+//! per alert known to be firing in `page_alerts`, and the id counters
+//! under `book`. A save writes only what changed: with a thousand worlds
+//! down, an input that touches one page writes that page, not all.
 
 use std::collections::BTreeMap;
 
@@ -15,12 +17,16 @@ const META: &[u8] = b"book";
 pub(super) struct Trees {
     pages: sled::Tree,
     silences: sled::Tree,
+    alerts: sled::Tree,
 }
 
 #[derive(Serialize, Deserialize, Default)]
 struct Meta {
     next_page: u64,
     next_silence: u64,
+    /// Where alerts were stored before they had their own tree: read, and
+    /// moved to `page_alerts` at the next save.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     alerts: BTreeMap<String, Tracked>,
     /// So a restart neither repeats nor (within `notice::CATCH_UP_MS`)
     /// misses a handoff notice.
@@ -33,6 +39,7 @@ impl Trees {
         Ok(Trees {
             pages: store.tree("pages")?,
             silences: store.tree("silences")?,
+            alerts: store.tree("page_alerts")?,
         })
     }
 
@@ -44,8 +51,10 @@ impl Trees {
                 let meta: Meta = serde_json::from_slice(&v)?;
                 book.next_page = meta.next_page;
                 book.next_silence = meta.next_silence;
-                book.alerts = meta.alerts;
                 book.handoffs_until = meta.handoffs_until;
+                for (fp, t) in meta.alerts {
+                    book.track(fp, t);
+                }
             } else if let Ok(key) = <[u8; 8]>::try_from(k.as_ref()) {
                 match serde_json::from_slice(&v) {
                     Ok(p) => {
@@ -53,6 +62,16 @@ impl Trees {
                     }
                     Err(e) => tracing::warn!(error = %e, "skipping an unreadable stored page"),
                 }
+            }
+        }
+        for item in self.alerts.iter() {
+            let (k, v) = item?;
+            let fp = String::from_utf8_lossy(&k).into_owned();
+            match serde_json::from_slice(&v) {
+                Ok(t) => {
+                    book.alerts.insert(fp, t);
+                }
+                Err(e) => tracing::warn!(error = %e, "skipping an unreadable stored alert"),
             }
         }
         for item in self.silences.iter() {
@@ -78,10 +97,21 @@ impl Trees {
         let meta = Meta {
             next_page: book.next_page,
             next_silence: book.next_silence,
-            alerts: book.alerts.clone(),
+            alerts: BTreeMap::new(),
             handoffs_until: book.handoffs_until,
         };
         pages.insert(META, serde_json::to_vec(&meta)?);
+        let mut alerts = sled::Batch::default();
+        for fp in dirty.alerts {
+            match book.alerts.get(&fp) {
+                Some(t) => alerts.insert(fp.as_bytes(), serde_json::to_vec(t)?),
+                None => alerts.remove(fp.as_bytes()),
+            }
+        }
+        // Alerts first: a crash between the two leaves them where the
+        // next load finds them (a legacy `book` entry is read, then
+        // overwritten without its alerts).
+        self.alerts.apply_batch(alerts)?;
         self.pages.apply_batch(pages)?;
         let mut silences = sled::Batch::default();
         for n in dirty.silences {
