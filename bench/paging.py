@@ -29,6 +29,7 @@ paging policy (each notifier told once), so no page and no timer.
 """
 
 import argparse
+import concurrent.futures
 import hashlib
 import http.client
 import json
@@ -87,17 +88,25 @@ def down_report(i, now_ms):
     }
 
 
-def post_down(n):
-    c = http.client.HTTPConnection("127.0.0.1", COLL, timeout=10)
-    for i in range(n):
-        body = json.dumps(down_report(i, int(time.time() * 1000)))
-        c.request("POST", "/api/v1/reports", body,
-                  {"content-type": "application/json", "authorization": f"Bearer {AGENT_TOKEN}"})
-        r = c.getresponse()
-        r.read()
-        if r.status != 200:
-            raise RuntimeError(f"report {i}: collector answered {r.status}")
-    c.close()
+def post_down(n, connections=1):
+    """Reports worlds 0..n down, spread over `connections` connections
+    posting at once (more connections: the pages open, and fall due,
+    closer together)."""
+    def post(indices):
+        c = http.client.HTTPConnection("127.0.0.1", COLL, timeout=30)
+        for i in indices:
+            body = json.dumps(down_report(i, int(time.time() * 1000)))
+            c.request("POST", "/api/v1/reports", body,
+                      {"content-type": "application/json", "authorization": f"Bearer {AGENT_TOKEN}"})
+            r = c.getresponse()
+            r.read()
+            if r.status != 200:
+                raise RuntimeError(f"report {i}: collector answered {r.status}")
+        c.close()
+
+    with concurrent.futures.ThreadPoolExecutor(connections) as pool:
+        for f in [pool.submit(post, range(k, n, connections)) for k in range(connections)]:
+            f.result()
 
 
 def open_pages(viewer):
@@ -169,7 +178,7 @@ def escalate(a, d, procs):
     deadline_ms = a.deadline * 1000
     _, sink, viewer = start(d, procs, a.deadline)
     t0 = time.time()
-    post_down(a.pages)
+    post_down(a.pages, a.connections)
     posted_s = time.time() - t0
     pages = wait_pages(viewer, a.pages)
     last_due = max(p["opened_ms"] for p in pages) + deadline_ms
@@ -208,7 +217,7 @@ def escalate(a, d, procs):
         if step2:
             decided.append(min(step2) - due)
     return {
-        "pages": a.pages, "deadline_s": a.deadline, "reports_posted_in_s": round(posted_s, 3),
+        "pages": a.pages, "deadline_s": a.deadline, "connections": a.connections, "reports_posted_in_s": round(posted_s, 3),
         "open_pages": len(pages), "escalations_missing": missing,
         "waited_past_last_due_s": waited_past_last_due_s,
         "escalation_arrival_minus_due": spread(late),
@@ -275,6 +284,8 @@ def main():
     ap.add_argument("--secs", type=float, default=60, help="idle: the steady window")
     ap.add_argument("--no-paging", action="store_true",
                     help="idle: the control, the same down worlds with no paging policy")
+    ap.add_argument("--connections", type=int, default=1,
+                    help="escalate: connections posting the down reports at once")
     ap.add_argument("--base-secs", type=float, default=30, help="idle: the window with no worlds")
     a = ap.parse_args()
     d = out_dir(f"paging-{a.what}" + ("-control" if a.no_paging else ""))

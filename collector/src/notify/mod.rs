@@ -26,6 +26,8 @@ mod file;
 mod health;
 pub(crate) mod pagerduty;
 mod retry;
+#[cfg(test)]
+mod serve_tests;
 mod slack;
 mod text;
 mod webhook;
@@ -165,13 +167,46 @@ pub(crate) trait Carrier: Send + Sync + 'static {
     fn carry(&self, ctx: &Ctx, d: &Delivery) -> impl Future<Output = Result<(), String>> + Send;
 }
 
-/// A channel's task: deliveries in order, each to its end, so a resolve
-/// never overtakes its trigger.
+/// A channel's deliveries are spread over this many lanes by page.
+const LANES: usize = 8;
+
+/// A channel's task. Each page's deliveries go through one lane, in
+/// order and each to its end, so a resolve never overtakes its trigger;
+/// pages are spread over [`LANES`] lanes, so one page's retries (a 429,
+/// a timeout) do not hold up every other page, and a burst of pages (a
+/// thousand worlds down) goes out several at a time.
 async fn serve(carrier: impl Carrier, ctx: Ctx, mut rx: mpsc::Receiver<Delivery>) {
+    let carrier = Arc::new(carrier);
+    let mut lanes = JoinSet::new();
+    let queues: Vec<mpsc::Sender<Delivery>> = (0..LANES)
+        .map(|_| {
+            let (tx, mut lane) = mpsc::channel::<Delivery>(QUEUE / LANES);
+            let (carrier, ctx) = (carrier.clone(), ctx.clone());
+            lanes.spawn(async move {
+                while let Some(d) = lane.recv().await {
+                    let result = carrier.carry(&ctx, &d).await;
+                    ctx.done(&d, result);
+                }
+            });
+            tx
+        })
+        .collect();
     while let Some(d) = rx.recv().await {
-        let result = carrier.carry(&ctx, &d).await;
-        ctx.done(&d, result);
+        let lane = lane_of(&d.page_id);
+        if queues[lane].send(d).await.is_err() {
+            break;
+        }
     }
+    // Closing the lanes' queues ends them once they are drained.
+    drop(queues);
+    while lanes.join_next().await.is_some() {}
+}
+
+fn lane_of(page_id: &str) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    page_id.hash(&mut h);
+    usize::try_from(h.finish() % LANES as u64).unwrap_or(0)
 }
 
 /// A channel that could not be set up: every delivery fails, visibly.
