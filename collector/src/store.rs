@@ -43,6 +43,11 @@ pub const CHECKPOINT: &[u8] = b"checkpoint";
 pub const ALERTS: &[u8] = b"alerts";
 /// How long a flush waits for more journal entries to join it.
 const GATHER: std::time::Duration = std::time::Duration::from_millis(3);
+/// sled's page cache. Its default (1 GiB) is far more than the state
+/// needs (checkpoint chunks, pages, the audit log's recent entries), and
+/// a cache that fills towards it reads as a leak: resident memory grew
+/// by ~50 MiB over a 15-minute soak at 1,000 agents.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// The highest journal position ever truncated.
 const JOURNAL_FLOOR: &[u8] = b"journal_floor";
 
@@ -54,6 +59,7 @@ impl Store {
         })?;
         let db = sled::Config::new()
             .path(dir.join("state"))
+            .cache_capacity(CACHE_BYTES)
             .flush_every_ms(Some(200))
             .open()?;
         let legacy_journal = db.open_tree("journal")?;
