@@ -152,6 +152,9 @@ pub struct Book {
     /// Handoffs up to this instant have been announced; `None` until the
     /// first tick (see `notice.rs`).
     pub(super) handoffs_until: Option<u64>,
+    /// Notices handed to a channel whose report has not come back.
+    #[serde(default)]
+    pub(super) notices: BTreeMap<String, super::inflight::InFlight>,
     /// What changed since the owner last saved.
     #[serde(skip)]
     pub(super) dirty: Dirty,
@@ -243,6 +246,9 @@ impl Book {
         match input {
             Input::Alert(n) => self.alert(cx, n, now, &mut fx),
             Input::Tick => self.tick(cx, now, &mut fx),
+            Input::Report(r) if r.page_id.starts_with("n-") => {
+                self.notice_report(cx, &r, now, &mut fx);
+            }
             Input::Report(r) => {
                 if let Some(num) = number(&r.page_id).filter(|n| self.pages.contains_key(n)) {
                     let page = self.page_mut(num);
@@ -285,6 +291,7 @@ impl Book {
         self.reconsider(cx, now, fx);
         self.handoffs(cx, now, fx);
         self.prune(now);
+        self.prune_notices(now);
     }
 
     /// Forgets resolved pages and ended silences older than [`RETAIN_MS`].

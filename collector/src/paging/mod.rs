@@ -13,7 +13,8 @@
 //!   inhibition. `alerts.rs`: grouping, flap window. `raise.rs`: a more
 //!   urgent alert joining raises the page's severity. `escalate.rs`:
 //!   steps, deadlines, repeats, working hours, fallback, ack, resolve.
-//! - `notice.rs`: handoffs and moved shifts, told to the people on call.
+//! - `notice.rs`: handoffs and moved shifts, told to the people on call;
+//!   `inflight.rs`: their channel, and the next one when it fails.
 //! - `dispatch.rs`, `roster.rs`: the channels and the on-call schedule,
 //!   as the pager sees them; `clock.rs`: its clock (moved by hand in
 //!   tests).
@@ -28,6 +29,7 @@ pub mod dispatch;
 mod escalate;
 pub mod event;
 pub mod http;
+mod inflight;
 pub mod notice;
 mod raise;
 pub mod roster;

@@ -4,21 +4,17 @@
 //!
 //! Pure, like the rest of the book: the roster says who takes over when,
 //! the book says what is open, and the result is deliveries
-//! ([`PageAction::Notify`]) and decisions to publish. A notice goes
-//! through the first of the policy's channels (in the order its steps
-//! name them) that shows a message and knows the person's address, else
-//! the first that shows a message at all (a webhook, a team's Slack).
+//! ([`PageAction::Notify`]) and decisions to publish. `inflight.rs`
+//! picks the channel (the first of the policy's that shows a message and
+//! knows the person's address) and falls back when it fails.
 
 use std::collections::BTreeMap;
 
 use liveops_protocol::{
-    AlertStatus, Delivery, FiringPage, Notice, Notification, PageAction, Recipient, Severity,
-    ShiftSpan,
+    AlertStatus, Delivery, FiringPage, Notice, Notification, PageAction, Severity, ShiftSpan,
 };
 
 use super::book::{Book, Ctx, Effects, PageState};
-use super::dispatch::takes_notice;
-use super::event::{PageEvent, PageEventKind as K};
 use crate::rfc3339;
 
 /// Handoffs missed by more than this (the collector was down) are not
@@ -90,7 +86,7 @@ impl Book {
                 role: Some(&h.role),
             };
             let d = draft(cx, id, &h.team, severity, text, notice, now);
-            send(cx, &h.to_person, d, "handoff", now, fx);
+            self.send_notice(cx, &h.to_person, d, "handoff", now, fx);
         }
     }
 
@@ -128,7 +124,7 @@ impl Book {
             };
             let id = format!("n-moved-{}-{now}", c.person);
             let d = draft(cx, id, &team, None, text, notice, now);
-            send(cx, &c.person, d, "shifts moved", now, fx);
+            self.send_notice(cx, &c.person, d, "shifts moved", now, fx);
         }
     }
 
@@ -215,53 +211,6 @@ fn draft(
         at_ms: now,
         notice: Some(notice),
     }
-}
-
-/// Addresses `d` to `person` through the channel that suits them, and
-/// records the decision.
-fn send(cx: &Ctx<'_>, person: &str, mut d: Delivery, what: &str, now: u64, fx: &mut Effects) {
-    let Some((channel, address)) = channel_for(cx, person) else {
-        let e = PageEvent::new(K::NoticeUndelivered, now)
-            .notice(&d.page_id, &d.team)
-            .via("", Some(person), 1)
-            .why(format!(
-                "{what}: no channel of the paging policy shows a message (slack, discord, email, webhook, file)"
-            ));
-        fx.events.push(e);
-        return;
-    };
-    d.to = Some(Recipient {
-        person: person.to_owned(),
-        address,
-    });
-    let e = PageEvent::new(K::Notified, now)
-        .notice(&d.page_id, &d.team)
-        .via(&channel, Some(person), 1)
-        .why(format!("{what}: {}", d.summary()));
-    fx.events.push(e);
-    fx.deliveries.push((channel, d));
-}
-
-/// The channel for a notice to `person`, with their address on it.
-fn channel_for(cx: &Ctx<'_>, person: &str) -> Option<(String, Option<String>)> {
-    let mut named: Vec<&str> = Vec::new();
-    for sev in Severity::ALL {
-        for step in &cx.policy.policy(sev).steps {
-            for c in &step.channels {
-                if !named.contains(&c.as_str()) {
-                    named.push(c);
-                }
-            }
-        }
-    }
-    let showing: Vec<(&str, String)> = named
-        .into_iter()
-        .filter_map(|c| Some((c, cx.channels.kind(c).filter(|k| takes_notice(k))?)))
-        .collect();
-    let addressed = showing
-        .iter()
-        .find_map(|(c, k)| Some((c.to_string(), Some(cx.roster.address(person, k)?))));
-    addressed.or_else(|| showing.first().map(|(c, _)| (c.to_string(), None)))
 }
 
 fn firing_line(f: &FiringPage) -> String {

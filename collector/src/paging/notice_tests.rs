@@ -224,3 +224,70 @@ reason = "ben is away"
     assert!(liveops_oncall::moved(&new, &new, from, until).is_empty());
     assert_eq!(f.roster.handoffs(0, 1), vec![]);
 }
+
+fn failed(d: &Delivery, channel: &str, now: u64) -> Input {
+    Input::Report(liveops_protocol::DeliveryReport {
+        page_id: d.page_id.clone(),
+        channel: channel.to_owned(),
+        action: d.action,
+        attempt: d.attempt,
+        error: Some(format!("{channel} answered 500")),
+        at_ms: now,
+    })
+}
+
+#[test]
+fn a_notice_that_fails_goes_out_through_the_next_channel_until_none_is_left() {
+    let t = at("2026-12-07T09:00:30Z");
+    let mut f = Fixture::new(at("2026-12-07T08:58:00Z"));
+    let first = notices(&f.apply(Input::Tick, t))[0].clone();
+    assert_eq!(first.0, "slack");
+
+    // Slack fails: ana has no email address, but the email channel shows
+    // a message (a team list), then the tickets webhook.
+    let fx = f.apply(failed(&first.1, "slack", t + 1), t + 1);
+    let second = notices(&fx)[0].clone();
+    assert_eq!((second.0.as_str(), second.1.attempt), ("email", 2));
+    assert_eq!(second.1.to.as_ref().unwrap().person, "ana");
+    assert!(
+        fx.events
+            .iter()
+            .any(|e| e.kind == K::DeliveryFailed && e.reason.contains("falling back to email"))
+    );
+    // A stale report (the first attempt's, again) changes nothing.
+    assert!(notices(&f.apply(failed(&first.1, "slack", t + 2), t + 2)).is_empty());
+
+    let third = notices(&f.apply(failed(&second.1, "email", t + 3), t + 3))[0].clone();
+    assert_eq!(third.0, "tickets");
+    let fx = f.apply(failed(&third.1, "tickets", t + 4), t + 4);
+    assert!(notices(&fx).is_empty());
+    let undelivered: Vec<_> = fx
+        .events
+        .iter()
+        .filter(|e| e.kind == K::NoticeUndelivered)
+        .collect();
+    assert_eq!(undelivered.len(), 1, "{:#?}", fx.events);
+    assert_eq!(undelivered[0].person.as_deref(), Some("ana"));
+    assert!(f.book.notices.is_empty());
+}
+
+#[test]
+fn a_delivered_notice_is_done_with() {
+    let t = at("2026-12-07T09:00:30Z");
+    let mut f = Fixture::new(at("2026-12-07T08:58:00Z"));
+    let (channel, d) = notices(&f.apply(Input::Tick, t))[0].clone();
+    assert_eq!(f.book.notices.len(), 1);
+    let mut ok = liveops_protocol::DeliveryReport {
+        page_id: d.page_id.clone(),
+        channel,
+        action: d.action,
+        attempt: d.attempt,
+        error: None,
+        at_ms: t + 1,
+    };
+    f.apply(Input::Report(ok.clone()), t + 1);
+    assert!(f.book.notices.is_empty());
+    ok.error = Some("late failure".into());
+    let fx = f.apply(Input::Report(ok), t + 2);
+    assert!(fx.deliveries.is_empty() && fx.events.is_empty());
+}

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::book::{Book, Tracked};
+use super::inflight::InFlight;
 use crate::CollectorError;
 use crate::store::Store;
 
@@ -32,6 +33,10 @@ struct Meta {
     /// misses a handoff notice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     handoffs_until: Option<u64>,
+    /// Notices whose delivery report has not come back: a restart still
+    /// falls back when their channel fails.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    notices: BTreeMap<String, InFlight>,
 }
 
 impl Trees {
@@ -52,6 +57,7 @@ impl Trees {
                 book.next_page = meta.next_page;
                 book.next_silence = meta.next_silence;
                 book.handoffs_until = meta.handoffs_until;
+                book.notices = meta.notices;
                 for (fp, t) in meta.alerts {
                     book.track(fp, t);
                 }
@@ -99,6 +105,7 @@ impl Trees {
             next_silence: book.next_silence,
             alerts: BTreeMap::new(),
             handoffs_until: book.handoffs_until,
+            notices: book.notices.clone(),
         };
         pages.insert(META, serde_json::to_vec(&meta)?);
         let mut alerts = sled::Batch::default();
