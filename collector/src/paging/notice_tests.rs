@@ -14,27 +14,8 @@ use super::dispatch::Dispatch;
 use super::event::PageEventKind as K;
 use super::roster::{Roster, ScheduleRoster, shift_changes};
 
-/// Daily ops handoffs at 09:00 UTC: ana on even days from Dec 1, ben on
-/// odd ones (Dec 6 ben, Dec 7 ana, Dec 8 ben).
-const SCHEDULE: &str = r#"
-[team.ops]
-[team.engineering]
-[team.community]
-[person.ana]
-zone = "UTC"
-slack = "U0ANA"
-[person.ben]
-zone = "UTC"
-email = "ben@example.com"
-[rotation.ops-primary]
-team = "ops"
-role = "primary"
-members = ["ana", "ben"]
-shift = "1d"
-handoff = "09:00"
-zone = "UTC"
-start = "2026-12-01"
-"#;
+/// Daily ops handoffs at 09:00 UTC (the file says who holds which day).
+const SCHEDULE: &str = include_str!("../../../oncall/testdata/daily-ops.toml");
 
 fn at(rfc3339: &str) -> u64 {
     rfc3339.parse::<jiff::Timestamp>().unwrap().as_millisecond() as u64
@@ -243,12 +224,15 @@ fn a_notice_that_fails_goes_out_through_the_next_channel_until_none_is_left() {
     let first = notices(&f.apply(Input::Tick, t))[0].clone();
     assert_eq!(first.0, "slack");
 
-    // Slack fails: ana has no email address, but the email channel shows
-    // a message (a team list), then the tickets webhook.
+    // Slack fails: then email (ana's address), then the tickets webhook.
     let fx = f.apply(failed(&first.1, "slack", t + 1), t + 1);
     let second = notices(&fx)[0].clone();
     assert_eq!((second.0.as_str(), second.1.attempt), ("email", 2));
-    assert_eq!(second.1.to.as_ref().unwrap().person, "ana");
+    let to = second.1.to.as_ref().unwrap();
+    assert_eq!(
+        (to.person.as_str(), to.address.as_deref()),
+        ("ana", Some("ana@example.com"))
+    );
     assert!(
         fx.events
             .iter()

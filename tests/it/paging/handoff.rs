@@ -14,25 +14,8 @@ use serde_json::Value;
 use super::harness::report_down;
 use crate::support::*;
 
-/// Daily ops handoffs at 09:00 UTC: ben holds Dec 6 09:00 – Dec 7 09:00,
-/// ana the next day.
-const SCHEDULE: &str = r#"
-[team.ops]
-[person.ana]
-zone = "UTC"
-email = "ana@example.com"
-[person.ben]
-zone = "UTC"
-email = "ben@example.com"
-[rotation.ops-primary]
-team = "ops"
-role = "primary"
-members = ["ana", "ben"]
-shift = "1d"
-handoff = "09:00"
-zone = "UTC"
-start = "2026-12-01"
-"#;
+/// Daily ops handoffs at 09:00 UTC (the file says who holds which day).
+const SCHEDULE: &str = include_str!("../../../oncall/testdata/daily-ops.toml");
 
 /// Every alert is ops' SEV1; every severity pages the primary through `channel`, and
 /// once more after 5 minutes unacknowledged.
