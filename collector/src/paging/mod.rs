@@ -9,6 +9,7 @@
 //! channels; [`task::run`] sleeps until the next deadline and feeds it
 //! alerts and delivery reports.
 //!
+//! - `page.rs`: a page and its deliveries, as the book keeps it.
 //! - `route.rs`: team and severity of an alert; silences, maintenance,
 //!   inhibition. `alerts.rs`: grouping, flap window. `raise.rs`: a more
 //!   urgent alert joining raises the page's severity. `escalate.rs`:
@@ -31,6 +32,7 @@ pub mod event;
 pub mod http;
 mod inflight;
 pub mod notice;
+mod page;
 mod raise;
 pub mod roster;
 pub mod route;
@@ -39,7 +41,11 @@ mod store;
 pub mod task;
 
 #[cfg(test)]
+mod alerts_tests;
+#[cfg(test)]
 mod book_tests;
+#[cfg(test)]
+mod delivery_tests;
 #[cfg(test)]
 mod notice_tests;
 #[cfg(test)]
