@@ -175,6 +175,12 @@ impl AgentMetrics {
         }
     }
 
+    /// Histogram samples into their buckets (see
+    /// [`liveops_telemetry::Registry::upkeep`]): called after each report.
+    pub fn upkeep(&self) {
+        self.registry.upkeep();
+    }
+
     /// Copies the ingest threads' atomics into the exported counters, then
     /// renders. Done at scrape time so the hot ingest loop touches only
     /// plain atomics.

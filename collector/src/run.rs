@@ -227,6 +227,7 @@ async fn evaluate_loop(
             _ = stop.changed() => break,
         }
         let notes = shared.evaluate();
+        shared.metrics.upkeep();
         let public_url = shared.cfg.public_url.as_deref().unwrap_or_default();
         for n in &notes {
             tracing::info!(status = ?n.status, alert = ?n.label("alertname"), world = ?n.label("world"), slo = ?n.label("slo"), "alert");

@@ -209,6 +209,12 @@ impl CollectorMetrics {
         let _ = self.http.set(stats);
     }
 
+    /// Histogram samples into their buckets (see [`Registry::upkeep`]):
+    /// called after each evaluation, so memory stays flat unscraped.
+    pub fn upkeep(&self) {
+        self.registry.upkeep();
+    }
+
     pub fn render(&self) -> String {
         if let Some(h) = self.http.get() {
             let r = &self.registry;

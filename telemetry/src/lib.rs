@@ -82,6 +82,15 @@ impl Registry {
     pub fn render(&self) -> String {
         self.handle.render()
     }
+
+    /// Folds the histogram samples recorded since the last render into
+    /// their buckets. The recorder keeps every sample until then, so a
+    /// process that nobody scrapes grows by 8 bytes a sample (about
+    /// 1.8 MiB a minute for a collector taking 1,000 reports a second):
+    /// its owner calls this every few seconds.
+    pub fn upkeep(&self) {
+        self.handle.run_upkeep();
+    }
 }
 
 fn key(name: &'static str, labels: &[(&'static str, String)]) -> Key {
@@ -142,5 +151,22 @@ mod tests {
             "{text}"
         );
         assert!(!b.render().contains("liveops_agent_reports_sent_total"));
+    }
+
+    #[test]
+    fn upkeep_folds_samples_in_without_losing_any() {
+        let r = Registry::new();
+        let h = r.histogram(names::AGENT_TICK_DURATION, &[]);
+        for _ in 0..1000 {
+            h.record(0.01);
+        }
+        r.upkeep();
+        r.upkeep();
+        h.record(0.01);
+        let text = r.render();
+        assert!(
+            text.contains("liveops_agent_tick_duration_seconds_count 1001"),
+            "{text}"
+        );
     }
 }

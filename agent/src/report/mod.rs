@@ -108,6 +108,7 @@ impl Reporter {
         // After the scrub, so `/metrics` shows exactly what was reported.
         self.metrics
             .record_interval(&report.histograms, &report.gauges);
+        self.metrics.upkeep();
         let body = serde_json::to_vec(&report).map_err(AgentError::Encode)?;
         self.spool.push(seq, &body)?;
         let dropped = self.spool.dropped() - dropped_before;
