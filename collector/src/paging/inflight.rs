@@ -119,10 +119,8 @@ impl Book {
 
     /// Forgets notices whose report never came.
     pub(super) fn prune_notices(&mut self, now: u64) {
-        let before = self.notices.len();
         self.notices
             .retain(|_, f| f.delivery.at_ms.saturating_add(GIVE_UP_MS) >= now);
-        if self.notices.len() != before {}
     }
 }
 
