@@ -19,12 +19,15 @@
 //! - [`telemetry`]: the agent's own metrics.
 //! - [`run`]: wiring it together: [`Agent::start`] and shutdown.
 
+pub mod commands;
 pub mod flags;
+pub mod follow;
 pub mod health;
 pub mod http;
 pub mod ingest;
 pub mod report;
 pub mod run;
+pub mod snapshot;
 pub mod telemetry;
 
 use std::net::SocketAddr;

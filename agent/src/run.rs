@@ -18,6 +18,7 @@ use liveops_config::AgentConfig;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::commands::Commands;
 use crate::flags::overrides::{self, Subscription};
 use crate::flags::{self, Flags};
 use crate::health::{self, HealthHandle};
@@ -26,6 +27,7 @@ use crate::ingest::{self, Shared};
 use crate::report::Reporter;
 use crate::report::sender::Sender;
 use crate::report::spool::Spool;
+use crate::snapshot::{self, Retention, Snapshots};
 use crate::telemetry::{AgentMetrics, FlagMetrics};
 use crate::{AgentError, Bound};
 
@@ -137,7 +139,7 @@ impl Agent {
             tasks.spawn(
                 health::probe_loop(
                     health.clone(),
-                    client,
+                    client.clone(),
                     game,
                     cfg.health.clone(),
                     stop_rx.clone(),
@@ -157,6 +159,31 @@ impl Agent {
                 token: cfg.token.clone(),
             };
             tasks.spawn(subscription.run(stop_rx.clone()).map_ok());
+        }
+        let snapshots = Arc::new(
+            Snapshots::open(
+                &cfg.data_dir,
+                cfg.game.clone(),
+                client.clone(),
+                Retention {
+                    all: cfg.snapshots.keep_all,
+                    hourly: cfg.snapshots.keep_hourly,
+                    daily: cfg.snapshots.keep_daily,
+                },
+                cfg.snapshots.timeout,
+            )
+            .map_err(|e| AgentError::Task("snapshot store", e.to_string()))?,
+        );
+        let commands = Commands {
+            world: cfg.world.clone(),
+            collector: cfg.collector.clone(),
+            token: cfg.token.clone(),
+            snapshots: snapshots.clone(),
+            client: client.clone(),
+        };
+        tasks.spawn(commands.run(stop_rx.clone()).map_ok());
+        if let (Some(_), Some(every)) = (&cfg.game, cfg.snapshots.every) {
+            tasks.spawn(snapshot::schedule(snapshots, every, stop_rx.clone()).map_ok());
         }
         let state = AppState {
             world: cfg.world.clone(),

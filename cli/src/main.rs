@@ -14,8 +14,10 @@ mod flag;
 mod mitigate;
 mod oncall;
 mod page;
+mod progress;
 mod remote;
 mod silence;
+mod snapshot;
 mod status;
 mod token;
 
@@ -64,6 +66,9 @@ enum Command {
     /// Silence alerts for a while: recorded, not paged.
     #[command(subcommand)]
     Silence(silence::Command),
+    /// A world's state snapshots: `snapshot list|take|diff --world W`.
+    #[command(subcommand)]
+    Snapshot(snapshot::Command),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +85,7 @@ fn main() -> ExitCode {
         Command::Oncall(cmd) => oncall::run(cmd),
         Command::Page(cmd) => page::run(cmd),
         Command::Silence(cmd) => silence::run(cmd),
+        Command::Snapshot(cmd) => snapshot::run(cmd),
     };
     match result {
         Ok(code) => code,

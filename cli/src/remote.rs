@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 /// request timeout.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Clone, Debug)]
 pub struct Remote {
     /// The collector's base URL.
     // Global, so that `liveops mitigate list --collector …` works as well

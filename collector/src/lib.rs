@@ -24,6 +24,8 @@
 //! - [`paging`]: routing, escalation, silences, handoff notices: from an
 //!   alert to the person who acts on it (with a paging policy configured).
 //! - [`reload`]: hot reload of `oncall.toml` and `paging.toml`.
+//! - [`relay`]: operator commands (snapshots, and the rollbacks to come)
+//!   relayed to a world's agent over the stream it holds open.
 //! - [`http`]: the HTTP part every subsystem plugs its routes into;
 //!   [`auth`]: tokens and roles.
 //! - [`runbooks`]: the runbooks every alert links to; [`public_url`]: the
@@ -42,6 +44,7 @@ pub mod oncall;
 pub mod overrides;
 pub mod paging;
 pub mod public_url;
+pub mod relay;
 pub mod reload;
 pub mod run;
 pub mod runbooks;

@@ -1,5 +1,5 @@
 //! The agent's file: `[agent]`, `[health]`, `[ingest]`, `[spool]`, `[flags]`,
-//! `[http]`.
+//! `[http]`, `[snapshots]`.
 //!
 //! Every key has a default (the values in the shipped `config/agent.toml`),
 //! so a sidecar can run from flags alone; a file only overrides.
@@ -17,7 +17,15 @@ use crate::values;
 
 // `flags` (plural) is the agent's pointer to a flag file; a flag file's own
 // tables are `[flag."KEY"]`, so the two kinds stay tellable apart.
-pub(crate) const SECTIONS: &[&str] = &["agent", "health", "ingest", "spool", "flags", "http"];
+pub(crate) const SECTIONS: &[&str] = &[
+    "agent",
+    "health",
+    "ingest",
+    "spool",
+    "flags",
+    "http",
+    "snapshots",
+];
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -147,6 +155,7 @@ pub(crate) fn parse(
                 }
             }
             "http" => crate::http::apply(entry.value, &mut cfg.http_server, &mut sink),
+            "snapshots" => crate::snapshots::apply(entry.value, &mut cfg.snapshots, &mut sink),
             _ => unknown_section(&entry, SECTIONS, &mut sink),
         }
     }
@@ -345,6 +354,7 @@ pub fn defaults() -> AgentConfig {
             max_file_bytes: 8 << 20,
         },
         http_server: crate::http::defaults(1024),
+        snapshots: crate::snapshots::defaults(),
     }
 }
 

@@ -36,6 +36,7 @@ pub mod oncall;
 pub mod overrides;
 pub mod paging;
 mod slo;
+mod snapshots;
 mod values;
 
 use std::path::{Path, PathBuf};

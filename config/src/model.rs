@@ -53,6 +53,23 @@ pub struct AgentConfig {
     pub flags: FlagsConfig,
     /// How the `http` server treats connections (`[http]`).
     pub http_server: HttpConfig,
+    /// Snapshots of the world's state (`[snapshots]`).
+    pub snapshots: SnapshotsConfig,
+}
+
+/// When the agent snapshots the world's state and what it keeps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotsConfig {
+    /// The cadence; `None` (`"off"`): only on demand and before deploys.
+    pub every: Option<Duration>,
+    /// Every snapshot younger than this is kept…
+    pub keep_all: Duration,
+    /// …then the newest of each hour up to this age…
+    pub keep_hourly: Duration,
+    /// …then the newest of each day up to this age; nothing older.
+    pub keep_daily: Duration,
+    /// The longest a snapshot may take to read from the game.
+    pub timeout: Duration,
 }
 
 /// How an HTTP server treats its connections (`[http]`, in both files).

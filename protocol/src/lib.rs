@@ -21,6 +21,7 @@
 //!   writing times, naming worlds and retrying a peer.
 
 pub mod backoff;
+pub mod command;
 pub mod decode;
 pub mod flags;
 pub mod histogram;

@@ -46,7 +46,7 @@ const PENDING_KEY: &[u8] = b"audit_pending_head";
 /// `revert`, the collector's `expire`, an agent's `flag-reload` or
 /// `flag-reload-rejected`, a paging decision's `page` (the pager's or an
 /// operator's: ack, resolve, silence). Counted by action on `/metrics`.
-pub const ACTIONS: [&str; 8] = [
+pub const ACTIONS: [&str; 10] = [
     "mitigate",
     "override",
     "revert",
@@ -55,6 +55,9 @@ pub const ACTIONS: [&str; 8] = [
     "flag-reload-rejected",
     "reseal",
     "page",
+    // Operator commands relayed to an agent: the request, then what came of it.
+    "snapshot-take",
+    "command-result",
 ];
 
 /// An entry before the log numbers, dates and seals it: an action from

@@ -61,6 +61,8 @@ pub struct Shared {
     pub(crate) store: Arc<Store>,
     /// Operator overrides and mitigations, pushed to the agents.
     pub(crate) overrides: Overrides,
+    /// Operator commands on their way to a world's agent.
+    pub(crate) relay: Arc<crate::relay::Relay>,
     pub(crate) audit: Arc<Audit>,
     /// What happened, for the audit log (first) and every other consumer.
     pub(crate) events: Events,
@@ -165,6 +167,7 @@ impl Shared {
                 store: store.clone(),
             })]),
             store,
+            relay: Arc::new(crate::relay::Relay::new(overrides.stopped())),
             overrides,
             audit,
             evaluate_now: Notify::new(),

@@ -1,0 +1,188 @@
+//! Operator commands from the collector's command stream (see
+//! [`liveops_protocol::command`]): each is run on its own task and its
+//! outcome posted back, so a long snapshot does not hold up a quick list.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use liveops_config::Secret;
+use liveops_protocol::command::{COMMANDS_PATH, Command, Op, Outcome, result_path};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use crate::follow::{Target, follow};
+use crate::snapshot::{LIVE, SnapshotError, Snapshots, TakeError, diff::Filter};
+
+pub struct Commands {
+    pub world: String,
+    pub collector: String,
+    pub token: Option<Secret>,
+    pub snapshots: Arc<Snapshots>,
+    /// For posting outcomes.
+    pub client: reqwest::Client,
+}
+
+impl Commands {
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        let target = Target {
+            url: format!("{}{COMMANDS_PATH}", self.collector),
+            world: self.world.clone(),
+            token: self.token.clone(),
+            what: "command stream",
+        };
+        let me = Arc::new(self);
+        follow(target, stop, &|_| {}, |ev| {
+            let me = me.clone();
+            async move {
+                if ev.name != "command" {
+                    return;
+                }
+                match serde_json::from_str::<Command>(&ev.data) {
+                    Ok(cmd) => {
+                        tokio::spawn(async move { me.handle(cmd).await });
+                    }
+                    Err(e) => tracing::warn!(error = %e, "ignoring an unreadable command from the collector"),
+                }
+            }
+        })
+        .await;
+    }
+
+    async fn handle(&self, cmd: Command) {
+        tracing::info!(id = %cmd.id, op = cmd.op.name(), actor = %cmd.actor, "operator command");
+        let outcome = execute(&self.snapshots, cmd.op, cmd.args).await;
+        let url = format!("{}{}", self.collector, result_path(&cmd.id));
+        let mut req = self
+            .client
+            .post(&url)
+            .query(&[("world", &self.world)])
+            .timeout(Duration::from_secs(30))
+            .json(&outcome);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t.expose());
+        }
+        match req.send().await {
+            Ok(r) if r.status().is_success() => {}
+            Ok(r) => {
+                tracing::warn!(id = %cmd.id, status = %r.status(), "the collector did not take a command's outcome")
+            }
+            Err(e) => tracing::warn!(id = %cmd.id, error = %e, "cannot post a command's outcome"),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TakeArgs {
+    label: Option<String>,
+    #[serde(default = "manual")]
+    trigger: String,
+}
+
+fn manual() -> String {
+    "manual".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiffArgs {
+    from: String,
+    #[serde(default = "live")]
+    to: String,
+    #[serde(default)]
+    filter: Filter,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyArgs {
+    snapshot: Option<String>,
+}
+
+fn live() -> String {
+    LIVE.into()
+}
+
+fn fail(status: u16, message: impl std::fmt::Display) -> Outcome {
+    Outcome {
+        status,
+        body: json!({ "error": message.to_string() }),
+    }
+}
+
+fn args<T: serde::de::DeserializeOwned>(op: Op, v: Value) -> Result<T, Outcome> {
+    let v = if v.is_null() { json!({}) } else { v };
+    serde_json::from_value(v).map_err(|e| fail(400, format!("{}: {e}", op.name())))
+}
+
+fn check_label(label: &Option<String>) -> Result<(), Outcome> {
+    match label {
+        Some(l) if l.is_empty() || l.len() > 128 || l.chars().any(char::is_control) => {
+            Err(fail(400, "a label is 1–128 printable characters"))
+        }
+        Some(l) if l == LIVE || l == "latest" || l.starts_with("s-") => Err(fail(
+            400,
+            format!("{l:?} would read as a snapshot name; choose another label"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Runs one command; every failure becomes an outcome with a status.
+pub async fn execute(snapshots: &Snapshots, op: Op, raw: Value) -> Outcome {
+    let result = match op {
+        Op::SnapshotList => match args::<Value>(op, raw) {
+            Ok(_) => snapshots.list().map(
+                |list| json!({ "snapshots": list, "bytes_on_disk": snapshots.size_on_disk() }),
+            ),
+            Err(o) => return o,
+        },
+        Op::SnapshotTake => {
+            let a: TakeArgs = match args(op, raw) {
+                Ok(a) => a,
+                Err(o) => return o,
+            };
+            if let Err(o) = check_label(&a.label) {
+                return o;
+            }
+            if !["manual", "deploy", "safety"].contains(&a.trigger.as_str()) {
+                return fail(400, "trigger is manual, deploy or safety");
+            }
+            snapshots.take(a.label, &a.trigger).await.map(|m| json!(m))
+        }
+        Op::SnapshotDiff => {
+            let a: DiffArgs = match args(op, raw) {
+                Ok(a) => a,
+                Err(o) => return o,
+            };
+            snapshots
+                .diff(&a.from, &a.to, &a.filter)
+                .await
+                .map(|r| json!(r))
+        }
+        Op::SnapshotVerify => {
+            let a: VerifyArgs = match args(op, raw) {
+                Ok(a) => a,
+                Err(o) => return o,
+            };
+            snapshots
+                .verify(a.snapshot.as_deref())
+                .await
+                .map(|v| json!({ "snapshots": v }))
+        }
+    };
+    match result {
+        Ok(body) => Outcome { status: 200, body },
+        Err(e) => fail(status_of(&e), e),
+    }
+}
+
+fn status_of(e: &SnapshotError) -> u16 {
+    match e {
+        e if e.is_request() => 404,
+        SnapshotError::Take(TakeError::NoGame) => 409,
+        SnapshotError::Take(TakeError::Fetch { .. } | TakeError::Status { .. }) => 502,
+        _ => 500,
+    }
+}

@@ -1,0 +1,325 @@
+//! Snapshots of the world's state, their diffs, and (next) targeted
+//! rollback.
+//!
+//! - [`index`]: the content-addressed hash trie that makes a diff cost what
+//!   changed, not the world's size (pure).
+//! - [`store`]: the sled database and its durability (the narrow module).
+//! - [`entity`]: reading the game's NDJSON state stream line by line.
+//! - [`take`]: streaming the game's state into a snapshot.
+//! - [`diff`]: the report of what changed, for people and machines (pure).
+//! - [`retention`]: which snapshots to keep (pure).
+//!
+//! [`Snapshots`] is the service the agent's operator commands call: one
+//! snapshot operation at a time (the lock), so a sweep never sees a
+//! snapshot half-written and two takes never interleave.
+
+pub mod diff;
+pub mod entity;
+pub mod index;
+pub mod retention;
+pub mod store;
+pub mod take;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use liveops_protocol::time::now_ms;
+use serde_json::Value;
+
+pub use retention::Retention;
+pub use store::{Meta, Store, StoreError};
+pub use take::TakeError;
+
+/// The name of the game's current state in a diff.
+pub const LIVE: &str = "live";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error(transparent)]
+    Take(#[from] TakeError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no snapshot is called {0:?} (give an id such as s-3, a label, or `latest`)")]
+    Unknown(String),
+    #[error("snapshot {0} is damaged: {1}")]
+    Damaged(String, String),
+}
+
+impl SnapshotError {
+    /// Whether the operator asked for something wrong (not the agent's fault).
+    pub fn is_request(&self) -> bool {
+        matches!(self, SnapshotError::Unknown(_))
+    }
+}
+
+pub struct Snapshots {
+    store: Arc<Store>,
+    lock: tokio::sync::Mutex<()>,
+    game: Option<String>,
+    client: reqwest::Client,
+    retention: Retention,
+    timeout: Duration,
+}
+
+impl Snapshots {
+    pub fn open(
+        data_dir: &Path,
+        game: Option<String>,
+        client: reqwest::Client,
+        retention: Retention,
+        timeout: Duration,
+    ) -> Result<Snapshots, SnapshotError> {
+        // Small: the store is written in one pass and read per change.
+        let store = Store::open(data_dir, 16 << 20)?;
+        Ok(Snapshots {
+            store: Arc::new(store),
+            lock: tokio::sync::Mutex::new(()),
+            game,
+            client,
+            retention,
+            timeout,
+        })
+    }
+
+    /// Takes a snapshot of the whole world now.
+    pub async fn take(&self, label: Option<String>, trigger: &str) -> Result<Meta, SnapshotError> {
+        let _one = self.lock.lock().await;
+        self.take_locked(label, trigger).await
+    }
+
+    async fn take_locked(
+        &self,
+        label: Option<String>,
+        trigger: &str,
+    ) -> Result<Meta, SnapshotError> {
+        let game = self.game.as_deref().ok_or(TakeError::NoGame)?;
+        let meta = Meta {
+            id: String::new(),
+            at_ms: now_ms(),
+            label,
+            trigger: trigger.into(),
+            complete: false,
+            entities: 0,
+            counts: Default::default(),
+            bytes_added: 0,
+            index_bytes_added: 0,
+            skipped: 0,
+            root: None,
+            took_ms: 0,
+        };
+        let meta = take::take(
+            Arc::clone(&self.store),
+            &self.client,
+            game,
+            meta,
+            self.timeout,
+        )
+        .await?;
+        tracing::info!(id = %meta.id, entities = meta.entities, bytes_added = meta.bytes_added,
+            took_ms = meta.took_ms, trigger, "snapshot taken");
+        Ok(meta)
+    }
+
+    /// Completed snapshots, oldest first (a diff's transient `live` views left out).
+    pub fn list(&self) -> Result<Vec<Meta>, SnapshotError> {
+        Ok(self
+            .store
+            .list()?
+            .into_iter()
+            .filter(|m| m.complete && m.trigger != LIVE)
+            .collect())
+    }
+
+    /// A snapshot by id (`s-3`), by label (the newest with it), or `latest`.
+    pub fn resolve(&self, name: &str) -> Result<Meta, SnapshotError> {
+        let all = self.list()?;
+        let found = match name {
+            "latest" => all.last(),
+            _ => all
+                .iter()
+                .find(|m| m.id == name)
+                .or_else(|| all.iter().rev().find(|m| m.label.as_deref() == Some(name))),
+        };
+        found
+            .cloned()
+            .ok_or_else(|| SnapshotError::Unknown(name.to_owned()))
+    }
+
+    /// What changed from `from` to `to` (a snapshot, or [`LIVE`]: the game
+    /// now, read into a transient snapshot that is dropped afterwards).
+    pub async fn diff(
+        &self,
+        from: &str,
+        to: &str,
+        filter: &diff::Filter,
+    ) -> Result<diff::Report, SnapshotError> {
+        let _one = self.lock.lock().await;
+        let a = self.resolve(from)?;
+        let (b, transient) = if to == LIVE {
+            (self.take_locked(None, LIVE).await?, true)
+        } else {
+            (self.resolve(to)?, false)
+        };
+        let store = Arc::clone(&self.store);
+        let filter = filter.clone();
+        let (a2, b2) = (a.clone(), b.clone());
+        let shown = if transient {
+            LIVE.to_owned()
+        } else {
+            b.id.clone()
+        };
+        let report =
+            tokio::task::spawn_blocking(move || compare(&store, &a2, &b2, &shown, &filter))
+                .await
+                .map_err(|e| SnapshotError::Damaged(b.id.clone(), e.to_string()))?;
+        if transient {
+            self.store.remove(std::slice::from_ref(&b.id))?;
+        }
+        report
+    }
+
+    /// Removes what the retention policy no longer keeps and reclaims its
+    /// space; returns the ids removed.
+    pub async fn prune(&self, now_ms: u64) -> Result<Vec<String>, SnapshotError> {
+        let _one = self.lock.lock().await;
+        let all = self.store.list()?;
+        let mut gone = retention::expired(&all, &self.retention, now_ms);
+        gone.extend(
+            all.iter()
+                .filter(|m| m.trigger == LIVE)
+                .map(|m| m.id.clone()),
+        );
+        if !gone.is_empty() {
+            self.store.remove(&gone)?;
+            let store = Arc::clone(&self.store);
+            let (nodes, blobs) = tokio::task::spawn_blocking(move || store.sweep())
+                .await
+                .map_err(|e| SnapshotError::Damaged("store".into(), e.to_string()))??;
+            tracing::info!(snapshots = ?gone, nodes, blobs, "expired snapshots removed");
+        }
+        Ok(gone)
+    }
+
+    /// Reads every entity of each snapshot (or of `name`) back and checks
+    /// it against its digest and the snapshot's count.
+    pub async fn verify(&self, name: Option<&str>) -> Result<Vec<Verified>, SnapshotError> {
+        let _one = self.lock.lock().await;
+        let snaps = match name {
+            Some(n) => vec![self.resolve(n)?],
+            None => self.list()?,
+        };
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || snaps.iter().map(|m| check(&store, m)).collect())
+            .await
+            .map_err(|e| SnapshotError::Damaged("store".into(), e.to_string()))?
+    }
+
+    pub fn size_on_disk(&self) -> u64 {
+        self.store.size_on_disk()
+    }
+}
+
+/// Takes a snapshot every `every` and applies the retention policy after
+/// each, until `stop`. A failure is logged and retried at the next turn.
+pub async fn schedule(
+    snapshots: Arc<Snapshots>,
+    every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(e) = snapshots.take(None, "scheduled").await {
+            tracing::warn!(error = %e, "scheduled snapshot failed");
+        }
+        if let Err(e) = snapshots.prune(now_ms()).await {
+            tracing::warn!(error = %e, "snapshot retention failed");
+        }
+    }
+}
+
+/// One snapshot's check: `problems` is empty when it is whole.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Verified {
+    pub id: String,
+    pub entities: u64,
+    pub problems: Vec<String>,
+}
+
+/// Problems listed per snapshot before the rest are only counted.
+const PROBLEMS: usize = 10;
+
+fn check(store: &Store, meta: &Meta) -> Result<Verified, SnapshotError> {
+    let mut problems = Vec::new();
+    let mut seen = 0u64;
+    let walked = index::walk::<_, StoreError>(store, meta.root().as_ref(), &mut |e| {
+        seen += 1;
+        let problem = match store.blob(&e.digest)? {
+            None => Some(format!("entity {} is missing", hex::encode(e.digest))),
+            Some(line) if index::digest(&line) != e.digest => Some(format!(
+                "entity {} does not match its digest",
+                hex::encode(e.digest)
+            )),
+            Some(_) => None,
+        };
+        if let Some(p) = problem
+            && problems.len() < PROBLEMS
+        {
+            problems.push(p);
+        }
+        Ok(())
+    });
+    match walked {
+        Ok(()) => {}
+        Err(index::WalkError::Index(e)) => problems.push(e.to_string()),
+        Err(index::WalkError::Visit(e)) => return Err(e.into()),
+    }
+    if meta.root.is_some() && meta.root().is_none() {
+        problems.push("its root is unreadable".into());
+    }
+    if seen != meta.entities {
+        problems.push(format!("{seen} entities found, {} recorded", meta.entities));
+    }
+    Ok(Verified {
+        id: meta.id.clone(),
+        entities: seen,
+        problems,
+    })
+}
+
+fn compare(
+    store: &Store,
+    a: &Meta,
+    b: &Meta,
+    shown: &str,
+    filter: &diff::Filter,
+) -> Result<diff::Report, SnapshotError> {
+    let damaged = |e: String| SnapshotError::Damaged(b.id.clone(), e);
+    let changes = index::diff(store, a.root().as_ref(), b.root().as_ref())
+        .map_err(|e| damaged(e.to_string()))?;
+    let read = |d: Option<index::Digest>| -> Result<Option<Value>, SnapshotError> {
+        let Some(d) = d else { return Ok(None) };
+        let line = store
+            .blob(&d)?
+            .ok_or_else(|| damaged(format!("entity {} is missing", hex::encode(d))))?;
+        serde_json::from_slice(&line)
+            .map(Some)
+            .map_err(|e| damaged(e.to_string()))
+    };
+    let mut pairs = Vec::with_capacity(changes.len());
+    for c in &changes {
+        pairs.push(diff::Pair {
+            old: read(c.old)?,
+            new: read(c.new)?,
+        });
+    }
+    let mut report = diff::report(&a.id, shown, pairs, filter);
+    report.unchanged = b.entities.saturating_sub(changes.len() as u64);
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,264 @@
+//! Where snapshots live: one sled database of its own under the agent's data
+//! directory (`snapshots/`), behind this narrow type.
+//!
+//! Trees: `blobs` (entity digest → the entity's line, stored once however
+//! many snapshots hold it), `nodes` (index node digest → node, see
+//! [`super::index`]) and `snaps` (snapshot number → [`Meta`] as JSON).
+//!
+//! Durability: sled 0.34's `flush` writes but does not fsync on Linux (sled
+//! issue #1452), so [`Store::durable`] flushes and then fsyncs sled's files
+//! itself. A snapshot's blobs and nodes are made durable before its meta
+//! says `complete`, and that meta before the snapshot is announced, so a
+//! kill at any moment leaves every completed snapshot whole; one left
+//! incomplete is removed at the next open and its nodes swept.
+//!
+//! Space: nothing is reference-counted. [`Store::sweep`] marks what the
+//! remaining snapshots reach (a subtree shared by several is entered once)
+//! and deletes the rest; a crash in the middle of a snapshot can therefore
+//! only leave garbage that the next sweep removes, never a dangling node.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::index::{self, Digest, IndexError, Nodes};
+
+/// What a snapshot is, as listed. `root` is absent for an empty world.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meta {
+    /// `s-N`, increasing.
+    pub id: String,
+    pub at_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// `scheduled`, `manual`, `deploy`, `safety` or `live` (a diff's view of
+    /// the game, removed once the diff is done).
+    pub trigger: String,
+    pub complete: bool,
+    pub entities: u64,
+    /// Entities per kind.
+    pub counts: std::collections::BTreeMap<String, u64>,
+    /// Bytes this snapshot added to the store: new entity lines, and new
+    /// index nodes separately.
+    pub bytes_added: u64,
+    pub index_bytes_added: u64,
+    /// Lines the game sent that were not entities, or repeated one.
+    #[serde(default)]
+    pub skipped: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
+    /// How long taking it took.
+    #[serde(default)]
+    pub took_ms: u64,
+}
+
+impl Meta {
+    pub fn root(&self) -> Option<Digest> {
+        let bytes = hex::decode(self.root.as_deref()?).ok()?;
+        bytes.try_into().ok()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("snapshot store: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("snapshot store: cannot make {} durable: {source}", path.display())]
+    Sync {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("snapshot store: {0}")]
+    Index(#[from] IndexError<sled::Error>),
+    #[error("snapshot store: meta of {0} is unreadable: {1}")]
+    Meta(String, serde_json::Error),
+}
+
+pub struct Store {
+    dir: PathBuf,
+    db: sled::Db,
+    blobs: sled::Tree,
+    nodes: sled::Tree,
+    snaps: sled::Tree,
+}
+
+impl Nodes for Store {
+    type Error = sled::Error;
+    fn get(&self, id: &Digest) -> Result<Option<Vec<u8>>, sled::Error> {
+        Ok(self.nodes.get(id)?.map(|v| v.to_vec()))
+    }
+    fn put(&self, id: &Digest, bytes: &[u8]) -> Result<(), sled::Error> {
+        self.nodes.insert(id, bytes).map(|_| ())
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store; `cache_bytes` bounds sled's page cache,
+    /// which is most of what the store costs in memory.
+    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+        let dir = dir.join("snapshots");
+        let db = sled::Config::new()
+            .path(&dir)
+            .cache_capacity(cache_bytes)
+            // Durability comes from `durable`, at the points that need it.
+            .flush_every_ms(None)
+            .open()?;
+        let store = Store {
+            blobs: db.open_tree("blobs")?,
+            nodes: db.open_tree("nodes")?,
+            snaps: db.open_tree("snaps")?,
+            db,
+            dir,
+        };
+        let unfinished: Vec<String> = store
+            .list()?
+            .into_iter()
+            .filter(|m| !m.complete)
+            .map(|m| m.id)
+            .collect();
+        if !unfinished.is_empty() {
+            tracing::warn!(snapshots = ?unfinished, "removing snapshots a stop interrupted");
+            store.remove(&unfinished)?;
+            store.sweep()?;
+        }
+        Ok(store)
+    }
+
+    /// Flushes sled and fsyncs its files and directory.
+    pub fn durable(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        let sync = |path: PathBuf| {
+            std::fs::File::open(&path)
+                .and_then(|f| f.sync_all())
+                .map_err(|source| StoreError::Sync { path, source })
+        };
+        for entry in std::fs::read_dir(&self.dir)
+            .map_err(|source| StoreError::Sync {
+                path: self.dir.clone(),
+                source,
+            })?
+            .flatten()
+        {
+            if entry.file_type().is_ok_and(|t| t.is_file()) {
+                sync(entry.path())?;
+            }
+        }
+        sync(self.dir.clone())
+    }
+
+    /// A new snapshot number, recorded as incomplete.
+    pub fn begin(&self, mut meta: Meta) -> Result<Meta, StoreError> {
+        let n = self.db.generate_id()? + 1;
+        meta.id = format!("s-{n}");
+        meta.complete = false;
+        self.put_meta(n, &meta)?;
+        Ok(meta)
+    }
+
+    /// Marks a snapshot complete once everything it points at is durable.
+    pub fn finish(&self, mut meta: Meta) -> Result<Meta, StoreError> {
+        self.durable()?;
+        meta.complete = true;
+        self.put_meta(number(&meta.id).unwrap_or(0), &meta)?;
+        self.durable()?;
+        Ok(meta)
+    }
+
+    fn put_meta(&self, n: u64, meta: &Meta) -> Result<(), StoreError> {
+        let json = serde_json::to_vec(meta).map_err(|e| StoreError::Meta(meta.id.clone(), e))?;
+        self.snaps.insert(n.to_be_bytes(), json)?;
+        Ok(())
+    }
+
+    /// Stores an entity line unless it is already there; true when new.
+    pub fn put_blob(&self, digest: &Digest, line: &[u8]) -> Result<bool, StoreError> {
+        if self.blobs.contains_key(digest)? {
+            return Ok(false);
+        }
+        self.blobs.insert(digest, line)?;
+        Ok(true)
+    }
+
+    pub fn blob(&self, digest: &Digest) -> Result<Option<sled::IVec>, StoreError> {
+        Ok(self.blobs.get(digest)?)
+    }
+
+    /// Every snapshot, oldest first.
+    pub fn list(&self) -> Result<Vec<Meta>, StoreError> {
+        self.snaps
+            .iter()
+            .values()
+            .map(|v| {
+                let v = v?;
+                serde_json::from_slice(&v).map_err(|e| StoreError::Meta("?".into(), e))
+            })
+            .collect()
+    }
+
+    /// Drops the metas of `ids`; their space returns at the next sweep.
+    pub fn remove(&self, ids: &[String]) -> Result<(), StoreError> {
+        for id in ids {
+            if let Some(n) = number(id) {
+                self.snaps.remove(n.to_be_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes every node and blob no remaining snapshot reaches; returns
+    /// (nodes, blobs) deleted. Callers hold the snapshot lock: a snapshot
+    /// being taken has nodes no meta reaches yet.
+    pub fn sweep(&self) -> Result<(u64, u64), StoreError> {
+        let (mut seen, mut live) = (HashSet::new(), HashSet::new());
+        for meta in self.list()? {
+            if let Some(root) = meta.root() {
+                index::mark(self, &root, &mut seen, &mut live)?;
+            }
+        }
+        let mut gone = (0, 0);
+        for (tree, keep, count) in [
+            (&self.nodes, &seen, &mut gone.0),
+            (&self.blobs, &live, &mut gone.1),
+        ] {
+            let mut batch = sled::Batch::default();
+            for key in tree.iter().keys() {
+                let key = key?;
+                if key.len() != 16 || !keep.contains(&key[..]) {
+                    batch.remove(key);
+                    *count += 1;
+                }
+            }
+            tree.apply_batch(batch)?;
+        }
+        self.durable()?;
+        Ok(gone)
+    }
+
+    /// Entity lines stored, across all snapshots.
+    pub fn blob_count(&self) -> usize {
+        self.blobs.len()
+    }
+
+    /// Bytes sled occupies on disk.
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+
+    /// A blob writer that groups inserts, for taking a large snapshot.
+    pub fn blob_batch(&self) -> sled::Batch {
+        sled::Batch::default()
+    }
+
+    pub fn apply_blobs(&self, batch: sled::Batch) -> Result<(), StoreError> {
+        Ok(self.blobs.apply_batch(batch)?)
+    }
+
+    pub fn has_blob(&self, digest: &Digest) -> Result<bool, StoreError> {
+        Ok(self.blobs.contains_key(digest)?)
+    }
+}
+
+fn number(id: &str) -> Option<u64> {
+    id.strip_prefix("s-")?.parse().ok()
+}

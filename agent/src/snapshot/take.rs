@@ -1,0 +1,194 @@
+//! Taking a snapshot: the game's state stream read chunk by chunk, each
+//! entity line stored by its digest unless already stored, and the index
+//! built at the end from `(key, digest)` pairs only, 32 bytes an entity,
+//! so a million-entity world never sits whole in memory.
+//!
+//! Reading is async; hashing and sled writes run on a blocking thread fed
+//! through a small bounded channel, so a slow disk slows the download
+//! instead of filling memory.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::entity::{self, Lines};
+use super::index::{self, Entry};
+use super::store::{Meta, Store, StoreError};
+
+/// Blob inserts grouped into one sled batch.
+const BATCH: usize = 2048;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TakeError {
+    #[error("no game URL is configured: the agent cannot read the world's state")]
+    NoGame,
+    #[error("cannot read the game's state from {url}: {error}")]
+    Fetch { url: String, error: String },
+    #[error("the game answered {status} for {url}: {body}")]
+    Status {
+        url: String,
+        status: u16,
+        body: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the snapshot writer stopped: {0}")]
+    Writer(String),
+}
+
+/// Reads `{game}/liveops/v1/state` into a new snapshot described by `meta`.
+pub async fn take(
+    store: Arc<Store>,
+    client: &reqwest::Client,
+    game: &str,
+    meta: Meta,
+    timeout: Duration,
+) -> Result<Meta, TakeError> {
+    let started = Instant::now();
+    let url = format!("{}/liveops/v1/state", game.trim_end_matches('/'));
+    let meta = store.begin(meta)?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
+    let writer = {
+        let store = Arc::clone(&store);
+        tokio::task::spawn_blocking(move || write(&store, rx))
+    };
+    let fetched = fetch(client, &url, timeout, &tx).await;
+    drop(tx);
+    let written = writer.await.map_err(|e| TakeError::Writer(e.to_string()))?;
+    // A failed read leaves an incomplete meta; drop it now rather than at
+    // the next start (its blobs go at the next sweep).
+    let discard = |e: TakeError| {
+        let _ = store.remove(std::slice::from_ref(&meta.id));
+        e
+    };
+    fetched.map_err(discard)?;
+    let built = written.map_err(|e| discard(e.into()))?;
+    let mut meta = meta;
+    meta.entities = built.entities;
+    meta.counts = built.counts;
+    meta.bytes_added = built.bytes_added;
+    meta.index_bytes_added = built.index_bytes;
+    meta.skipped = built.skipped;
+    meta.root = built.root.map(hex::encode);
+    meta.took_ms = started.elapsed().as_millis() as u64;
+    Ok(store.finish(meta)?)
+}
+
+async fn fetch(
+    client: &reqwest::Client,
+    url: &str,
+    timeout: Duration,
+    tx: &tokio::sync::mpsc::Sender<Bytes>,
+) -> Result<(), TakeError> {
+    let fail = |error: String| TakeError::Fetch {
+        url: url.to_owned(),
+        error,
+    };
+    let mut resp = client
+        .get(url)
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let status = resp.status();
+    if !status.is_success() {
+        let body = resp.text().await.unwrap_or_default();
+        return Err(TakeError::Status {
+            url: url.to_owned(),
+            status: status.as_u16(),
+            body: body.chars().take(300).collect(),
+        });
+    }
+    while let Some(chunk) = resp.chunk().await.map_err(|e| fail(e.to_string()))? {
+        // This waits only when the writer (the disk) is behind.
+        if tx.send(chunk).await.is_err() {
+            return Err(fail("the snapshot writer stopped".into()));
+        }
+    }
+    Ok(())
+}
+
+struct Built {
+    entities: u64,
+    counts: BTreeMap<String, u64>,
+    bytes_added: u64,
+    index_bytes: u64,
+    skipped: u64,
+    root: Option<index::Digest>,
+}
+
+fn write(store: &Store, mut rx: tokio::sync::mpsc::Receiver<Bytes>) -> Result<Built, StoreError> {
+    let mut lines = Lines::default();
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let (mut bytes_added, mut skipped) = (0u64, 0u64);
+    let mut batch = store.blob_batch();
+    let mut pending = 0;
+    let mut failed: Option<StoreError> = None;
+    let mut each = |line: &[u8]| {
+        if failed.is_some() {
+            return;
+        }
+        let head = match entity::head(line) {
+            Ok(h) => h,
+            Err(reason) => {
+                skipped += 1;
+                tracing::debug!(%reason, "state line skipped");
+                return;
+            }
+        };
+        let digest = index::digest(line);
+        entries.push(Entry {
+            key: index::key_of(&head.kind, &head.id),
+            digest,
+        });
+        match counts.get_mut(head.kind.as_ref()) {
+            Some(n) => *n += 1,
+            None => {
+                counts.insert(head.kind.into_owned(), 1);
+            }
+        }
+        match store.has_blob(&digest) {
+            Ok(true) => {}
+            Ok(false) => {
+                batch.insert(&digest[..], line);
+                bytes_added += line.len() as u64;
+                pending += 1;
+                if pending >= BATCH {
+                    pending = 0;
+                    if let Err(e) = store.apply_blobs(std::mem::take(&mut batch)) {
+                        failed = Some(e);
+                    }
+                }
+            }
+            Err(e) => failed = Some(e),
+        }
+    };
+    while let Some(chunk) = rx.blocking_recv() {
+        lines.push(&chunk, &mut each);
+    }
+    lines.finish(&mut each);
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    store.apply_blobs(batch)?;
+    skipped += lines.too_long;
+    // The same entity twice: the later line wins, as it would in the game.
+    entries.reverse();
+    entries.sort_by_key(|e| e.key);
+    let before = entries.len();
+    entries.dedup_by_key(|e| e.key);
+    skipped += (before - entries.len()) as u64;
+    let mut index_bytes = 0;
+    let root = index::build(store, &entries, &mut index_bytes)?;
+    Ok(Built {
+        entities: entries.len() as u64,
+        counts,
+        bytes_added,
+        index_bytes,
+        skipped,
+        root,
+    })
+}
