@@ -19,6 +19,7 @@ mod collector_load;
 mod flag_save;
 mod fleet;
 mod sink;
+mod state_world;
 mod stats;
 mod statsd_load;
 mod udp_floor;
@@ -43,6 +44,7 @@ enum Cmd {
     Bare(bare::Args),
     FlagSave(flag_save::Args),
     FleetMitigate(fleet::Args),
+    StateWorld(state_world::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -57,6 +59,7 @@ fn main() -> anyhow::Result<()> {
         Cmd::Bare(a) => runtime(2)?.block_on(bare::run(a)),
         Cmd::FlagSave(a) => runtime(1)?.block_on(flag_save::run(a)),
         Cmd::FleetMitigate(a) => runtime(2)?.block_on(fleet::run(a)),
+        Cmd::StateWorld(a) => runtime(1)?.block_on(state_world::run(a)),
     }
 }
 

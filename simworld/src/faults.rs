@@ -2,7 +2,10 @@
 //!
 //! Each fault imitates one real incident the liveops pipeline must notice,
 //! and each is chosen so that exactly one signal goes wrong: a detector that
-//! fires on the wrong fault is easy to spot in a drill.
+//! fires on the wrong fault is easy to spot in a drill. The two state
+//! faults ([`Fault::Exploit`], [`Fault::Corruption`]) make no signal go
+//! wrong at all: like their real counterparts, they show only in the
+//! world's state, where snapshots, diffs and a targeted rollback find them.
 
 use std::fmt;
 use std::str::FromStr;
@@ -32,17 +35,32 @@ pub enum Fault {
     /// pile up in `tick.backlog` while every request and heartbeat still
     /// looks fine.
     TickBacklog,
+    /// A duplication exploit: one suspect player (see
+    /// [`crate::World::exploit_suspect`]) mints gold and wood in each of
+    /// their villages every tick and, every tenth tick, passes gold on to a
+    /// village of another player, which then names the suspect's village as
+    /// its `last_trade`. Telemetry stays healthy; a diff of two snapshots
+    /// shows the suspect's villages and the trade partners a rollback must
+    /// weigh as collateral.
+    Exploit,
+    /// Data corruption (a bad migration, a torn write): every tick a few
+    /// villages get impossible values, a town hall of level 0, no
+    /// spearmen, a million times their food. Ticks and telemetry go on as
+    /// if nothing happened.
+    Corruption,
 }
 
 impl Fault {
     /// Every fault, in the order they are documented.
-    pub const ALL: [Fault; 6] = [
+    pub const ALL: [Fault; 8] = [
         Fault::TickStall,
         Fault::ErrorBurst,
         Fault::PaymentFailure,
         Fault::AuthSlow,
         Fault::Down,
         Fault::TickBacklog,
+        Fault::Exploit,
+        Fault::Corruption,
     ];
 
     /// The kebab-case name used on the command line and over HTTP.
@@ -54,6 +72,8 @@ impl Fault {
             Fault::AuthSlow => "auth-slow",
             Fault::Down => "down",
             Fault::TickBacklog => "tick-backlog",
+            Fault::Exploit => "exploit",
+            Fault::Corruption => "corruption",
         }
     }
 
@@ -72,7 +92,7 @@ impl fmt::Display for Fault {
 /// A fault name that is not one of [`Fault::ALL`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown fault `{0}` (expected one of: tick-stall, error-burst, payment-failure, auth-slow, down, tick-backlog)"
+    "unknown fault `{0}` (expected one of: tick-stall, error-burst, payment-failure, auth-slow, down, tick-backlog, exploit, corruption)"
 )]
 pub struct ParseFaultError(String);
 
@@ -154,8 +174,14 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "unknown fault `tick_stall` (expected one of: tick-stall, error-burst, \
-             payment-failure, auth-slow, down, tick-backlog)"
+             payment-failure, auth-slow, down, tick-backlog, exploit, corruption)"
         );
+    }
+
+    #[test]
+    fn only_a_stall_and_down_stop_ticks() {
+        let stopping: Vec<_> = Fault::ALL.into_iter().filter(|f| f.stops_ticks()).collect();
+        assert_eq!(stopping, [Fault::TickStall, Fault::Down]);
     }
 
     #[test]
@@ -167,7 +193,7 @@ mod tests {
             assert_eq!(switch.get(), Some(fault));
             previous = Some(fault);
         }
-        assert_eq!(switch.set(None), Some(Fault::TickBacklog));
+        assert_eq!(switch.set(None), Fault::ALL.last().copied());
         assert_eq!(switch.get(), None);
     }
 }

@@ -7,10 +7,43 @@
 //! - `GET /liveops/v1/admin/fault`: `{"fault":"error-burst"}` or `{"fault":null}`.
 //! - `PUT /liveops/v1/admin/fault` with the same body sets or clears the fault
 //!   and answers with the new state.
+//! - `GET /liveops/v1/state[?kind=K][&owner=O…][&id=I…]`: the world's
+//!   persistent state as `application/x-ndjson`, one entity a line, streamed
+//!   in chunks of about 1,024 entities (never built whole in memory), in key
+//!   order: accounts, players, villages, each by id number. `kind`
+//!   (`account`, `player` or `village`; anything else is a 400 naming it)
+//!   narrows the listing; `owner` and `id` repeat, and an entity is listed
+//!   when its owner is one of the owners or its id one of the ids. An
+//!   `owner` listing reads an owner index, not the whole world. Values are
+//!   taken as written: `%` and `+` are refused (400), ids never need them.
+//!   A URI holds at most 64 KiB (about 4,000 owners; longer is a 414), so
+//!   `POST /liveops/v1/state` with the query string as its body (2 MiB at
+//!   most) answers the same listing for larger selections.
+//! - `POST /liveops/v1/state/restore` with NDJSON (64 MiB at most, 413
+//!   beyond): each line a whole entity, written back and created if absent,
+//!   or a deletion `{"kind":"village","id":"v3","deleted":true}`. Each line
+//!   is checked on its own, the good ones applied, and the answer says which:
+//!   `{"applied":N,"failed":M,"results":[{"line":1,"kind":"village","id":"v3","ok":true},
+//!   {"line":2,"ok":false,"error":"line 2: …"}]}`. Blank lines are skipped
+//!   (but counted in line numbers). The same body twice gives the same state.
 //!
-//! The admin endpoint has no authentication yet, so the listener must be
-//! bound to loopback, where only the sidecar agent and the operator's own
-//! tools can reach it.
+//! The entities (their `data` fields are exact; an unknown one is refused):
+//!
+//! ```text
+//! {"kind":"account","id":"a17","data":{"gems":120,"premium":false}}
+//! {"kind":"player","id":"p17","owner":"a17","data":{"name":"player-17","level":3,"villages":["v34","v35"]}}
+//! {"kind":"village","id":"v34","owner":"p17","data":{"name":"village-34",
+//!   "resources":{"gold":1200,"wood":800,"stone":640,"food":900},
+//!   "buildings":{"town_hall":3,"barracks":2,"farm":4,"wall":1},
+//!   "army":{"spearmen":40,"archers":25,"cavalry":5},"last_trade":{"with":"v90","tick":123}}}
+//! ```
+//!
+//! (one line each; `last_trade` is left out until a village has traded).
+//!
+//! None of these endpoints has authentication yet: the fault endpoint
+//! switches faults, and the state endpoints read and overwrite every
+//! player's belongings. The listener must be bound to loopback, where only
+//! the sidecar agent and the operator's own tools can reach it.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -25,14 +58,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::Fault;
 use crate::Shared;
+use crate::state;
 
 /// Path of the fault admin endpoint, relative to the world's base URL.
 pub const FAULT_PATH: &str = "/liveops/v1/admin/fault";
+/// Path of the state listing, relative to the world's base URL.
+pub const STATE_PATH: &str = "/liveops/v1/state";
+/// Path of the state restore, relative to the world's base URL.
+pub const RESTORE_PATH: &str = "/liveops/v1/state/restore";
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(HEALTH_PATH, get(health))
         .route(FAULT_PATH, get(get_fault).put(put_fault))
+        .merge(state::http::routes())
         .with_state(shared)
 }
 

@@ -4,7 +4,9 @@
 //! It is what `liveops demo` runs, what the integration tests drive, and the
 //! reference for game teams wiring their own servers to liveops: a game loop
 //! on its own thread reporting each tick and each player action over
-//! DogStatsD with [`liveops_client`], and a few HTTP endpoints beside it.
+//! DogStatsD with [`liveops_client`], and a few HTTP endpoints beside it:
+//! health, faults, and the world's persistent state (accounts, players,
+//! villages) for snapshots and targeted rollback.
 //!
 //! ```no_run
 //! use liveops_simworld::{Fault, World, WorldConfig};
@@ -24,8 +26,13 @@
 //!
 //! # Layout
 //!
-//! - `world.rs`: the game state and one tick of it: villages produce,
-//!   armies march, players act. Plain data that tests step directly.
+//! - `world.rs`: the simulation and one tick of it: villages produce,
+//!   armies march, players act. Plain data that tests step directly; it
+//!   makes the telemetry.
+//! - `state/`: the world's persistent state (accounts, players, villages)
+//!   that snapshots read and a rollback restores: typed entities and their
+//!   JSON lines, the population generated from the seed, each tick's churn
+//!   and the state faults, and the listing and restore endpoints.
 //! - `traffic.rs`: simulated players: how many are online, what they do in
 //!   a tick, and the DogStatsD lines that produces.
 //! - `switches.rs`: the kill switches the world obeys, from the agent's
@@ -33,11 +40,13 @@
 //! - `ticker.rs`: the game loop thread that ticks the world on schedule,
 //!   reports each tick, and stops on shutdown.
 //! - [`faults`]: the misbehaviours a drill can switch on.
-//! - [`http`]: the health and fault-admin endpoints.
+//! - [`http`]: the HTTP contract: health, fault admin, state listing and
+//!   restore.
 //! - `tests.rs`: the whole world driven over real UDP and HTTP.
 
 pub mod faults;
 pub mod http;
+mod state;
 mod switches;
 mod ticker;
 mod traffic;
@@ -57,7 +66,7 @@ use liveops_client::flags::FlagClient;
 use liveops_client::{Client, Target};
 
 pub use faults::{Fault, ParseFaultError};
-pub use http::FAULT_PATH;
+pub use http::{FAULT_PATH, RESTORE_PATH, STATE_PATH};
 
 /// How to run one world.
 #[derive(Clone, Debug)]
@@ -78,6 +87,18 @@ pub struct WorldConfig {
     /// obeys its kill switches (attacks, trade, chat, purchases, logins),
     /// read every tick through the Rust flag client. None: all systems on.
     pub flags: Option<String>,
+    /// Players in the persistent state, each with one account and
+    /// `villages_per_player` villages. Separate from `players` (the online
+    /// crowd making telemetry); [`WorldConfig::new`] starts them equal. The
+    /// state is generated at start: 250,000 players (a million entities)
+    /// take about a second and a few hundred MB.
+    pub state_players: u32,
+    /// Villages each player of the state owns.
+    pub villages_per_player: u32,
+    /// Villages changed each tick by normal play: production, and about one
+    /// tick in four a trade between villages of two owners. 0 freezes the
+    /// state (the state faults still change it).
+    pub state_churn: u32,
 }
 
 impl WorldConfig {
@@ -93,6 +114,9 @@ impl WorldConfig {
             players: 2000,
             seed,
             flags: None,
+            state_players: 2000,
+            villages_per_player: 2,
+            state_churn: 5,
         }
     }
 }
@@ -112,6 +136,7 @@ struct Shared {
     fault: faults::FaultSwitch,
     ticks: AtomicU64,
     players_online: AtomicU32,
+    state: state::SharedStore,
 }
 
 impl Shared {
@@ -131,6 +156,7 @@ impl Shared {
 #[derive(Debug)]
 pub struct World {
     shared: Arc<Shared>,
+    exploit_suspect: Option<String>,
     addr: SocketAddr,
     server: tokio::task::JoinHandle<io::Result<()>>,
     ticker: std::thread::JoinHandle<()>,
@@ -140,8 +166,8 @@ impl World {
     /// Starts the tick thread and serves the HTTP contract on `listener`
     /// until `shutdown` resolves. Call it within a Tokio runtime.
     ///
-    /// The fault endpoint has no authentication yet: bind `listener` to
-    /// loopback (a warning is logged otherwise).
+    /// The fault and state endpoints have no authentication yet: bind
+    /// `listener` to loopback (a warning is logged otherwise).
     pub async fn start(
         config: WorldConfig,
         listener: tokio::net::TcpListener,
@@ -155,14 +181,16 @@ impl World {
         }
         let addr = listener.local_addr()?;
         if !addr.ip().is_loopback() {
-            tracing::warn!(world = %config.name, %addr, "world HTTP is not on loopback; its fault endpoint has no authentication");
+            tracing::warn!(world = %config.name, %addr, "world HTTP is not on loopback; its fault and state endpoints have no authentication");
         }
+        let (store, churn, suspect) = state::start(&config).await?;
         let stats = Client::builder(config.statsd.clone()).build()?;
         let shared = Arc::new(Shared {
             name: config.name,
             fault: faults::FaultSwitch::default(),
             ticks: AtomicU64::new(0),
             players_online: AtomicU32::new(config.players),
+            state: std::sync::RwLock::new(store),
         });
 
         // Nothing is ever sent on this channel: the tick thread stops when
@@ -180,6 +208,7 @@ impl World {
                 }
                 None => None,
             },
+            churn,
         };
         let ticker = ticker::spawn(schedule, Arc::clone(&shared), stats, stopped)?;
         let app = http::router(Arc::clone(&shared));
@@ -194,6 +223,7 @@ impl World {
         });
         Ok(World {
             shared,
+            exploit_suspect: suspect.map(|n| format!("p{n}")),
             addr,
             server,
             ticker,
@@ -229,6 +259,12 @@ impl World {
 
     pub fn fault(&self) -> Option<Fault> {
         self.shared.fault.get()
+    }
+
+    /// The player [`Fault::Exploit`] runs for (`p{seed % state_players}`),
+    /// or None when the state has no players.
+    pub fn exploit_suspect(&self) -> Option<String> {
+        self.exploit_suspect.clone()
     }
 
     /// Ticks completed so far.

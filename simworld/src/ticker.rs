@@ -3,8 +3,9 @@
 //!
 //! Game loops are not async: a tick is CPU work that must not be interleaved
 //! with anything else. The loop's only contact with the rest of the process
-//! is [`Shared`] (atomics the HTTP side reads) and a channel whose closing
-//! tells it to stop.
+//! is [`Shared`] (atomics the HTTP side reads, and the state behind a lock
+//! held only while a tick changes it) and a channel whose closing tells it
+//! to stop.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -16,6 +17,7 @@ use liveops_client::Client;
 use liveops_client::flags::FlagClient;
 use liveops_client::signal::{PLAYERS_ONLINE, TICK_BACKLOG, TICK_DURATION};
 
+use crate::state::Churn;
 use crate::switches::Switches;
 use crate::traffic;
 use crate::world::Sim;
@@ -28,6 +30,8 @@ pub(crate) struct Schedule {
     pub(crate) seed: u64,
     /// The agent's flags; without them every system stays on.
     pub(crate) flags: Option<FlagClient>,
+    /// Normal play and the state faults, applied to [`Shared::state`].
+    pub(crate) churn: Churn,
 }
 
 /// Starts the loop. It runs until every sender of `stop` is dropped (nothing
@@ -43,7 +47,7 @@ pub(crate) fn spawn(
         .spawn(move || run(schedule, &shared, &stats, &stop))
 }
 
-fn run(schedule: Schedule, shared: &Shared, stats: &Client, stop: &Receiver<()>) {
+fn run(mut schedule: Schedule, shared: &Shared, stats: &Client, stop: &Receiver<()>) {
     let interval = schedule.interval;
     let mut sim = Sim::new(schedule.players, schedule.seed);
     let mut next = Instant::now();
@@ -68,6 +72,9 @@ fn run(schedule: Schedule, shared: &Shared, stats: &Client, stop: &Receiver<()>)
         }
         let started = Instant::now();
         let out = sim.tick(started, interval, fault);
+        // Part of the tick's work, so a stalled or downed world's state
+        // stands still too.
+        schedule.churn.tick(&shared.state, fault);
         thread::sleep(out.busy);
         let took = started.elapsed();
 

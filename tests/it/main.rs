@@ -29,5 +29,6 @@ mod pipeline;
 mod public_url;
 mod report_sink;
 mod restart;
+mod snapshots;
 mod support;
 mod webhook;

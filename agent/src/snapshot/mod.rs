@@ -222,16 +222,23 @@ impl Snapshots {
 
 /// Takes a snapshot every `every` and applies the retention policy after
 /// each, until `stop`. A failure is logged and retried at the next turn.
+/// A world without any snapshot gets its first at once, so there is a base
+/// to diff against from the start.
 pub async fn schedule(
     snapshots: Arc<Snapshots>,
     every: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    let mut wait = match snapshots.list() {
+        Ok(list) if list.is_empty() => Duration::ZERO,
+        _ => every,
+    };
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(every) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = stop.changed() => return,
         }
+        wait = every;
         if let Err(e) = snapshots.take(None, "scheduled").await {
             tracing::warn!(error = %e, "scheduled snapshot failed");
         }

@@ -149,7 +149,15 @@ impl Store {
 
     /// A new snapshot number, recorded as incomplete.
     pub fn begin(&self, mut meta: Meta) -> Result<Meta, StoreError> {
-        let n = self.db.generate_id()? + 1;
+        // One past the newest: numbers stay small and dense across crashes
+        // (sled's own id generator jumps a million at every restart). An
+        // interrupted snapshot's number may be given again; it was never
+        // announced. Callers hold the snapshot lock.
+        let newest = self
+            .snaps
+            .last()?
+            .and_then(|(k, _)| <[u8; 8]>::try_from(&k[..]).ok());
+        let n = newest.map_or(0, u64::from_be_bytes) + 1;
         meta.id = format!("s-{n}");
         meta.complete = false;
         self.put_meta(n, &meta)?;

@@ -49,7 +49,9 @@ pub struct Args {
     /// Run this many seconds, then exit 0 (default: until Ctrl-C).
     #[arg(long)]
     duration: Option<u64>,
-    /// Inject a fault: tick-stall, error-burst, payment-failure, auth-slow, down or tick-backlog.
+    /// Inject a fault: tick-stall, error-burst, payment-failure, auth-slow, down, tick-backlog,
+    /// exploit or corruption (the last two change the world's state only: see them with
+    /// `snapshot diff latest live`).
     #[arg(long)]
     fault: Option<Fault>,
     /// The world the fault hits.

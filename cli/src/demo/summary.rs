@@ -106,7 +106,12 @@ pub fn flags_banner(collector: &Collector, agents: &[Agent], flags: &Path, admin
         "  mitigate      {liveops} mitigate freeze-attacks --world w2 --reason \"exploit\" --ttl 10m --collector {c} --token {token}"
     );
     println!(
-        "                then `{liveops} mitigate list`, `{liveops} mitigate revert ID --reason …`, `{liveops} status`,\n                `{liveops} audit verify`, each with the same --collector and --token\n"
+        "                then `{liveops} mitigate list`, `{liveops} mitigate revert ID --reason …`, `{liveops} status`,\n                `{liveops} audit verify`, each with the same --collector and --token"
+    );
+    // Each agent snapshots its world once at start, so there is a base to
+    // diff against from the first minute (`--fault exploit|corruption`).
+    println!(
+        "  snapshots     {liveops} snapshot diff latest live --world w2 --collector {c} --token {token}\n"
     );
 }
 

@@ -41,6 +41,8 @@ struct Stream {
 
 struct Waiting {
     world: String,
+    /// The stream it went out on, once sent.
+    conn: Option<u64>,
     tx: oneshot::Sender<Outcome>,
 }
 
@@ -67,6 +69,10 @@ impl Drop for Listening {
                 streams.remove(&self.world);
             }
         }
+        drop(streams);
+        // What went out on this stream will not be answered: its senders
+        // are dropped, so those operators hear "went away" now.
+        lock(&self.relay.waiting).retain(|_, w| w.conn != Some(self.conn));
     }
 }
 
@@ -131,11 +137,11 @@ impl Relay {
             id.clone(),
             Waiting {
                 world: world.to_owned(),
+                conn: None,
                 tx,
             },
         );
-        let sent = self.deliver(world, cmd);
-        let result = match sent {
+        let result = match self.deliver(world, cmd) {
             Err(e) => Err(e),
             Ok(()) => match tokio::time::timeout(timeout, rx).await {
                 Ok(Ok(outcome)) => Ok(outcome),
@@ -158,8 +164,16 @@ impl Relay {
             .get_mut(world)
             .ok_or_else(|| RelayError::NoAgent(world.to_owned()))?;
         while let Some(stream) = list.last() {
+            let (id, conn) = (cmd.id.clone(), stream.conn);
             match stream.tx.try_send(cmd) {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    // Under the streams lock, so the stream cannot close
+                    // unnoticed between sending and recording where to.
+                    if let Some(w) = lock(&self.waiting).get_mut(&id) {
+                        w.conn = Some(conn);
+                    }
+                    return Ok(());
+                }
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     return Err(RelayError::Busy(world.to_owned()));
                 }

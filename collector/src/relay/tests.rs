@@ -110,6 +110,21 @@ async fn no_agent_a_gone_one_and_a_silent_one_are_told_apart() {
     );
 }
 
+#[tokio::test]
+async fn an_agent_that_goes_away_fails_its_commands_at_once() {
+    let r = relay();
+    let (listening, mut rx) = r.listen("w1");
+    let waiter = {
+        let r = r.clone();
+        let c = cmd(&r);
+        tokio::spawn(async move { r.send("w1", c, Duration::from_secs(300)).await })
+    };
+    assert!(rx.recv().await.is_some());
+    drop(listening);
+    let out = tokio::time::timeout(Duration::from_secs(5), waiter).await;
+    assert!(matches!(out, Ok(Ok(Err(RelayError::Gone(_))))), "{out:?}");
+}
+
 #[test]
 fn ids_are_not_guessable_from_the_counter() {
     let r = relay();

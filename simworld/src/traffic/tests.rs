@@ -53,6 +53,14 @@ fn each_fault_breaks_only_its_own_signal() {
 }
 
 #[test]
+fn the_state_faults_leave_every_signal_healthy() {
+    // They show only in the world's state (see `state/`), never in telemetry.
+    for fault in [Fault::Exploit, Fault::Corruption] {
+        assert_eq!(minute(Some(fault)), minute(None), "{fault}");
+    }
+}
+
+#[test]
 fn the_same_seed_draws_the_same_activity() {
     assert_eq!(minute(None), minute(None));
 }
