@@ -108,11 +108,13 @@ impl Snapshots {
             root: None,
             took_ms: 0,
         };
+        let previous = self.list()?.last().and_then(Meta::root);
         let meta = take::take(
             Arc::clone(&self.store),
             &self.client,
             game,
             meta,
+            previous,
             self.timeout,
         )
         .await?;
