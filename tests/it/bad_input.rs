@@ -68,22 +68,12 @@ async fn a_report_with_bad_parts_is_taken_for_its_good_parts() {
     expect_events(&url, "w7", "error_rate", 30.0, Duration::from_secs(5)).await;
     let worlds = try_get_json(&format!("{url}/api/v1/worlds")).await.unwrap();
     assert_eq!(worlds["worlds"]["w7"]["health"]["up"], true, "{worlds}");
-    let audit: Value = http()
-        .get(format!("{url}/api/v1/audit"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let reloads: Vec<&Value> = audit["entries"]
-        .as_array()
-        .unwrap()
+    let audit = crate::support::audit_entries(&url, ADMIN_TOKEN).await;
+    let reloads: Vec<&Value> = audit
         .iter()
         .filter(|e| e["action"] == "flag-reload")
         .collect();
-    assert_eq!(reloads.len(), 1, "{audit}");
+    assert_eq!(reloads.len(), 1, "{audit:?}");
     assert!(reloads[0]["reason"].as_str().unwrap().contains("sha256 cd"));
 
     // A whole report with a broken health part still brings its series.

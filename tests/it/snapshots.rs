@@ -67,7 +67,7 @@ async fn take_exploit_and_diff_show_exactly_the_suspects_villages_at_the_top() {
 
     // The agent's command stream is up once a list answers.
     let list = eventually(
-        Duration::from_secs(10),
+        Duration::from_secs(30),
         "the agent answers commands",
         || async {
             let (ok, out, err) = liveops(
@@ -117,7 +117,7 @@ async fn take_exploit_and_diff_show_exactly_the_suspects_villages_at_the_top() {
     world.set_fault(Some(Fault::Exploit));
     let ticks = world.ticks();
     eventually(
-        Duration::from_secs(10),
+        Duration::from_secs(30),
         "the exploit runs a few ticks",
         || async {
             if world.ticks() > ticks + 5 {
@@ -186,23 +186,13 @@ async fn take_exploit_and_diff_show_exactly_the_suspects_villages_at_the_top() {
     );
 
     // The take is in the audit log twice: the request and its outcome.
-    let audit: Value = http()
-        .get(format!("{url}/api/v1/audit"))
-        .bearer_auth(VIEWER_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let actions: Vec<&str> = audit["entries"]
-        .as_array()
-        .unwrap()
+    let audit = crate::support::audit_entries(&url, VIEWER_TOKEN).await;
+    let actions: Vec<&str> = audit
         .iter()
         .filter_map(|e| e["action"].as_str())
         .filter(|a| *a == "snapshot-take" || *a == "command-result")
         .collect();
-    assert_eq!(actions, ["snapshot-take", "command-result"], "{audit:#}");
+    assert_eq!(actions, ["snapshot-take", "command-result"], "{audit:#?}");
     stop.fire();
 }
 

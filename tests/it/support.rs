@@ -196,6 +196,20 @@ pub fn pager_log(dir: &Path) -> Vec<Notification> {
 }
 
 /// No connection pool: a pooled connection to a stopped server would fail.
+/// The collector's audit log entries, read with `token`.
+pub async fn audit_entries(url: &str, token: &str) -> Vec<Value> {
+    let audit: Value = http()
+        .get(format!("{url}/api/v1/audit"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    audit["entries"].as_array().cloned().unwrap_or_default()
+}
+
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .pool_max_idle_per_host(0)

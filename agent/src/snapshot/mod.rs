@@ -94,20 +94,7 @@ impl Snapshots {
         trigger: &str,
     ) -> Result<Meta, SnapshotError> {
         let game = self.game.as_deref().ok_or(TakeError::NoGame)?;
-        let meta = Meta {
-            id: String::new(),
-            at_ms: now_ms(),
-            label,
-            trigger: trigger.into(),
-            complete: false,
-            entities: 0,
-            counts: Default::default(),
-            bytes_added: 0,
-            index_bytes_added: 0,
-            skipped: 0,
-            root: None,
-            took_ms: 0,
-        };
+        let meta = Meta::new(now_ms(), label, trigger);
         let previous = self.list()?.last().and_then(Meta::root);
         let meta = take::take(
             Arc::clone(&self.store),

@@ -66,17 +66,8 @@ mod tests {
     fn snap(n: u64, at_ms: u64) -> Meta {
         Meta {
             id: format!("s-{n}"),
-            at_ms,
-            label: None,
-            trigger: "scheduled".into(),
             complete: true,
-            entities: 0,
-            counts: Default::default(),
-            bytes_added: 0,
-            index_bytes_added: 0,
-            skipped: 0,
-            root: None,
-            took_ms: 0,
+            ..Meta::new(at_ms, None, "scheduled")
         }
     }
 

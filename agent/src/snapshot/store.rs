@@ -54,6 +54,25 @@ pub struct Meta {
 }
 
 impl Meta {
+    /// A snapshot about to be taken: nothing counted yet, no id (the store
+    /// gives it one in [`Store::begin`]).
+    pub fn new(at_ms: u64, label: Option<String>, trigger: &str) -> Meta {
+        Meta {
+            id: String::new(),
+            at_ms,
+            label,
+            trigger: trigger.into(),
+            complete: false,
+            entities: 0,
+            counts: Default::default(),
+            bytes_added: 0,
+            index_bytes_added: 0,
+            skipped: 0,
+            root: None,
+            took_ms: 0,
+        }
+    }
+
     pub fn root(&self) -> Option<Digest> {
         let bytes = hex::decode(self.root.as_deref()?).ok()?;
         bytes.try_into().ok()
