@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use crate::follow::{Target, follow};
+use crate::snapshot::rollback::Targets;
 use crate::snapshot::{LIVE, SnapshotError, Snapshots, TakeError, diff::Filter};
 
 pub struct Commands {
@@ -51,7 +52,7 @@ impl Commands {
 
     async fn handle(&self, cmd: Command) {
         tracing::info!(id = %cmd.id, op = cmd.op.name(), actor = %cmd.actor, "operator command");
-        let outcome = execute(&self.snapshots, cmd.op, cmd.args).await;
+        let outcome = execute(&self.snapshots, cmd.clone()).await;
         let url = format!("{}{}", self.collector, result_path(&cmd.id));
         let mut req = self
             .client
@@ -100,6 +101,37 @@ struct VerifyArgs {
     snapshot: Option<String>,
 }
 
+/// A rollback's plan or apply: from a snapshot for targets, or the undo of
+/// an earlier rollback.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RollbackArgs {
+    from: Option<String>,
+    #[serde(default)]
+    targets: Targets,
+    undo: Option<String>,
+}
+
+impl RollbackArgs {
+    /// The snapshot, the targets and the rollback undone, if any.
+    fn resolve(self, snapshots: &Snapshots) -> Result<(String, Targets, Option<String>), Outcome> {
+        match (self.from, self.undo) {
+            (Some(_), Some(_)) => Err(fail(400, "give `from` or `undo`, not both")),
+            (None, None) => Err(fail(400, "give `from` (a snapshot) or `undo` (a rollback)")),
+            (Some(from), None) => {
+                self.targets.check().map_err(|e| fail(400, e))?;
+                Ok((from, self.targets, None))
+            }
+            (None, Some(id)) => {
+                let (rec, targets) = snapshots
+                    .rollback_undo_targets(&id)
+                    .map_err(|e| fail(status_of(&e), e))?;
+                Ok((rec.safety, targets, Some(id)))
+            }
+        }
+    }
+}
+
 fn live() -> String {
     LIVE.into()
 }
@@ -130,7 +162,8 @@ fn check_label(label: &Option<String>) -> Result<(), Outcome> {
 }
 
 /// Runs one command; every failure becomes an outcome with a status.
-pub async fn execute(snapshots: &Snapshots, op: Op, raw: Value) -> Outcome {
+pub async fn execute(snapshots: &Snapshots, cmd: Command) -> Outcome {
+    let (op, raw) = (cmd.op, cmd.args);
     let result = match op {
         Op::SnapshotList => match args::<Value>(op, raw) {
             Ok(_) => snapshots.list().map(
@@ -171,6 +204,32 @@ pub async fn execute(snapshots: &Snapshots, op: Op, raw: Value) -> Outcome {
                 .await
                 .map(|v| json!({ "snapshots": v }))
         }
+        Op::RollbackPlan | Op::RollbackApply => {
+            let a: RollbackArgs = match args(op, raw) {
+                Ok(a) => a,
+                Err(o) => return o,
+            };
+            let (from, targets, undo) = match a.resolve(snapshots) {
+                Ok(r) => r,
+                Err(o) => return o,
+            };
+            if op == Op::RollbackPlan {
+                snapshots
+                    .rollback_plan(&from, &targets)
+                    .await
+                    .map(|p| json!(p))
+            } else {
+                let reason = cmd.reason.as_deref().unwrap_or("");
+                snapshots
+                    .rollback_apply(&from, &targets, &cmd.actor, reason, undo)
+                    .await
+                    .map(|r| json!(r))
+            }
+        }
+        Op::RollbackList => match args::<Value>(op, raw) {
+            Ok(_) => snapshots.rollbacks().map(|r| json!({ "rollbacks": r })),
+            Err(o) => return o,
+        },
     };
     match result {
         Ok(body) => Outcome { status: 200, body },
@@ -180,7 +239,9 @@ pub async fn execute(snapshots: &Snapshots, op: Op, raw: Value) -> Outcome {
 
 fn status_of(e: &SnapshotError) -> u16 {
     match e {
-        e if e.is_request() => 404,
+        SnapshotError::Unknown(_) => 404,
+        SnapshotError::Unsupported(_) => 400,
+        SnapshotError::Conflict(_) => 409,
         SnapshotError::Take(TakeError::NoGame) => 409,
         SnapshotError::Take(TakeError::Fetch { .. } | TakeError::Status { .. }) => 502,
         _ => 500,

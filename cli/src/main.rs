@@ -16,6 +16,7 @@ mod oncall;
 mod page;
 mod progress;
 mod remote;
+mod rollback;
 mod silence;
 mod snapshot;
 mod status;
@@ -69,6 +70,9 @@ enum Command {
     /// A world's state snapshots: `snapshot list|take|diff --world W`.
     #[command(subcommand)]
     Snapshot(snapshot::Command),
+    /// Put chosen players, accounts or entities back as a snapshot holds
+    /// them: a dry run unless `--apply`; `rollback undo ID`, `rollback list`.
+    Rollback(Box<rollback::Args>),
 }
 
 fn main() -> ExitCode {
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
         Command::Page(cmd) => page::run(cmd),
         Command::Silence(cmd) => silence::run(cmd),
         Command::Snapshot(cmd) => snapshot::run(cmd),
+        Command::Rollback(args) => rollback::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -61,16 +61,16 @@ pub enum Command {
 #[derive(clap::Args, Debug)]
 pub struct Common {
     #[command(flatten)]
-    remote: Remote,
+    pub(crate) remote: Remote,
     /// The world whose agent holds the snapshots.
     #[arg(long)]
-    world: String,
+    pub(crate) world: String,
     /// Print the agent's answer as JSON.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
     /// How long to wait for a snapshot or a diff against the game.
     #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
-    wait: Duration,
+    pub(crate) wait: Duration,
 }
 
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
@@ -176,7 +176,7 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn call(
+pub(crate) async fn call(
     c: &Common,
     op: Op,
     args: Value,
@@ -196,7 +196,7 @@ async fn call(
     answer
 }
 
-fn bytes(n: u64) -> String {
+pub(crate) fn bytes(n: u64) -> String {
     match n {
         n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / f64::from(1 << 20)),
         n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),

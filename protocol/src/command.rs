@@ -1,5 +1,5 @@
-//! Operator commands that act on one world's agent: snapshots now, and
-//! the rollbacks, locks and drills that act on the game through it.
+//! Operator commands that act on one world's agent: snapshots and targeted
+//! rollbacks now, and the locks and drills that act on the game through it.
 //!
 //! They travel the way overrides do, agent-initiated, so an agent behind
 //! NAT or a firewall that lets it reach the collector is reachable too:
@@ -39,14 +39,24 @@ pub enum Op {
     /// Read snapshots back and check every entity against its digest
     /// (`args`: `{"snapshot": …}`, or all).
     SnapshotVerify,
+    /// What a targeted rollback would write, and its collateral: the dry
+    /// run (`args`: `{"from", "targets": {…}}`, or `{"undo": "r-N"}`).
+    RollbackPlan,
+    /// Apply that plan after a safety snapshot (same `args`).
+    RollbackApply,
+    /// The world's rollbacks and what came of each.
+    RollbackList,
 }
 
 impl Op {
-    pub const ALL: [Op; 4] = [
+    pub const ALL: [Op; 7] = [
         Op::SnapshotList,
         Op::SnapshotTake,
         Op::SnapshotDiff,
         Op::SnapshotVerify,
+        Op::RollbackPlan,
+        Op::RollbackApply,
+        Op::RollbackList,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,6 +65,9 @@ impl Op {
             Op::SnapshotTake => "snapshot-take",
             Op::SnapshotDiff => "snapshot-diff",
             Op::SnapshotVerify => "snapshot-verify",
+            Op::RollbackPlan => "rollback-plan",
+            Op::RollbackApply => "rollback-apply",
+            Op::RollbackList => "rollback-list",
         }
     }
 
@@ -62,8 +75,12 @@ impl Op {
     /// reading is for viewers, anything that writes for responders.
     pub fn role(self) -> &'static str {
         match self {
-            Op::SnapshotList | Op::SnapshotDiff | Op::SnapshotVerify => "viewer",
-            Op::SnapshotTake => "responder",
+            Op::SnapshotList
+            | Op::SnapshotDiff
+            | Op::SnapshotVerify
+            | Op::RollbackPlan
+            | Op::RollbackList => "viewer",
+            Op::SnapshotTake | Op::RollbackApply => "responder",
         }
     }
 

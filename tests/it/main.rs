@@ -29,6 +29,7 @@ mod pipeline;
 mod public_url;
 mod report_sink;
 mod restart;
+mod rollback;
 mod snapshots;
 mod support;
 mod webhook;

@@ -16,7 +16,7 @@ use crate::support::{
 };
 
 /// A world whose state changes only under a fault (no churn), with its agent.
-async fn frozen_world(
+pub(crate) async fn frozen_world(
     dir: &Path,
     name: &str,
     collector: &str,
@@ -39,7 +39,7 @@ async fn frozen_world(
     (world, agent)
 }
 
-async fn liveops(
+pub(crate) async fn liveops(
     dir: &Path,
     collector: &str,
     token: &str,
@@ -57,7 +57,9 @@ async fn liveops(
     )
 }
 
-#[tokio::test]
+// Multi-threaded: the agent, collector and world in this process must
+// keep serving while the machine is loaded by other tests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn take_exploit_and_diff_show_exactly_the_suspects_villages_at_the_top() {
     let dir = tempfile::tempdir().unwrap();
     let collector = start_collector(collector_config(dir.path(), any_port())).await;

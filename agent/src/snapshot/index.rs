@@ -50,6 +50,26 @@ pub fn key_of(kind: &str, id: &str) -> Digest {
     d
 }
 
+/// Bytes of an [`owner_key`] taken by the owner: all the entities of one
+/// owner share this prefix, so they sit in one subtree of the owner index.
+pub const OWNER_PREFIX: usize = 8;
+
+/// The owner index's key of an entity: its owner's hash, then its own key,
+/// so [`under`] finds an owner's entities in one descent however large the
+/// world is.
+pub fn owner_key(owner: &str, kind: &str, id: &str) -> Digest {
+    let mut k = owner_prefix(owner);
+    k[OWNER_PREFIX..].copy_from_slice(&key_of(kind, id)[..16 - OWNER_PREFIX]);
+    k
+}
+
+/// The key prefix of `owner`'s entities (the rest zero).
+pub fn owner_prefix(owner: &str) -> Digest {
+    let mut k = [0; 16];
+    k[..OWNER_PREFIX].copy_from_slice(&Sha256::digest(owner.as_bytes())[..OWNER_PREFIX]);
+    k
+}
+
 /// One entity in the index: where it sits and what it holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Entry {
@@ -320,6 +340,50 @@ fn merge(old: &[Entry], new: &[Entry], out: &mut Vec<Change>) {
             .filter(|(_, (a, b))| a != b)
             .map(|(key, (old, new))| Change { key, old, new }),
     );
+}
+
+/// Every entry whose key starts with the first `len` bytes of `prefix`:
+/// one path down to the subtree that holds them, then that subtree.
+pub fn under<N: Nodes>(
+    nodes: &N,
+    root: Option<&Digest>,
+    prefix: &Digest,
+    len: usize,
+    out: &mut Vec<Entry>,
+) -> Result<(), IndexError<N::Error>> {
+    let len = len.min(16);
+    let mut at = root.copied();
+    let mut depth = 0;
+    while let Some(id) = at {
+        if depth == len * 2 {
+            let mut found = Vec::new();
+            match walk::<_, std::convert::Infallible>(nodes, Some(&id), &mut |e| {
+                found.push(e);
+                Ok(())
+            }) {
+                Ok(()) => {}
+                Err(WalkError::Index(e)) => return Err(e),
+                Err(WalkError::Visit(never)) => match never {},
+            }
+            out.extend(found);
+            return Ok(());
+        }
+        match load(nodes, &id)? {
+            Node::Leaf(entries) => {
+                out.extend(
+                    entries
+                        .into_iter()
+                        .filter(|e| e.key[..len] == prefix[..len]),
+                );
+                return Ok(());
+            }
+            Node::Internal(children) => {
+                at = children[nibble(prefix, depth)];
+                depth += 1;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The entry stored under `key`, if any: one path from the root.

@@ -171,3 +171,42 @@ fn a_damaged_node_is_an_error_not_a_panic() {
         Err(IndexError::Missing(_))
     ));
 }
+
+#[test]
+fn under_finds_exactly_one_owners_entities_in_a_large_index() {
+    let mem = Mem::default();
+    // 20,000 owners with 3 entities each; owner 7 has 200 (a leaf splits).
+    let mut entries: Vec<Entry> = (0..20_000)
+        .flat_map(|o| (0..3).map(move |i| (o, i)))
+        .chain((3..200).map(|i| (7, i)))
+        .map(|(o, i)| Entry {
+            key: owner_key(&format!("p{o}"), "village", &format!("v{o}-{i}")),
+            digest: digest(format!("{o}/{i}").as_bytes()),
+        })
+        .collect();
+    entries.sort_unstable();
+    let r = root(&mem, &entries);
+    for (owner, want) in [("p7", 200), ("p19999", 3), ("p20000", 0)] {
+        mem.reads.set(0);
+        let mut found = Vec::new();
+        under(
+            &mem,
+            r.as_ref(),
+            &owner_prefix(owner),
+            OWNER_PREFIX,
+            &mut found,
+        )
+        .unwrap();
+        assert_eq!(found.len(), want, "{owner}");
+        assert!(found.iter().all(|e| e.key[..8] == owner_prefix(owner)[..8]));
+        // A small owner sits in one leaf a few levels down; one with more
+        // than a leaf holds is a chain down its 16-nibble prefix, then its
+        // own subtree. Either way, not the 60,000 others.
+        let most = if want > LEAF_MAX { 40 } else { 8 };
+        assert!(
+            mem.reads.get() <= most,
+            "{owner}: {} reads",
+            mem.reads.get()
+        );
+    }
+}

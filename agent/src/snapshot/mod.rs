@@ -1,5 +1,4 @@
-//! Snapshots of the world's state, their diffs, and (next) targeted
-//! rollback.
+//! Snapshots of the world's state, their diffs, and targeted rollback.
 //!
 //! - [`index`]: the content-addressed hash trie that makes a diff cost what
 //!   changed, not the world's size (pure).
@@ -8,6 +7,7 @@
 //! - [`take`]: streaming the game's state into a snapshot.
 //! - [`diff`]: the report of what changed, for people and machines (pure).
 //! - [`retention`]: which snapshots to keep (pure).
+//! - [`rollback`]: putting chosen entities back as a snapshot holds them.
 //!
 //! [`Snapshots`] is the service the agent's operator commands call: one
 //! snapshot operation at a time (the lock), so a sweep never sees a
@@ -17,6 +17,7 @@ pub mod diff;
 pub mod entity;
 pub mod index;
 pub mod retention;
+pub mod rollback;
 pub mod store;
 pub mod take;
 
@@ -33,6 +34,9 @@ pub use take::TakeError;
 
 /// The name of the game's current state in a diff.
 pub const LIVE: &str = "live";
+/// The trigger of a rollback's safety snapshot: only the entities it wrote,
+/// as they were just before.
+pub const SAFETY: &str = "safety";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
@@ -44,12 +48,19 @@ pub enum SnapshotError {
     Unknown(String),
     #[error("snapshot {0} is damaged: {1}")]
     Damaged(String, String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl SnapshotError {
     /// Whether the operator asked for something wrong (not the agent's fault).
     pub fn is_request(&self) -> bool {
-        matches!(self, SnapshotError::Unknown(_))
+        matches!(
+            self,
+            SnapshotError::Unknown(_) | SnapshotError::Unsupported(_)
+        )
     }
 }
 
@@ -95,7 +106,7 @@ impl Snapshots {
     ) -> Result<Meta, SnapshotError> {
         let game = self.game.as_deref().ok_or(TakeError::NoGame)?;
         let meta = Meta::new(now_ms(), label, trigger);
-        let previous = self.list()?.last().and_then(Meta::root);
+        let previous = self.whole()?.last().and_then(Meta::root);
         let meta = take::take(
             Arc::clone(&self.store),
             &self.client,
@@ -120,11 +131,18 @@ impl Snapshots {
             .collect())
     }
 
+    /// Snapshots of the whole world (a rollback's safety snapshots left out).
+    fn whole(&self) -> Result<Vec<Meta>, SnapshotError> {
+        let mut all = self.list()?;
+        all.retain(|m| m.trigger != SAFETY);
+        Ok(all)
+    }
+
     /// A snapshot by id (`s-3`), by label (the newest with it), or `latest`.
     pub fn resolve(&self, name: &str) -> Result<Meta, SnapshotError> {
         let all = self.list()?;
         let found = match name {
-            "latest" => all.last(),
+            "latest" => all.iter().rev().find(|m| m.trigger != SAFETY),
             _ => all
                 .iter()
                 .find(|m| m.id == name)

@@ -34,7 +34,12 @@ const DAY_MS: u64 = 86_400_000;
 /// The ids of `snaps` that the policy no longer keeps, at `now_ms`.
 /// Incomplete snapshots are not judged here (the store discards them).
 pub fn expired(snaps: &[Meta], policy: &Retention, now_ms: u64) -> Vec<String> {
-    let mut done: Vec<&Meta> = snaps.iter().filter(|m| m.complete).collect();
+    // A safety snapshot holds only a rollback's entities and is kept as
+    // long as the rollback may be undone.
+    let mut done: Vec<&Meta> = snaps
+        .iter()
+        .filter(|m| m.complete && m.trigger != "safety")
+        .collect();
     done.sort_by_key(|m| std::cmp::Reverse(m.at_ms));
     let ms = |d: Duration| d.as_millis() as u64;
     let (mut hours, mut days) = (HashSet::new(), HashSet::new());

@@ -48,6 +48,10 @@ pub struct Meta {
     pub skipped: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root: Option<String>,
+    /// Root of the owner index (see [`index::owner_key`]): the same
+    /// entities keyed by owner, for a rollback of whatever a player owns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owners: Option<String>,
     /// How long taking it took.
     #[serde(default)]
     pub took_ms: u64,
@@ -69,13 +73,17 @@ impl Meta {
             index_bytes_added: 0,
             skipped: 0,
             root: None,
+            owners: None,
             took_ms: 0,
         }
     }
 
     pub fn root(&self) -> Option<Digest> {
-        let bytes = hex::decode(self.root.as_deref()?).ok()?;
-        bytes.try_into().ok()
+        parse_digest(self.root.as_deref()?)
+    }
+
+    pub fn owners_root(&self) -> Option<Digest> {
+        parse_digest(self.owners.as_deref()?)
     }
 }
 
@@ -100,6 +108,7 @@ pub struct Store {
     blobs: sled::Tree,
     nodes: sled::Tree,
     snaps: sled::Tree,
+    rollbacks: sled::Tree,
 }
 
 impl Nodes for Store {
@@ -127,6 +136,7 @@ impl Store {
             blobs: db.open_tree("blobs")?,
             nodes: db.open_tree("nodes")?,
             snaps: db.open_tree("snaps")?,
+            rollbacks: db.open_tree("rollbacks")?,
             db,
             dir,
         };
@@ -239,7 +249,7 @@ impl Store {
     pub fn sweep(&self) -> Result<(u64, u64), StoreError> {
         let (mut seen, mut live) = (HashSet::new(), HashSet::new());
         for meta in self.list()? {
-            if let Some(root) = meta.root() {
+            for root in [meta.root(), meta.owners_root()].into_iter().flatten() {
                 index::mark(self, &root, &mut seen, &mut live)?;
             }
         }
@@ -260,6 +270,35 @@ impl Store {
         }
         self.durable()?;
         Ok(gone)
+    }
+
+    /// The next rollback number (one past the newest).
+    pub fn next_rollback(&self) -> Result<u64, StoreError> {
+        let newest = self
+            .rollbacks
+            .last()?
+            .and_then(|(k, _)| <[u8; 8]>::try_from(&k[..]).ok());
+        Ok(newest.map_or(0, u64::from_be_bytes) + 1)
+    }
+
+    /// Records rollback `n` (its JSON, see [`super::rollback`]) durably: a
+    /// rollback's record must outlive a crash in the middle of applying it.
+    pub fn put_rollback(&self, n: u64, json: &[u8]) -> Result<(), StoreError> {
+        self.rollbacks.insert(n.to_be_bytes(), json)?;
+        self.durable()
+    }
+
+    pub fn rollback(&self, n: u64) -> Result<Option<sled::IVec>, StoreError> {
+        Ok(self.rollbacks.get(n.to_be_bytes())?)
+    }
+
+    /// Every rollback record, oldest first.
+    pub fn rollbacks(&self) -> Result<Vec<sled::IVec>, StoreError> {
+        self.rollbacks
+            .iter()
+            .values()
+            .map(|v| v.map_err(StoreError::from))
+            .collect()
     }
 
     /// Entity lines stored, across all snapshots.
@@ -284,6 +323,10 @@ impl Store {
     pub fn has_blob(&self, digest: &Digest) -> Result<bool, StoreError> {
         Ok(self.blobs.contains_key(digest)?)
     }
+}
+
+fn parse_digest(hex: &str) -> Option<Digest> {
+    hex::decode(hex).ok()?.try_into().ok()
 }
 
 fn number(id: &str) -> Option<u64> {

@@ -75,6 +75,7 @@ pub async fn take(
     meta.index_bytes_added = built.index_bytes;
     meta.skipped = built.skipped;
     meta.root = built.root.map(hex::encode);
+    meta.owners = built.owners.map(hex::encode);
     meta.took_ms = started.elapsed().as_millis() as u64;
     Ok(store.finish(meta)?)
 }
@@ -120,6 +121,7 @@ struct Built {
     index_bytes: u64,
     skipped: u64,
     root: Option<index::Digest>,
+    owners: Option<index::Digest>,
 }
 
 fn write(
@@ -139,6 +141,7 @@ fn write(
     })?;
     let mut lines = Lines::default();
     let mut entries: Vec<Entry> = Vec::new();
+    let mut owned: Vec<Entry> = Vec::new();
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let (mut bytes_added, mut skipped) = (0u64, 0u64);
     let mut batch = store.blob_batch();
@@ -161,6 +164,12 @@ fn write(
             key: index::key_of(&head.kind, &head.id),
             digest,
         });
+        if let Some(owner) = &head.owner {
+            owned.push(Entry {
+                key: index::owner_key(owner, &head.kind, &head.id),
+                digest,
+            });
+        }
         match counts.get_mut(head.kind.as_ref()) {
             Some(n) => *n += 1,
             None => {
@@ -203,6 +212,14 @@ fn write(
     skipped += (before - entries.len()) as u64;
     let mut index_bytes = 0;
     let root = index::build(store, &entries, &mut index_bytes)?;
+    if before != entries.len() {
+        // A repeated entity's earlier lines are not in the snapshot.
+        let kept: HashSet<index::Digest> = entries.iter().map(|e| e.digest).collect();
+        owned.retain(|e| kept.contains(&e.digest));
+    }
+    owned.sort_unstable_by_key(|e| e.key);
+    owned.dedup_by_key(|e| e.key);
+    let owners = index::build(store, &owned, &mut index_bytes)?;
     Ok(Built {
         entities: entries.len() as u64,
         counts,
@@ -210,5 +227,6 @@ fn write(
         index_bytes,
         skipped,
         root,
+        owners,
     })
 }

@@ -37,8 +37,12 @@ const KEEPALIVE: Duration = Duration::from_secs(15);
 /// million entities takes seconds; a diff against the game takes one more.
 fn timeout(op: Op) -> Duration {
     match op {
-        Op::SnapshotList => Duration::from_secs(15),
-        Op::SnapshotTake | Op::SnapshotDiff | Op::SnapshotVerify => Duration::from_secs(300),
+        Op::SnapshotList | Op::RollbackList => Duration::from_secs(15),
+        Op::SnapshotTake
+        | Op::SnapshotDiff
+        | Op::SnapshotVerify
+        | Op::RollbackPlan
+        | Op::RollbackApply => Duration::from_secs(300),
     }
 }
 
