@@ -11,7 +11,12 @@ only this script changes, through the game's own restore endpoint.
    entities' bytes (index bytes reported beside);
 3. diff 1 → 2 through the collector, as `liveops snapshot diff` asks it;
 4. 10 entities changed, snapshot 3, diff 2 → 3;
-5. GNU `diff` of the same states exported as sorted NDJSON, in the same run.
+5. GNU `diff` of the same states exported as sorted NDJSON, in the same run;
+6. a rollback plan (dry run) for 10,000 players back to snapshot 1: its wall
+   time through the collector, the part spent reading the game's state, and
+   the part spent planning;
+7. retention: everything but the newest snapshot expired and swept, the
+   store's size on disk before and after.
 
 Prints one JSON object.
 """
@@ -121,7 +126,8 @@ def main():
                     log=d / "collector.log")
         wait_port("127.0.0.1", COLL)
         # Only the snapshots this script takes (none at start).
-        (d / "agent.toml").write_text('[snapshots]\nevery = "off"\n')
+        # Retention keeps only the newest, so step 7's prune expires the rest.
+        (d / "agent.toml").write_text('[snapshots]\nevery = "off"\nkeep_all = "1s"\nkeep_hourly = "1s"\nkeep_daily = "1s"\n')
         ag = procs.start([AGENT, "--config", d / "agent.toml", "--world", "bench", "--collector", f"http://127.0.0.1:{COLL}", "--game", game,
                           "--data-dir", d / "agent", "--http", "127.0.0.1:19582", "--statsd-udp", "127.0.0.1:19583"],
                          env={"LIVEOPS_AGENT_TOKEN": AGENT_TOKEN}, log=d / "agent.log")
@@ -147,6 +153,9 @@ def main():
         after = state(game)
         s3, wall3 = command("snapshot-take", {}, "benchmark")
         d23, wall_d23 = command("snapshot-diff", {"from": s2["id"], "to": s3["id"]})
+        players = [f"p{i}" for i in range(min(10_000, a.players))]
+        plan, wall_plan = command("rollback-plan", {"from": s1["id"], "targets": {"players": players}})
+        pruned, wall_prune = command("snapshot-prune", {}, "benchmark")
         gnu_1pct = gnu_diff(d, before, mid)
         gnu_10 = gnu_diff(d, mid, after)
         changed = lambda r: sum(k["changed"] for k in r["kinds"].values())
@@ -170,6 +179,14 @@ def main():
                     "diff_wall_s": round(wall_d23, 4), "diff_found": changed(d23),
                     "gnu_diff_s": round(gnu_10, 3),
                     "liveops_over_gnu": round(wall_d23 / gnu_10, 4)},
+            "rollback_plan": {"players": len(players), "targeted": plan["summary"]["targeted"],
+                              "to_restore": plan["summary"]["restore"],
+                              "collateral": plan["summary"]["collateral"],
+                              "wall_s": round(wall_plan, 3), "read_ms": plan["read_ms"],
+                              "plan_ms": plan["took_ms"]},
+            "prune": {"removed": pruned["removed"], "blobs": pruned["blobs"], "nodes": pruned["nodes"],
+                      "bytes_before": pruned["bytes_before"], "bytes_after": pruned["bytes_after"],
+                      "wall_s": round(wall_prune, 3)},
         }, indent=1))
     finally:
         procs.stop_all()

@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use crate::follow::{Target, follow};
 use crate::snapshot::rollback::Targets;
 use crate::snapshot::{LIVE, SnapshotError, Snapshots, TakeError, diff::Filter};
+pub use liveops_protocol::command::MAX_COMMAND_BYTES;
 
 pub struct Commands {
     pub world: String,
@@ -31,6 +32,7 @@ impl Commands {
             world: self.world.clone(),
             token: self.token.clone(),
             what: "command stream",
+            max_line: MAX_COMMAND_BYTES * 2,
         };
         let me = Arc::new(self);
         follow(target, stop, &|_| {}, |ev| {
@@ -203,6 +205,19 @@ pub async fn execute(snapshots: &Snapshots, cmd: Command) -> Outcome {
                 .verify(a.snapshot.as_deref())
                 .await
                 .map(|v| json!({ "snapshots": v }))
+        }
+        Op::SnapshotPrune => {
+            if let Err(o) = args::<Value>(op, raw) {
+                return o;
+            }
+            let before = snapshots.size_on_disk();
+            snapshots
+                .prune(liveops_protocol::time::now_ms())
+                .await
+                .map(|p| {
+                    json!({ "removed": p.removed, "nodes": p.nodes, "blobs": p.blobs,
+                    "bytes_before": before, "bytes_after": snapshots.size_on_disk() })
+                })
         }
         Op::RollbackPlan | Op::RollbackApply => {
             let a: RollbackArgs = match args(op, raw) {

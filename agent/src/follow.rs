@@ -26,6 +26,8 @@ pub struct Target {
     pub token: Option<Secret>,
     /// For the log: "override stream", "command stream".
     pub what: &'static str,
+    /// Longest event line taken; a longer one drops the connection.
+    pub max_line: usize,
 }
 
 enum End {
@@ -121,7 +123,7 @@ where
         _ = stop.changed() => return End::Stopped,
     };
     connected(true);
-    let mut parser = Parser::default();
+    let mut parser = Parser::with_max_line(target.max_line);
     let mut delivered = false;
     loop {
         let chunk = tokio::select! {
@@ -135,7 +137,8 @@ where
             Err(_) => return End::Lost(format!("silent for {IDLE_TIMEOUT:?}"), delivered),
         };
         let Ok(events) = parser.push(&bytes) else {
-            return End::Lost("a line longer than 64 KiB".into(), delivered);
+            let max = target.max_line;
+            return End::Lost(format!("a line longer than {max} bytes"), delivered);
         };
         for ev in events {
             delivered = true;

@@ -34,6 +34,15 @@ pub enum Command {
         /// One snapshot (id, label or `latest`); all when left out.
         snapshot: Option<String>,
     },
+    /// Apply the retention policy now and reclaim the space of what it
+    /// expires (role `responder`; it also runs after each scheduled snapshot).
+    Prune {
+        #[command(flatten)]
+        common: Common,
+        /// Why, for the audit log.
+        #[arg(long, default_value = "retention applied by hand")]
+        reason: String,
+    },
     /// What changed from snapshot A to B (`live`: the game now).
     Diff {
         #[command(flatten)]
@@ -151,6 +160,40 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 }
                 if damaged > 0 {
                     return Ok(ExitCode::FAILURE);
+                }
+            }
+            Command::Prune { common, reason } => {
+                let answer = call(
+                    &common,
+                    Op::SnapshotPrune,
+                    json!({}),
+                    Some(reason),
+                    "pruning",
+                )
+                .await?;
+                if common.json {
+                    println!("{}", serde_json::to_string_pretty(&answer)?);
+                } else {
+                    let removed: Vec<&str> = answer["removed"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .collect();
+                    println!(
+                        "{}: {} snapshots removed ({}), {} index nodes and {} entity lines reclaimed; {} → {} on disk",
+                        common.world,
+                        removed.len(),
+                        if removed.is_empty() {
+                            "none expired".to_string()
+                        } else {
+                            removed.join(", ")
+                        },
+                        answer["nodes"],
+                        answer["blobs"],
+                        bytes(answer["bytes_before"].as_u64().unwrap_or(0)),
+                        bytes(answer["bytes_after"].as_u64().unwrap_or(0)),
+                    );
                 }
             }
             Command::Diff {

@@ -20,6 +20,10 @@ use serde_json::Value;
 
 pub const COMMANDS_PATH: &str = "/api/v1/agent/commands";
 
+/// Largest operator request the collector takes: a rollback may name
+/// 200,000 ids.
+pub const MAX_COMMAND_BYTES: usize = 8 << 20;
+
 /// Where the agent posts the outcome of command `id`.
 pub fn result_path(id: &str) -> String {
     format!("{COMMANDS_PATH}/{id}/result")
@@ -39,6 +43,9 @@ pub enum Op {
     /// Read snapshots back and check every entity against its digest
     /// (`args`: `{"snapshot": …}`, or all).
     SnapshotVerify,
+    /// Apply the retention policy now and reclaim the expired snapshots'
+    /// space (it runs after every scheduled snapshot anyway).
+    SnapshotPrune,
     /// What a targeted rollback would write, and its collateral: the dry
     /// run (`args`: `{"from", "targets": {…}}`, or `{"undo": "r-N"}`).
     RollbackPlan,
@@ -49,11 +56,12 @@ pub enum Op {
 }
 
 impl Op {
-    pub const ALL: [Op; 7] = [
+    pub const ALL: [Op; 8] = [
         Op::SnapshotList,
         Op::SnapshotTake,
         Op::SnapshotDiff,
         Op::SnapshotVerify,
+        Op::SnapshotPrune,
         Op::RollbackPlan,
         Op::RollbackApply,
         Op::RollbackList,
@@ -65,6 +73,7 @@ impl Op {
             Op::SnapshotTake => "snapshot-take",
             Op::SnapshotDiff => "snapshot-diff",
             Op::SnapshotVerify => "snapshot-verify",
+            Op::SnapshotPrune => "snapshot-prune",
             Op::RollbackPlan => "rollback-plan",
             Op::RollbackApply => "rollback-apply",
             Op::RollbackList => "rollback-list",
@@ -80,7 +89,7 @@ impl Op {
             | Op::SnapshotVerify
             | Op::RollbackPlan
             | Op::RollbackList => "viewer",
-            Op::SnapshotTake | Op::RollbackApply => "responder",
+            Op::SnapshotTake | Op::SnapshotPrune | Op::RollbackApply => "responder",
         }
     }
 

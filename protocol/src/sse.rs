@@ -26,17 +26,35 @@ pub struct Event {
 const MAX_LINE: usize = 64 * 1024;
 
 /// Incremental parser: feed it chunks as they arrive, in any split.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Parser {
     partial: Vec<u8>,
     name: Option<String>,
     data: Option<String>,
+    max_line: usize,
+}
+
+impl Default for Parser {
+    fn default() -> Parser {
+        Parser::with_max_line(MAX_LINE)
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct LineTooLong;
 
 impl Parser {
+    /// A parser for a stream whose events may be larger than a flag's (an
+    /// operator command naming 10,000 players is a few hundred KiB).
+    pub fn with_max_line(max_line: usize) -> Parser {
+        Parser {
+            partial: Vec::new(),
+            name: None,
+            data: None,
+            max_line,
+        }
+    }
+
     /// Feeds bytes as they arrive (split anywhere) and returns the events
     /// they complete.
     pub fn push(&mut self, bytes: &[u8]) -> Result<Vec<Event>, LineTooLong> {
@@ -54,7 +72,7 @@ impl Parser {
             }
         }
         self.partial.extend_from_slice(rest);
-        if self.partial.len() > MAX_LINE {
+        if self.partial.len() > self.max_line {
             return Err(LineTooLong);
         }
         Ok(events)

@@ -245,5 +245,8 @@ async fn rollback_one_exploiter_exactly_then_undo_it() {
         ok && out.contains("undone by") && out.contains(&format!("undoes {rid}")),
         "{out}{err}"
     );
+    // Retention never takes a safety snapshot while its rollback stands.
+    let (ok, out, err) = run(ADMIN_TOKEN, argv("snapshot prune --world w1 --reason test")).await;
+    assert!(ok && out.contains("0 snapshots removed"), "{out}{err}");
     stop.fire();
 }

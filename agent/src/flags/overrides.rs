@@ -37,6 +37,8 @@ impl Subscription {
             world: self.flags.world().to_owned(),
             token: self.token.clone(),
             what: "override stream",
+            // An override event is one flag value: small.
+            max_line: 64 << 10,
         };
         let flags = &self.flags;
         let connected = |up: bool| flags.set_stream_connected(up);

@@ -187,8 +187,8 @@ impl Snapshots {
     }
 
     /// Removes what the retention policy no longer keeps and reclaims its
-    /// space; returns the ids removed.
-    pub async fn prune(&self, now_ms: u64) -> Result<Vec<String>, SnapshotError> {
+    /// space.
+    pub async fn prune(&self, now_ms: u64) -> Result<Pruned, SnapshotError> {
         let _one = self.lock.lock().await;
         let all = self.store.list()?;
         let mut gone = retention::expired(&all, &self.retention, now_ms);
@@ -197,6 +197,7 @@ impl Snapshots {
                 .filter(|m| m.trigger == LIVE)
                 .map(|m| m.id.clone()),
         );
+        let mut pruned = Pruned::default();
         if !gone.is_empty() {
             self.store.remove(&gone)?;
             let store = Arc::clone(&self.store);
@@ -204,8 +205,10 @@ impl Snapshots {
                 .await
                 .map_err(|e| SnapshotError::Damaged("store".into(), e.to_string()))??;
             tracing::info!(snapshots = ?gone, nodes, blobs, "expired snapshots removed");
+            (pruned.nodes, pruned.blobs) = (nodes, blobs);
         }
-        Ok(gone)
+        pruned.removed = gone;
+        Ok(pruned)
     }
 
     /// Reads every entity of each snapshot (or of `name`) back and checks
@@ -253,6 +256,15 @@ pub async fn schedule(
             tracing::warn!(error = %e, "snapshot retention failed");
         }
     }
+}
+
+/// What a prune removed: snapshots, and the index nodes and entity lines
+/// no remaining snapshot reached.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Pruned {
+    pub removed: Vec<String>,
+    pub nodes: u64,
+    pub blobs: u64,
 }
 
 /// One snapshot's check: `problems` is empty when it is whole.

@@ -125,7 +125,7 @@ async fn take_change_diff_verify_and_reclaim() {
 
     // Both expire but the newest stays; its predecessor's unique lines go.
     let month = now_ms() + 30 * 86_400_000;
-    assert_eq!(snaps.prune(month).await.unwrap(), ["s-1"]);
+    assert_eq!(snaps.prune(month).await.unwrap().removed, ["s-1"]);
     let kept = snaps.verify(None).await.unwrap();
     assert_eq!(kept.len(), 1);
     assert!(kept[0].problems.is_empty(), "{kept:?}");

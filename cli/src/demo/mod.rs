@@ -197,7 +197,8 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     let targets: Vec<_> = agents.iter().map(|a| a.bound().http).collect();
     let file_sd = ports::write_file_sd(&data, collector.addr(), &targets)?;
     summary::banner(&collector, &agents, &worlds, &args, &file_sd);
-    summary::flags_banner(&collector, &agents, &flags_file, &admin);
+    let suspect = worlds.get(1).and_then(|w| w.exploit_suspect());
+    summary::flags_banner(&collector, &agents, &flags_file, &admin, suspect);
     summary::paging_banner(&data, &deliveries);
 
     let started = Instant::now();

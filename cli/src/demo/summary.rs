@@ -86,7 +86,13 @@ pub fn paging_banner(data: &Path, deliveries: &Path) {
 }
 
 /// How to try flags, OFREP and mitigations against the running demo.
-pub fn flags_banner(collector: &Collector, agents: &[Agent], flags: &Path, admin: &Admin) {
+pub fn flags_banner(
+    collector: &Collector,
+    agents: &[Agent],
+    flags: &Path,
+    admin: &Admin,
+    suspect: Option<String>,
+) {
     let c = collector.url();
     println!(
         "  flags         {} (edit it: every agent reloads it)",
@@ -111,7 +117,12 @@ pub fn flags_banner(collector: &Collector, agents: &[Agent], flags: &Path, admin
     // Each agent snapshots its world once at start, so there is a base to
     // diff against from the first minute (`--fault exploit|corruption`).
     println!(
-        "  snapshots     {liveops} snapshot diff latest live --world w2 --collector {c} --token {token}\n"
+        "  snapshots     {liveops} snapshot diff latest live --world w2 --collector {c} --token {token}"
+    );
+    // The player `--fault exploit` makes rich, so the plan has something to show.
+    let p = suspect.unwrap_or_else(|| "p1".into());
+    println!(
+        "  rollback      {liveops} rollback --world w2 --from latest --player {p} --collector {c} --token {token}\n                (a dry run; add --apply --reason … to do it, then `rollback undo ID`)\n"
     );
 }
 

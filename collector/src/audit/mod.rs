@@ -46,7 +46,7 @@ const PENDING_KEY: &[u8] = b"audit_pending_head";
 /// `revert`, the collector's `expire`, an agent's `flag-reload` or
 /// `flag-reload-rejected`, a paging decision's `page` (the pager's or an
 /// operator's: ack, resolve, silence). Counted by action on `/metrics`.
-pub const ACTIONS: [&str; 11] = [
+pub const ACTIONS: [&str; 12] = [
     "mitigate",
     "override",
     "revert",
@@ -57,6 +57,7 @@ pub const ACTIONS: [&str; 11] = [
     "page",
     // Operator commands relayed to an agent: the request, then what came of it.
     "snapshot-take",
+    "snapshot-prune",
     "rollback-apply",
     "command-result",
 ];

@@ -20,7 +20,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::{Stream, stream};
 use liveops_config::Role;
-use liveops_protocol::command::{COMMANDS_PATH, Command, Op, Outcome, Request};
+use liveops_protocol::command::{COMMANDS_PATH, Command, MAX_COMMAND_BYTES, Op, Outcome, Request};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -41,6 +41,7 @@ fn timeout(op: Op) -> Duration {
         Op::SnapshotTake
         | Op::SnapshotDiff
         | Op::SnapshotVerify
+        | Op::SnapshotPrune
         | Op::RollbackPlan
         | Op::RollbackApply => Duration::from_secs(300),
     }
@@ -48,7 +49,10 @@ fn timeout(op: Op) -> Duration {
 
 pub fn routes() -> Router<Arc<Shared>> {
     Router::new()
-        .route("/api/v1/worlds/{world}/commands", post(command))
+        .route(
+            "/api/v1/worlds/{world}/commands",
+            post(command).layer(DefaultBodyLimit::max(MAX_COMMAND_BYTES)),
+        )
         .route(COMMANDS_PATH, get(stream_commands))
         .route(
             "/api/v1/agent/commands/{id}/result",
