@@ -275,6 +275,9 @@ pub struct Verified {
     pub problems: Vec<String>,
 }
 
+/// Changed entities read together in a diff.
+const READ_CHUNK: usize = 50_000;
+
 /// Problems listed per snapshot before the rest are only counted.
 const PROBLEMS: usize = 10;
 
@@ -326,21 +329,31 @@ fn compare(
     let damaged = |e: String| SnapshotError::Damaged(b.id.clone(), e);
     let changes = index::diff(store, a.root().as_ref(), b.root().as_ref())
         .map_err(|e| damaged(e.to_string()))?;
-    let read = |d: Option<index::Digest>| -> Result<Option<Value>, SnapshotError> {
-        let Some(d) = d else { return Ok(None) };
-        let line = store
-            .blob(&d)?
-            .ok_or_else(|| damaged(format!("entity {} is missing", hex::encode(d))))?;
-        serde_json::from_slice(&line)
-            .map(Some)
-            .map_err(|e| damaged(e.to_string()))
-    };
     let mut pairs = Vec::with_capacity(changes.len());
-    for c in &changes {
-        pairs.push(diff::Pair {
-            old: read(c.old)?,
-            new: read(c.new)?,
-        });
+    // In chunks, each read in digest order (see `Store::blobs_sorted`), so
+    // a diff of a whole changed world still holds one chunk of lines.
+    for chunk in changes.chunks(READ_CHUNK) {
+        let wanted = chunk
+            .iter()
+            .flat_map(|c| [c.old, c.new])
+            .flatten()
+            .collect();
+        let lines = store.blobs_sorted(wanted)?;
+        let read = |d: Option<index::Digest>| -> Result<Option<Value>, SnapshotError> {
+            let Some(d) = d else { return Ok(None) };
+            let line = lines
+                .get(&d)
+                .ok_or_else(|| damaged(format!("entity {} is missing", hex::encode(d))))?;
+            serde_json::from_slice(line)
+                .map(Some)
+                .map_err(|e| damaged(e.to_string()))
+        };
+        for c in chunk {
+            pairs.push(diff::Pair {
+                old: read(c.old)?,
+                new: read(c.new)?,
+            });
+        }
     }
     let mut report = diff::report(&a.id, shown, pairs, filter);
     report.unchanged = b.entities.saturating_sub(changes.len() as u64);

@@ -4,7 +4,7 @@
 //! Nothing here talks to the game; the plan is the dry run's answer and the
 //! apply's input alike.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -87,6 +87,9 @@ pub struct Plan {
     pub took_ms: u64,
 }
 
+/// Changed entities outside the targets read together for the collateral.
+const READ_CHUNK: usize = 50_000;
+
 /// One line the apply sends to the game.
 #[derive(Clone, Debug)]
 pub struct Write {
@@ -119,20 +122,52 @@ pub fn make(
     let started = Instant::now();
     let nodes = Memo::new(store);
     let owners = targets.owners();
+    let mut known = select::Known::new();
+    let in_snap = select::owned(&nodes, snap, &owners, &mut known)?;
+    let in_live = select::owned(&nodes, live, &owners, &mut known)?;
     let mut keys: BTreeSet<Key> = targets.explicit();
-    keys.extend(select::owned(&nodes, snap, &owners)?);
-    keys.extend(select::owned(&nodes, live, &owners)?);
+    keys.extend(in_snap.keys().cloned());
+    keys.extend(in_live.keys().cloned());
 
     let mut summary = Summary {
         targeted: keys.len() as u64,
         ..Summary::default()
     };
-    let (mut items, mut writes) = (Vec::new(), Vec::new());
+    // Each key's digest on both sides: from the owner index where it was
+    // found there, otherwise one lookup (a named entity, or one whose
+    // owner changed). Equal digests are unchanged and never read.
+    let mut differ = Vec::new();
     for key in &keys {
-        let k = index::key_of(&key.kind, &key.id);
-        let old = side(store, &nodes, snap, &k)?;
-        let cur = side(store, &nodes, live, &k)?;
-        let Some((item, write)) = entity(key, old, cur, targets) else {
+        let old = digest_in(&nodes, snap, &in_snap, key)?;
+        let cur = digest_in(&nodes, live, &in_live, key)?;
+        if old.is_some() && old == cur {
+            summary.unchanged += 1;
+        } else {
+            differ.push((key, old, cur));
+        }
+    }
+    let wanted = differ
+        .iter()
+        .flat_map(|(_, a, b)| [*a, *b])
+        .flatten()
+        .collect();
+    let lines = store.blobs_sorted(wanted)?;
+    let side = |meta: &Meta, d: Option<Digest>| -> Result<Option<Side>, SnapshotError> {
+        let Some(digest) = d else { return Ok(None) };
+        let line = lines
+            .get(&digest)
+            .ok_or_else(|| missing(meta, &digest))?
+            .to_vec();
+        let value = parse(meta, &line)?;
+        Ok(Some(Side {
+            digest,
+            line,
+            value,
+        }))
+    };
+    let (mut items, mut writes) = (Vec::new(), Vec::new());
+    for (key, old, cur) in differ {
+        let Some((item, write)) = entity(key, side(snap, old)?, side(live, cur)?, targets) else {
             summary.unchanged += 1;
             continue;
         };
@@ -161,43 +196,32 @@ pub fn make(
     Ok((plan, writes))
 }
 
-fn side(
-    store: &Store,
+fn digest_in(
     nodes: &Memo<'_>,
     meta: &Meta,
-    key: &Digest,
-) -> Result<Option<Side>, SnapshotError> {
-    let damaged = |e: String| SnapshotError::Damaged(meta.id.clone(), e);
-    let Some(digest) =
-        index::lookup(nodes, meta.root().as_ref(), key).map_err(|e| damaged(e.to_string()))?
-    else {
-        return Ok(None);
-    };
-    let line = line(store, meta, &digest)?;
-    let value = parse(meta, &line)?;
-    Ok(Some(Side {
-        digest,
-        line,
-        value,
-    }))
+    found: &BTreeMap<Key, Digest>,
+    key: &Key,
+) -> Result<Option<Digest>, SnapshotError> {
+    if let Some(d) = found.get(key) {
+        return Ok(Some(*d));
+    }
+    index::lookup(
+        nodes,
+        meta.root().as_ref(),
+        &index::key_of(&key.kind, &key.id),
+    )
+    .map_err(|e| SnapshotError::Damaged(meta.id.clone(), e.to_string()))
 }
 
-fn line(store: &Store, meta: &Meta, digest: &Digest) -> Result<Vec<u8>, SnapshotError> {
-    let line = store.blob(digest)?.ok_or_else(|| {
-        SnapshotError::Damaged(
-            meta.id.clone(),
-            format!("entity {} is missing", hex::encode(digest)),
-        )
-    })?;
-    Ok(line.to_vec())
+fn missing(meta: &Meta, digest: &Digest) -> SnapshotError {
+    SnapshotError::Damaged(
+        meta.id.clone(),
+        format!("entity {} is missing", hex::encode(digest)),
+    )
 }
 
 fn parse(meta: &Meta, line: &[u8]) -> Result<Value, SnapshotError> {
     serde_json::from_slice(line).map_err(|e| SnapshotError::Damaged(meta.id.clone(), e.to_string()))
-}
-
-fn read(store: &Store, meta: &Meta, digest: &Digest) -> Result<Value, SnapshotError> {
-    parse(meta, &line(store, meta, digest)?)
 }
 
 fn owner_of(v: &Value) -> Option<String> {
@@ -326,57 +350,74 @@ fn collateral(
     let changes = index::diff(nodes, snap.root().as_ref(), live.root().as_ref())
         .map_err(|e| damaged(e.to_string()))?;
     let mut out = Vec::new();
-    for c in changes.iter().filter(|c| !targeted.contains(&c.key)) {
-        let old = c.old.map(|d| read(store, snap, &d)).transpose()?;
-        let new = c.new.map(|d| read(store, live, &d)).transpose()?;
-        let mut refs = BTreeSet::new();
-        for v in old.iter().chain(new.iter()) {
-            strings(v, &mut |s| {
-                if ids.contains(s) {
-                    refs.insert(s.to_owned());
-                }
+    let others: Vec<_> = changes
+        .iter()
+        .filter(|c| !targeted.contains(&c.key))
+        .collect();
+    // Read in digest order, a chunk at a time (see `Store::blobs_sorted`).
+    for chunk in others.chunks(READ_CHUNK) {
+        let wanted = chunk
+            .iter()
+            .flat_map(|c| [c.old, c.new])
+            .flatten()
+            .collect();
+        let lines = store.blobs_sorted(wanted)?;
+        let read = |meta: &Meta, d: Option<Digest>| -> Result<Option<Value>, SnapshotError> {
+            let Some(d) = d else { return Ok(None) };
+            parse(meta, lines.get(&d).ok_or_else(|| missing(meta, &d))?).map(Some)
+        };
+        for c in chunk {
+            let old = read(snap, c.old)?;
+            let new = read(live, c.new)?;
+            let mut refs = BTreeSet::new();
+            for v in old.iter().chain(new.iter()) {
+                strings(v, &mut |s| {
+                    if ids.contains(s) {
+                        refs.insert(s.to_owned());
+                    }
+                });
+            }
+            // Its own id names itself, not a target.
+            let me = new
+                .as_ref()
+                .or(old.as_ref())
+                .cloned()
+                .unwrap_or(Value::Null);
+            if let Some(id) = me.get("id").and_then(Value::as_str) {
+                refs.remove(id);
+            }
+            if refs.is_empty() {
+                continue;
+            }
+            let mut fields = Vec::new();
+            diff::compare(
+                "",
+                old.as_ref().unwrap_or(&Value::Null),
+                new.as_ref().unwrap_or(&Value::Null),
+                &mut fields,
+            );
+            let change = match (&old, &new) {
+                (None, _) => "added",
+                (_, None) => "removed",
+                _ => "changed",
+            };
+            out.push(Collateral {
+                kind: me
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned(),
+                id: me
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned(),
+                owner: owner_of(&me),
+                change: change.into(),
+                references: refs.into_iter().collect(),
+                fields,
             });
         }
-        // Its own id names itself, not a target.
-        let me = new
-            .as_ref()
-            .or(old.as_ref())
-            .cloned()
-            .unwrap_or(Value::Null);
-        if let Some(id) = me.get("id").and_then(Value::as_str) {
-            refs.remove(id);
-        }
-        if refs.is_empty() {
-            continue;
-        }
-        let mut fields = Vec::new();
-        diff::compare(
-            "",
-            old.as_ref().unwrap_or(&Value::Null),
-            new.as_ref().unwrap_or(&Value::Null),
-            &mut fields,
-        );
-        let change = match (&old, &new) {
-            (None, _) => "added",
-            (_, None) => "removed",
-            _ => "changed",
-        };
-        out.push(Collateral {
-            kind: me
-                .get("kind")
-                .and_then(Value::as_str)
-                .unwrap_or("?")
-                .to_owned(),
-            id: me
-                .get("id")
-                .and_then(Value::as_str)
-                .unwrap_or("?")
-                .to_owned(),
-            owner: owner_of(&me),
-            change: change.into(),
-            references: refs.into_iter().collect(),
-            fields,
-        });
     }
     Ok(out)
 }

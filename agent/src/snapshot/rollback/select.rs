@@ -3,7 +3,7 @@
 //! players, then their villages), one index descent per owner.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::Key;
 use crate::snapshot::entity;
@@ -53,13 +53,21 @@ impl Nodes for Memo<'_> {
     }
 }
 
-/// Every entity `owners` own in `meta`, directly or through what they own.
+/// Entity lines already read, by digest: their key and owner. The game's
+/// side of a plan mostly holds the snapshot's lines unchanged, and needs
+/// none of them read again.
+pub type Known = HashMap<Digest, (Key, Option<String>)>;
+
+/// Every entity `owners` own in `meta`, directly or through what they own,
+/// with its digest there. Lines not in `known` are read (in digest order,
+/// level by level) and added to it.
 pub fn owned(
     nodes: &Memo<'_>,
     meta: &Meta,
     owners: &BTreeSet<String>,
-) -> Result<BTreeSet<Key>, SnapshotError> {
-    let mut out = BTreeSet::new();
+    known: &mut Known,
+) -> Result<BTreeMap<Key, Digest>, SnapshotError> {
+    let mut out = BTreeMap::new();
     if owners.is_empty() || meta.entities == 0 {
         return Ok(out);
     }
@@ -73,35 +81,44 @@ pub fn owned(
     let mut done: BTreeSet<String> = owners.clone();
     let mut frontier: Vec<String> = owners.iter().cloned().collect();
     for _ in 0..DEPTH {
-        let mut next = Vec::new();
-        for owner in &frontier {
-            let mut found = Vec::new();
+        let mut found: Vec<(usize, index::Entry)> = Vec::new();
+        for (n, owner) in frontier.iter().enumerate() {
+            let mut entries = Vec::new();
             index::under(
                 nodes,
                 Some(&root),
                 &index::owner_prefix(owner),
                 index::OWNER_PREFIX,
-                &mut found,
+                &mut entries,
             )
             .map_err(|e| damaged(e.to_string()))?;
-            for e in found {
-                let line = nodes.store.blob(&e.digest)?.ok_or_else(|| {
-                    damaged(format!("entity {} is missing", hex::encode(e.digest)))
-                })?;
-                let head = entity::head(&line).map_err(damaged)?;
-                // 64 bits of owner hash can collide: the line decides.
-                if head.owner.as_deref() != Some(owner.as_str()) {
-                    continue;
-                }
-                let id = head.id.into_owned();
-                if done.insert(id.clone()) {
-                    next.push(id.clone());
-                }
-                out.insert(Key {
-                    kind: head.kind.into_owned(),
-                    id,
-                });
+            found.extend(entries.into_iter().map(|e| (n, e)));
+        }
+        let unread = found
+            .iter()
+            .map(|(_, e)| e.digest)
+            .filter(|d| !known.contains_key(d));
+        for (digest, line) in nodes.store.blobs_sorted(unread.collect())? {
+            let head = entity::head(&line).map_err(damaged)?;
+            let key = Key {
+                kind: head.kind.into_owned(),
+                id: head.id.into_owned(),
+            };
+            known.insert(digest, (key, head.owner.map(|o| o.into_owned())));
+        }
+        let mut next = Vec::new();
+        for (n, e) in found {
+            let (key, owner) = known
+                .get(&e.digest)
+                .ok_or_else(|| damaged(format!("entity {} is missing", hex::encode(e.digest))))?;
+            // 64 bits of owner hash can collide: the line decides.
+            if owner.as_deref() != Some(frontier[n].as_str()) {
+                continue;
             }
+            if done.insert(key.id.clone()) {
+                next.push(key.id.clone());
+            }
+            out.insert(key.clone(), e.digest);
         }
         if next.is_empty() {
             break;
