@@ -3,6 +3,7 @@
 //! - [`index`]: the content-addressed hash trie that makes a diff cost what
 //!   changed, not the world's size (pure).
 //! - [`store`]: the sled database and its durability (the narrow module).
+//! - [`pack`]: the append-only files entity lines live in.
 //! - [`entity`]: reading the game's NDJSON state stream line by line.
 //! - [`take`]: streaming the game's state into a snapshot.
 //! - [`diff`]: the report of what changed, for people and machines (pure).
@@ -16,6 +17,7 @@
 pub mod diff;
 pub mod entity;
 pub mod index;
+pub mod pack;
 pub mod retention;
 pub mod rollback;
 pub mod store;

@@ -1,13 +1,14 @@
 //! Where snapshots live: one sled database of its own under the agent's data
 //! directory (`snapshots/`), behind this narrow type.
 //!
-//! Trees: `blobs` (entity digest → the entity's line, stored once however
-//! many snapshots hold it), `nodes` (index node digest → node, see
-//! [`super::index`]) and `snaps` (snapshot number → [`Meta`] as JSON).
+//! Entity lines live in pack files ([`super::pack`]: digest → line, stored
+//! once however many snapshots hold it); sled holds their index
+//! (`packidx`), `nodes` (index node digest → node, see [`super::index`]),
+//! `snaps` (snapshot number → [`Meta`] as JSON) and `rollbacks`.
 //!
 //! Durability: sled 0.34's `flush` writes but does not fsync on Linux (sled
 //! issue #1452), so [`Store::durable`] flushes and then fsyncs sled's files
-//! itself. A snapshot's blobs and nodes are made durable before its meta
+//! itself, and the open pack with it. A snapshot's blobs and nodes are made durable before its meta
 //! says `complete`, and that meta before the snapshot is announced, so a
 //! kill at any moment leaves every completed snapshot whole; one left
 //! incomplete is removed at the next open and its nodes swept.
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::index::{self, Digest, IndexError, Nodes};
+use super::pack::Packs;
 
 /// What a snapshot is, as listed. `root` is absent for an empty world.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,7 +107,7 @@ pub enum StoreError {
 pub struct Store {
     dir: PathBuf,
     db: sled::Db,
-    blobs: sled::Tree,
+    blobs: Packs,
     nodes: sled::Tree,
     snaps: sled::Tree,
     rollbacks: sled::Tree,
@@ -133,7 +135,7 @@ impl Store {
             .flush_every_ms(None)
             .open()?;
         let store = Store {
-            blobs: db.open_tree("blobs")?,
+            blobs: Packs::open(&dir, db.open_tree("packidx")?)?,
             nodes: db.open_tree("nodes")?,
             snaps: db.open_tree("snaps")?,
             rollbacks: db.open_tree("rollbacks")?,
@@ -146,8 +148,16 @@ impl Store {
             .filter(|m| !m.complete)
             .map(|m| m.id)
             .collect();
+        store.migrate(db_tree(&store.db, "blobs")?)?;
         if !unfinished.is_empty() {
             tracing::warn!(snapshots = ?unfinished, "removing snapshots a stop interrupted");
+            let dropped = store.blobs.repair()?;
+            if dropped > 0 {
+                tracing::warn!(
+                    dropped,
+                    "entity lines a crash kept from their pack forgotten"
+                );
+            }
             store.remove(&unfinished)?;
             store.sweep()?;
         }
@@ -156,6 +166,7 @@ impl Store {
 
     /// Flushes sled and fsyncs its files and directory.
     pub fn durable(&self) -> Result<(), StoreError> {
+        self.blobs.sync()?;
         self.db.flush()?;
         let sync = |path: PathBuf| {
             std::fs::File::open(&path)
@@ -208,32 +219,54 @@ impl Store {
         Ok(())
     }
 
-    /// Stores an entity line unless it is already there; true when new.
-    pub fn put_blob(&self, digest: &Digest, line: &[u8]) -> Result<bool, StoreError> {
-        if self.blobs.contains_key(digest)? {
-            return Ok(false);
+    /// Stores the entity lines not stored yet; returns the bytes added.
+    pub fn put_blobs(&self, lines: &[(Digest, &[u8])]) -> Result<u64, StoreError> {
+        self.blobs.put(lines)
+    }
+
+    pub fn blob(&self, digest: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
+        self.blobs.get(digest)
+    }
+
+    /// Lines an older agent kept in sled itself move to the packs once.
+    fn migrate(&self, old: sled::Tree) -> Result<(), StoreError> {
+        if old.is_empty() {
+            return Ok(());
         }
-        self.blobs.insert(digest, line)?;
-        Ok(true)
+        tracing::info!(lines = old.len(), "moving entity lines into pack files");
+        let mut chunk: Vec<(Digest, sled::IVec)> = Vec::new();
+        let flush = |chunk: &mut Vec<(Digest, sled::IVec)>| -> Result<(), StoreError> {
+            let refs: Vec<(Digest, &[u8])> = chunk.iter().map(|(d, l)| (*d, &l[..])).collect();
+            self.blobs.put(&refs)?;
+            chunk.clear();
+            Ok(())
+        };
+        for item in old.iter() {
+            let (k, v) = item?;
+            if let Ok(d) = Digest::try_from(&k[..]) {
+                chunk.push((d, v));
+            }
+            if chunk.len() == 4096 {
+                flush(&mut chunk)?;
+            }
+        }
+        flush(&mut chunk)?;
+        self.durable()?;
+        old.clear()?;
+        self.durable()
     }
 
-    pub fn blob(&self, digest: &Digest) -> Result<Option<sled::IVec>, StoreError> {
-        Ok(self.blobs.get(digest)?)
-    }
-
-    /// Many entity lines at once, read in digest order: blobs are kept by
-    /// digest, so a sorted read touches each of sled's pages once, where
-    /// reads in any other order page the same leaves in again and again
-    /// once the store outgrows its cache. Missing digests are left out.
+    /// Many entity lines at once, their index read in digest order (each of
+    /// its pages once). Missing digests are left out.
     pub fn blobs_sorted(
         &self,
         mut digests: Vec<Digest>,
-    ) -> Result<std::collections::HashMap<Digest, sled::IVec>, StoreError> {
+    ) -> Result<std::collections::HashMap<Digest, Vec<u8>>, StoreError> {
         digests.sort_unstable();
         digests.dedup();
         let mut out = std::collections::HashMap::with_capacity(digests.len());
         for d in digests {
-            if let Some(v) = self.blobs.get(d)? {
+            if let Some(v) = self.blobs.get(&d)? {
                 out.insert(d, v);
             }
         }
@@ -272,23 +305,23 @@ impl Store {
                 index::mark(self, &root, &mut seen, &mut live)?;
             }
         }
-        let mut gone = (0, 0);
-        for (tree, keep, count) in [
-            (&self.nodes, &seen, &mut gone.0),
-            (&self.blobs, &live, &mut gone.1),
-        ] {
-            let mut batch = sled::Batch::default();
-            for key in tree.iter().keys() {
-                let key = key?;
-                if key.len() != 16 || !keep.contains(&key[..]) {
-                    batch.remove(key);
-                    *count += 1;
-                }
+        let mut batch = sled::Batch::default();
+        let mut nodes = 0;
+        for key in self.nodes.iter().keys() {
+            let key = key?;
+            if key.len() != 16 || !seen.contains(&key[..]) {
+                batch.remove(key);
+                nodes += 1;
             }
-            tree.apply_batch(batch)?;
         }
+        self.nodes.apply_batch(batch)?;
+        let (blobs, unused) = self.blobs.sweep(&live)?;
         self.durable()?;
-        Ok(gone)
+        // Only once the index no longer points into them.
+        for path in unused {
+            std::fs::remove_file(&path).map_err(|source| StoreError::Sync { path, source })?;
+        }
+        Ok((nodes, blobs))
     }
 
     /// The next rollback number (one past the newest).
@@ -322,26 +355,21 @@ impl Store {
 
     /// Entity lines stored, across all snapshots.
     pub fn blob_count(&self) -> usize {
-        self.blobs.len()
+        self.blobs.count()
     }
 
-    /// Bytes sled occupies on disk.
+    /// Bytes sled and the packs occupy on disk.
     pub fn size_on_disk(&self) -> u64 {
-        self.db.size_on_disk().unwrap_or(0)
-    }
-
-    /// A blob writer that groups inserts, for taking a large snapshot.
-    pub fn blob_batch(&self) -> sled::Batch {
-        sled::Batch::default()
-    }
-
-    pub fn apply_blobs(&self, batch: sled::Batch) -> Result<(), StoreError> {
-        Ok(self.blobs.apply_batch(batch)?)
+        self.db.size_on_disk().unwrap_or(0) + self.blobs.size_on_disk()
     }
 
     pub fn has_blob(&self, digest: &Digest) -> Result<bool, StoreError> {
-        Ok(self.blobs.contains_key(digest)?)
+        self.blobs.contains(digest)
     }
+}
+
+fn db_tree(db: &sled::Db, name: &str) -> Result<sled::Tree, StoreError> {
+    Ok(db.open_tree(name)?)
 }
 
 fn parse_digest(hex: &str) -> Option<Digest> {

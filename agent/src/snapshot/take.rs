@@ -144,9 +144,16 @@ fn write(
     let mut owned: Vec<Entry> = Vec::new();
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let (mut bytes_added, mut skipped) = (0u64, 0u64);
-    let mut batch = store.blob_batch();
-    let mut pending = 0;
+    // New lines, stored a batch at a time (one write and one index batch).
+    let mut batch: Vec<(index::Digest, Vec<u8>)> = Vec::with_capacity(BATCH);
     let mut failed: Option<StoreError> = None;
+    let store_batch = |batch: &mut Vec<(index::Digest, Vec<u8>)>| -> Result<u64, StoreError> {
+        let refs: Vec<(index::Digest, &[u8])> =
+            batch.iter().map(|(d, l)| (*d, l.as_slice())).collect();
+        let added = store.put_blobs(&refs)?;
+        batch.clear();
+        Ok(added)
+    };
     let mut each = |line: &[u8]| {
         if failed.is_some() {
             return;
@@ -179,30 +186,23 @@ fn write(
         if known.contains(&digest) {
             return;
         }
-        match store.has_blob(&digest) {
-            Ok(true) => {}
-            Ok(false) => {
-                batch.insert(&digest[..], line);
-                bytes_added += line.len() as u64;
-                pending += 1;
-                if pending >= BATCH {
-                    pending = 0;
-                    if let Err(e) = store.apply_blobs(std::mem::take(&mut batch)) {
-                        failed = Some(e);
-                    }
-                }
+        batch.push((digest, line.to_vec()));
+        if batch.len() >= BATCH {
+            match store_batch(&mut batch) {
+                Ok(n) => bytes_added += n,
+                Err(e) => failed = Some(e),
             }
-            Err(e) => failed = Some(e),
         }
     };
     while let Some(chunk) = rx.blocking_recv() {
         lines.push(&chunk, &mut each);
     }
     lines.finish(&mut each);
+    drop(each);
     if let Some(e) = failed {
         return Err(e);
     }
-    store.apply_blobs(batch)?;
+    bytes_added += store_batch(&mut batch)?;
     skipped += lines.too_long;
     // The same entity twice: the later line wins, as it would in the game.
     entries.reverse();
