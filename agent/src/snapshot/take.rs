@@ -198,7 +198,6 @@ fn write(
         lines.push(&chunk, &mut each);
     }
     lines.finish(&mut each);
-    drop(each);
     if let Some(e) = failed {
         return Err(e);
     }
