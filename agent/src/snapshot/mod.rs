@@ -108,13 +108,11 @@ impl Snapshots {
     ) -> Result<Meta, SnapshotError> {
         let game = self.game.as_deref().ok_or(TakeError::NoGame)?;
         let meta = Meta::new(now_ms(), label, trigger);
-        let previous = self.whole()?.last().and_then(Meta::root);
         let meta = take::take(
             Arc::clone(&self.store),
             &self.client,
             game,
             meta,
-            previous,
             self.timeout,
         )
         .await?;
@@ -131,13 +129,6 @@ impl Snapshots {
             .into_iter()
             .filter(|m| m.complete && m.trigger != LIVE)
             .collect())
-    }
-
-    /// Snapshots of the whole world (a rollback's safety snapshots left out).
-    fn whole(&self) -> Result<Vec<Meta>, SnapshotError> {
-        let mut all = self.list()?;
-        all.retain(|m| m.trigger != SAFETY);
-        Ok(all)
     }
 
     /// A snapshot by id (`s-3`), by label (the newest with it), or `latest`.

@@ -1,29 +1,30 @@
-//! Entity lines in append-only pack files, found by digest through a small
-//! sled index (digest → pack, offset, length), as git keeps objects.
+//! Entity lines in append-only pack files, found by digest through an index
+//! held in memory and kept on disk beside each pack, as git keeps objects.
 //!
-//! Why not lines in sled itself: a million 200-byte lines under random
-//! digest keys make a B-tree far larger than any cache an agent can afford,
-//! so every insert and lookup paged a leaf in and out again (a snapshot ran
-//! at 16,000 entities a second, most of it sled's page cache). Appending is
-//! sequential, and the index holds 32 bytes an entity.
+//! Why not lines in sled: a million 200-byte lines under random digest keys
+//! make a B-tree far larger than any cache an agent can afford, so every
+//! insert and lookup paged a leaf in (16,000 entities a second, most of it
+//! sled's page cache), and a sled tree of only the locations still did at
+//! 23,000. Appending is sequential, and the index costs about 40 bytes an
+//! entity in memory and 28 on disk.
 //!
-//! Files: `packs/NNNNNN.pack`, records `[digest 16][len u32 LE][line]`
-//! (the header is for recovery by hand; reads go by the index). A pack is
-//! closed at [`PACK_MAX`] and the next one started.
+//! Files: `packs/NNNNNN.pack`, records `[digest 16][len u32 LE][line]` (the
+//! header is for recovery by hand; reads go by the index), and
+//! `packs/NNNNNN.idx`, entries `[digest 16][offset u64 LE][len u32 LE]` of
+//! the lines of that pack. A pack is closed at [`PACK_MAX`].
 //!
-//! Durability: the bytes of a batch reach the file (the OS) before its
-//! index entries are inserted, so a killed agent never has an index entry
-//! without its bytes; [`Packs::sync`] fsyncs the open pack, and the store
-//! calls it before sled's own fsync. After a crash, entries past a pack's
-//! end are dropped at open ([`Packs::repair`]).
+//! Durability: [`Packs::sync`] fsyncs the open pack, then appends the new
+//! entries to its `.idx` and fsyncs that, so an index entry on disk always
+//! has its bytes; the store calls it before marking a snapshot complete. At
+//! open, an entry past its pack's end (a crash between the two) is dropped.
 //!
-//! Space: [`Packs::sweep`] drops index entries no snapshot reaches, then
-//! rewrites each pack that is mostly dead into the open one and deletes it,
-//! so expired snapshots give their disk space back.
+//! Space: [`Packs::sweep`] forgets lines no snapshot reaches, rewrites each
+//! pack that is mostly dead into a new one and hands back the old files for
+//! deletion, so expired snapshots give their disk space back.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -34,8 +35,9 @@ use super::store::StoreError;
 /// A pack is closed at this size and the next one begun.
 pub const PACK_MAX: u64 = 256 << 20;
 const HEADER: u64 = 20;
+const ENTRY: usize = 28;
 
-/// Where a line is: pack number, offset of the line, its length.
+/// Where a line is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Loc {
     pack: u32,
@@ -43,38 +45,25 @@ struct Loc {
     len: u32,
 }
 
-impl Loc {
-    fn encode(self) -> [u8; 16] {
-        let mut b = [0; 16];
-        b[..4].copy_from_slice(&self.pack.to_le_bytes());
-        b[4..12].copy_from_slice(&self.offset.to_le_bytes());
-        b[12..].copy_from_slice(&self.len.to_le_bytes());
-        b
-    }
-
-    fn decode(b: &[u8]) -> Option<Loc> {
-        let b: &[u8; 16] = b.try_into().ok()?;
-        Some(Loc {
-            pack: u32::from_le_bytes(b[..4].try_into().ok()?),
-            offset: u64::from_le_bytes(b[4..12].try_into().ok()?),
-            len: u32::from_le_bytes(b[12..].try_into().ok()?),
-        })
-    }
-}
-
 struct Open {
     number: u32,
     file: BufWriter<File>,
     /// Bytes in the file, buffered ones included.
     len: u64,
+    /// Entries of this pack not yet in its `.idx`.
+    unsynced: Vec<(Digest, Loc)>,
+}
+
+struct State {
+    index: HashMap<Digest, Loc>,
+    open: Open,
 }
 
 pub struct Packs {
     dir: PathBuf,
     /// [`PACK_MAX`], smaller in tests.
     max: u64,
-    index: sled::Tree,
-    open: Mutex<Open>,
+    state: Mutex<State>,
     readers: Mutex<HashMap<u32, Arc<File>>>,
 }
 
@@ -89,8 +78,12 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
     }
 }
 
-fn path_of(dir: &Path, n: u32) -> PathBuf {
+fn pack_path(dir: &Path, n: u32) -> PathBuf {
     dir.join(format!("{n:06}.pack"))
+}
+
+fn idx_path(dir: &Path, n: u32) -> PathBuf {
+    dir.join(format!("{n:06}.idx"))
 }
 
 /// The pack numbers present, ascending.
@@ -104,8 +97,12 @@ fn numbers(dir: &Path) -> Result<Vec<u32>, StoreError> {
     Ok(out)
 }
 
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
 fn start(dir: &Path, number: u32) -> Result<Open, StoreError> {
-    let path = path_of(dir, number);
+    let path = pack_path(dir, number);
     let file = OpenOptions::new()
         .create(true)
         .append(true)
@@ -116,101 +113,167 @@ fn start(dir: &Path, number: u32) -> Result<Open, StoreError> {
         number,
         file: BufWriter::with_capacity(1 << 20, file),
         len,
+        unsynced: Vec::new(),
     })
 }
 
+fn encode(d: &Digest, l: &Loc, out: &mut Vec<u8>) {
+    out.extend_from_slice(d);
+    out.extend_from_slice(&l.offset.to_le_bytes());
+    out.extend_from_slice(&l.len.to_le_bytes());
+}
+
+/// Reads pack `n`'s `.idx` into `index`, dropping entries past the pack's
+/// end; returns how many were dropped.
+fn load(dir: &Path, n: u32, index: &mut HashMap<Digest, Loc>) -> Result<u64, StoreError> {
+    let path = idx_path(dir, n);
+    let mut bytes = Vec::new();
+    match File::open(&path) {
+        Ok(mut f) => f.read_to_end(&mut bytes).map(|_| ()).map_err(io(&path))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(&path)(e)),
+    }
+    let end = file_len(&pack_path(dir, n));
+    let mut dropped = 0;
+    for e in bytes.chunks_exact(ENTRY) {
+        let (d, rest) = e.split_at(16);
+        let (o, l) = rest.split_at(8);
+        let (Ok(d), Ok(o), Ok(l)) = (
+            Digest::try_from(d),
+            <[u8; 8]>::try_from(o),
+            <[u8; 4]>::try_from(l),
+        ) else {
+            continue;
+        };
+        let loc = Loc {
+            pack: n,
+            offset: u64::from_le_bytes(o),
+            len: u32::from_le_bytes(l),
+        };
+        if loc.offset + u64::from(loc.len) <= end {
+            index.insert(d, loc);
+        } else {
+            dropped += 1;
+        }
+    }
+    Ok(dropped)
+}
+
 impl Packs {
-    pub fn open(dir: &Path, index: sled::Tree) -> Result<Packs, StoreError> {
-        Packs::open_with_max(dir, index, PACK_MAX)
+    /// Opens the packs and reads their indexes; says how many entries a
+    /// crash had left without their bytes.
+    pub fn open(dir: &Path) -> Result<(Packs, u64), StoreError> {
+        Packs::open_with_max(dir, PACK_MAX)
     }
 
-    pub(crate) fn open_with_max(
-        dir: &Path,
-        index: sled::Tree,
-        max: u64,
-    ) -> Result<Packs, StoreError> {
+    pub(crate) fn open_with_max(dir: &Path, max: u64) -> Result<(Packs, u64), StoreError> {
         let dir = dir.join("packs");
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let newest = numbers(&dir)?.last().copied().unwrap_or(1);
-        let open = start(&dir, newest)?;
-        Ok(Packs {
+        let mut index = HashMap::new();
+        let mut dropped = 0;
+        let all = numbers(&dir)?;
+        for &n in &all {
+            dropped += load(&dir, n, &mut index)?;
+        }
+        let open = start(&dir, all.last().copied().unwrap_or(1))?;
+        let packs = Packs {
             dir,
             max,
-            index,
-            open: Mutex::new(open),
+            state: Mutex::new(State { index, open }),
             readers: Mutex::default(),
-        })
+        };
+        Ok((packs, dropped))
     }
 
-    pub fn contains(&self, digest: &Digest) -> Result<bool, StoreError> {
-        Ok(self.index.contains_key(digest)?)
+    pub fn contains(&self, digest: &Digest) -> bool {
+        lock(&self.state).index.contains_key(digest)
     }
 
     /// Appends lines not stored yet; returns the bytes of those added.
     pub fn put(&self, lines: &[(Digest, &[u8])]) -> Result<u64, StoreError> {
-        let mut open = lock(&self.open);
-        let mut fresh = Vec::with_capacity(lines.len());
-        let mut seen = HashSet::new();
+        let mut st = lock(&self.state);
+        let mut added = 0;
         for (digest, line) in lines {
-            if seen.insert(*digest) && !self.index.contains_key(digest)? {
-                fresh.push((*digest, *line));
+            if st.index.contains_key(digest) {
+                continue;
             }
+            let loc = self.append(&mut st.open, digest, line)?;
+            st.index.insert(*digest, loc);
+            added += line.len() as u64;
         }
-        let (batch, added) = self.append(&mut open, &fresh)?;
-        self.index.apply_batch(batch)?;
         Ok(added)
     }
 
-    /// Writes records to the open pack and flushes them to the file; the
-    /// index entries come back for the caller to insert after that.
-    fn append(
-        &self,
-        open: &mut Open,
-        lines: &[(Digest, &[u8])],
-    ) -> Result<(sled::Batch, u64), StoreError> {
-        let mut batch = sled::Batch::default();
-        let mut added = 0;
-        for (digest, line) in lines {
-            if open.len >= self.max {
-                self.roll(open)?;
-            }
-            let path = path_of(&self.dir, open.number);
-            let len = u32::try_from(line.len()).unwrap_or(u32::MAX);
-            open.file.write_all(digest).map_err(io(&path))?;
-            open.file.write_all(&len.to_le_bytes()).map_err(io(&path))?;
-            open.file.write_all(line).map_err(io(&path))?;
-            let loc = Loc {
-                pack: open.number,
-                offset: open.len + HEADER,
-                len,
-            };
-            open.len += HEADER + u64::from(len);
-            batch.insert(&digest[..], &loc.encode()[..]);
-            added += line.len() as u64;
+    fn append(&self, open: &mut Open, digest: &Digest, line: &[u8]) -> Result<Loc, StoreError> {
+        if open.len >= self.max {
+            self.roll(open)?;
         }
-        // The bytes reach the file before the index names them.
-        let path = path_of(&self.dir, open.number);
-        open.file.flush().map_err(io(&path))?;
-        Ok((batch, added))
+        let path = pack_path(&self.dir, open.number);
+        let len = u32::try_from(line.len()).unwrap_or(u32::MAX);
+        open.file.write_all(digest).map_err(io(&path))?;
+        open.file.write_all(&len.to_le_bytes()).map_err(io(&path))?;
+        open.file.write_all(line).map_err(io(&path))?;
+        let loc = Loc {
+            pack: open.number,
+            offset: open.len + HEADER,
+            len,
+        };
+        open.len += HEADER + u64::from(len);
+        open.unsynced.push((*digest, loc));
+        Ok(loc)
     }
 
+    /// Makes the open pack and its index durable and starts the next one.
     fn roll(&self, open: &mut Open) -> Result<(), StoreError> {
-        let path = path_of(&self.dir, open.number);
-        open.file.flush().map_err(io(&path))?;
-        open.file.get_ref().sync_all().map_err(io(&path))?;
+        self.sync_open(open)?;
         *open = start(&self.dir, open.number + 1)?;
         Ok(())
     }
 
+    /// The pack's bytes first, then the index entries that name them.
+    fn sync_open(&self, open: &mut Open) -> Result<(), StoreError> {
+        let path = pack_path(&self.dir, open.number);
+        open.file.flush().map_err(io(&path))?;
+        open.file.get_ref().sync_all().map_err(io(&path))?;
+        if open.unsynced.is_empty() {
+            return Ok(());
+        }
+        let mut bytes = Vec::with_capacity(open.unsynced.len() * ENTRY);
+        for (d, l) in &open.unsynced {
+            encode(d, l, &mut bytes);
+        }
+        let path = idx_path(&self.dir, open.number);
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        f.write_all(&bytes).map_err(io(&path))?;
+        f.sync_all().map_err(io(&path))?;
+        open.unsynced.clear();
+        Ok(())
+    }
+
     pub fn get(&self, digest: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
-        let Some(loc) = self.index.get(digest)?.and_then(|v| Loc::decode(&v)) else {
-            return Ok(None);
+        let loc = {
+            let mut st = lock(&self.state);
+            let Some(loc) = st.index.get(digest).copied() else {
+                return Ok(None);
+            };
+            // A line still in the write buffer.
+            if loc.pack == st.open.number
+                && loc.offset + u64::from(loc.len) > file_len_hint(&st.open)
+            {
+                let path = pack_path(&self.dir, loc.pack);
+                st.open.file.flush().map_err(io(&path))?;
+            }
+            loc
         };
         self.read(loc).map(Some)
     }
 
     fn read(&self, loc: Loc) -> Result<Vec<u8>, StoreError> {
-        let path = path_of(&self.dir, loc.pack);
+        let path = pack_path(&self.dir, loc.pack);
         let file = {
             let mut readers = lock(&self.readers);
             match readers.get(&loc.pack) {
@@ -228,119 +291,89 @@ impl Packs {
         Ok(buf)
     }
 
-    /// Flushes the open pack and fsyncs it and the directory.
+    /// Fsyncs the open pack, its index and the directory.
     pub fn sync(&self) -> Result<(), StoreError> {
-        let mut open = lock(&self.open);
-        let path = path_of(&self.dir, open.number);
-        open.file.flush().map_err(io(&path))?;
-        open.file.get_ref().sync_all().map_err(io(&path))?;
+        let mut st = lock(&self.state);
+        self.sync_open(&mut st.open)?;
         File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(io(&self.dir))
     }
 
     pub fn count(&self) -> usize {
-        self.index.len()
+        lock(&self.state).index.len()
     }
 
     pub fn size_on_disk(&self) -> u64 {
-        numbers(&self.dir)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|n| std::fs::metadata(path_of(&self.dir, *n)).ok())
-            .map(|m| m.len())
+        let all = numbers(&self.dir).unwrap_or_default();
+        all.iter()
+            .map(|&n| file_len(&pack_path(&self.dir, n)) + file_len(&idx_path(&self.dir, n)))
             .sum()
     }
 
-    /// Drops index entries whose bytes a crash kept from their pack.
-    pub fn repair(&self) -> Result<u64, StoreError> {
-        let lens: HashMap<u32, u64> = numbers(&self.dir)?
-            .into_iter()
-            .filter_map(|n| Some((n, std::fs::metadata(path_of(&self.dir, n)).ok()?.len())))
-            .collect();
-        let mut batch = sled::Batch::default();
-        let mut dropped = 0;
-        for item in self.index.iter() {
-            let (k, v) = item?;
-            let ok = Loc::decode(&v).is_some_and(|l| {
-                lens.get(&l.pack)
-                    .is_some_and(|&n| l.offset + u64::from(l.len) <= n)
-            });
-            if !ok {
-                batch.remove(k);
-                dropped += 1;
-            }
-        }
-        self.index.apply_batch(batch)?;
-        Ok(dropped)
-    }
-
     /// Forgets every line not in `live`, then moves the live lines of each
-    /// pack that is more than half dead into a new pack. Returns the lines
-    /// forgotten and the packs now unused, which the caller deletes once
-    /// the index is durable. Callers hold the snapshot lock.
+    /// pack that is more than half dead into a new pack and rewrites every
+    /// index. Returns the lines forgotten and the packs now unused, for the
+    /// caller to delete once the rest is durable. Callers hold the snapshot
+    /// lock.
     pub fn sweep(&self, live: &HashSet<Digest>) -> Result<(u64, Vec<PathBuf>), StoreError> {
-        let mut batch = sled::Batch::default();
-        let mut gone = 0;
+        let mut st = lock(&self.state);
+        let before = st.index.len();
+        st.index.retain(|d, _| live.contains(d));
+        let gone = (before - st.index.len()) as u64;
         let mut kept: HashMap<u32, u64> = HashMap::new();
-        for item in self.index.iter() {
-            let (k, v) = item?;
-            let loc = Loc::decode(&v);
-            if k.len() != 16 || !live.contains(&k[..]) || loc.is_none() {
-                batch.remove(k);
-                gone += 1;
-            } else if let Some(l) = loc {
-                *kept.entry(l.pack).or_default() += HEADER + u64::from(l.len);
-            }
+        for l in st.index.values() {
+            *kept.entry(l.pack).or_default() += HEADER + u64::from(l.len);
         }
-        self.index.apply_batch(batch)?;
-        let mut open = lock(&self.open);
-        let before = open.number;
-        let mostly_dead: HashSet<u32> = numbers(&self.dir)?
+        let dead: HashSet<u32> = numbers(&self.dir)?
             .into_iter()
             .filter(|&n| {
-                let size = std::fs::metadata(path_of(&self.dir, n)).map_or(0, |m| m.len());
+                let size = file_len(&pack_path(&self.dir, n));
                 size > 0 && kept.get(&n).copied().unwrap_or(0) * 2 <= size
             })
             .collect();
-        if mostly_dead.is_empty() {
-            return Ok((gone, Vec::new()));
-        }
-        // Into a pack of their own, never one being compacted.
-        self.roll(&mut open)?;
-        let mut moving = Vec::new();
-        for item in self.index.iter() {
-            let (k, v) = item?;
-            if let (Ok(d), Some(l)) = (Digest::try_from(&k[..]), Loc::decode(&v))
-                && mostly_dead.contains(&l.pack)
-            {
-                moving.push((d, l));
-            }
-        }
-        for chunk in moving.chunks(4096) {
-            let mut lines = Vec::with_capacity(chunk.len());
-            for (d, l) in chunk {
-                lines.push((*d, self.read(*l)?));
-            }
-            let refs: Vec<(Digest, &[u8])> =
-                lines.iter().map(|(d, l)| (*d, l.as_slice())).collect();
-            let (batch, _) = self.append(&mut open, &refs)?;
-            // Durable in the new pack before the index leaves the old one.
-            let path = path_of(&self.dir, open.number);
-            open.file.get_ref().sync_all().map_err(io(&path))?;
-            self.index.apply_batch(batch)?;
-        }
-        let mut readers = lock(&self.readers);
-        let unused = mostly_dead
-            .into_iter()
-            .filter(|&n| n <= before)
-            .map(|n| {
-                readers.remove(&n);
-                path_of(&self.dir, n)
-            })
+        // Into packs of their own, never one being compacted.
+        let st = &mut *st;
+        self.roll(&mut st.open)?;
+        let moving: Vec<(Digest, Loc)> = st
+            .index
+            .iter()
+            .filter(|(_, l)| dead.contains(&l.pack))
+            .map(|(d, l)| (*d, *l))
             .collect();
+        for (d, l) in moving {
+            let line = self.read(l)?;
+            let loc = self.append(&mut st.open, &d, &line)?;
+            st.index.insert(d, loc);
+        }
+        self.sync_open(&mut st.open)?;
+        // Every kept pack's index rewritten to hold only its live lines.
+        let mut per: HashMap<u32, Vec<u8>> = HashMap::new();
+        for (d, l) in &st.index {
+            encode(d, l, per.entry(l.pack).or_default());
+        }
+        let mut unused = Vec::new();
+        for n in numbers(&self.dir)? {
+            if dead.contains(&n) {
+                lock(&self.readers).remove(&n);
+                unused.push(idx_path(&self.dir, n));
+                unused.push(pack_path(&self.dir, n));
+                continue;
+            }
+            let tmp = self.dir.join(format!("{n:06}.idx.tmp"));
+            let bytes = per.remove(&n).unwrap_or_default();
+            std::fs::write(&tmp, &bytes)
+                .and_then(|()| File::open(&tmp)?.sync_all())
+                .map_err(io(&tmp))?;
+            std::fs::rename(&tmp, idx_path(&self.dir, n)).map_err(io(&tmp))?;
+        }
         Ok((gone, unused))
     }
+}
+
+/// Bytes of the open pack already handed to the OS (the rest is buffered).
+fn file_len_hint(open: &Open) -> u64 {
+    open.len - open.file.buffer().len() as u64
 }
 
 #[cfg(test)]

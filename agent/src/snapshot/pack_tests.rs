@@ -1,10 +1,8 @@
 use super::*;
 use crate::snapshot::index::digest;
 
-fn packs(dir: &Path, max: u64) -> (sled::Db, Packs) {
-    let db = sled::Config::new().path(dir.join("db")).open().unwrap();
-    let p = Packs::open_with_max(dir, db.open_tree("packidx").unwrap(), max).unwrap();
-    (db, p)
+fn packs(dir: &Path, max: u64) -> Packs {
+    Packs::open_with_max(dir, max).unwrap().0
 }
 
 fn line(i: usize) -> Vec<u8> {
@@ -20,10 +18,13 @@ fn put(p: &Packs, range: std::ops::Range<usize>) -> u64 {
 #[test]
 fn lines_are_stored_once_read_back_and_packs_roll() {
     let dir = tempfile::tempdir().unwrap();
-    let (_db, p) = packs(dir.path(), 4096);
+    let p = packs(dir.path(), 4096);
     let added = put(&p, 0..500);
     assert_eq!(added, (0..500).map(|i| line(i).len() as u64).sum::<u64>());
     assert_eq!(put(&p, 250..500), 0, "stored lines are not stored again");
+    p.sync().unwrap();
+    drop(p);
+    let p = packs(dir.path(), 4096);
     assert_eq!(p.count(), 500);
     for i in [0, 1, 499] {
         assert_eq!(p.get(&digest(&line(i))).unwrap(), Some(line(i)));
@@ -35,7 +36,7 @@ fn lines_are_stored_once_read_back_and_packs_roll() {
 #[test]
 fn a_sweep_reclaims_dead_packs_and_keeps_every_live_line() {
     let dir = tempfile::tempdir().unwrap();
-    let (_db, p) = packs(dir.path(), 64 << 10);
+    let p = packs(dir.path(), 64 << 10);
     put(&p, 0..5000);
     p.sync().unwrap();
     let before = p.size_on_disk();
@@ -53,22 +54,27 @@ fn a_sweep_reclaims_dead_packs_and_keeps_every_live_line() {
         assert_eq!(p.get(&digest(&line(i))).unwrap(), Some(line(i)), "v{i}");
     }
     assert_eq!(p.get(&digest(&line(1))).unwrap(), None);
+    // The rewritten indexes read back the same after a restart.
+    drop(p);
+    let p = packs(dir.path(), 64 << 10);
+    assert_eq!(p.count(), 500);
+    assert_eq!(p.get(&digest(&line(4990))).unwrap(), Some(line(4990)));
 }
 
 #[test]
 fn entries_past_a_packs_end_are_dropped_after_a_crash() {
     let dir = tempfile::tempdir().unwrap();
-    let (db, p) = packs(dir.path(), PACK_MAX);
+    let p = packs(dir.path(), PACK_MAX);
     put(&p, 0..100);
     p.sync().unwrap();
     drop(p);
     // A crash that kept the index but lost the last bytes of the pack.
-    let path = path_of(&dir.path().join("packs"), 1);
+    let path = pack_path(&dir.path().join("packs"), 1);
     let len = std::fs::metadata(&path).unwrap().len();
     let f = OpenOptions::new().write(true).open(&path).unwrap();
     f.set_len(len - 10).unwrap();
-    let p = Packs::open(dir.path(), db.open_tree("packidx").unwrap()).unwrap();
-    assert_eq!(p.repair().unwrap(), 1);
+    let (p, dropped) = Packs::open(dir.path()).unwrap();
+    assert_eq!(dropped, 1);
     assert_eq!(p.get(&digest(&line(99))).unwrap(), None);
     assert_eq!(p.get(&digest(&line(98))).unwrap(), Some(line(98)));
     // And the pack goes on from its real end.

@@ -2,8 +2,7 @@
 //! directory (`snapshots/`), behind this narrow type.
 //!
 //! Entity lines live in pack files ([`super::pack`]: digest → line, stored
-//! once however many snapshots hold it); sled holds their index
-//! (`packidx`), `nodes` (index node digest → node, see [`super::index`]),
+//! once however many snapshots hold it); sled holds `nodes` (index node digest → node, see [`super::index`]),
 //! `snaps` (snapshot number → [`Meta`] as JSON) and `rollbacks`.
 //!
 //! Durability: sled 0.34's `flush` writes but does not fsync on Linux (sled
@@ -134,8 +133,15 @@ impl Store {
             // Durability comes from `durable`, at the points that need it.
             .flush_every_ms(None)
             .open()?;
+        let (blobs, dropped) = Packs::open(&dir)?;
+        if dropped > 0 {
+            tracing::warn!(
+                dropped,
+                "entity lines a crash kept from their pack forgotten"
+            );
+        }
         let store = Store {
-            blobs: Packs::open(&dir, db.open_tree("packidx")?)?,
+            blobs,
             nodes: db.open_tree("nodes")?,
             snaps: db.open_tree("snaps")?,
             rollbacks: db.open_tree("rollbacks")?,
@@ -151,13 +157,6 @@ impl Store {
         store.migrate(db_tree(&store.db, "blobs")?)?;
         if !unfinished.is_empty() {
             tracing::warn!(snapshots = ?unfinished, "removing snapshots a stop interrupted");
-            let dropped = store.blobs.repair()?;
-            if dropped > 0 {
-                tracing::warn!(
-                    dropped,
-                    "entity lines a crash kept from their pack forgotten"
-                );
-            }
             store.remove(&unfinished)?;
             store.sweep()?;
         }
@@ -363,7 +362,7 @@ impl Store {
         self.db.size_on_disk().unwrap_or(0) + self.blobs.size_on_disk()
     }
 
-    pub fn has_blob(&self, digest: &Digest) -> Result<bool, StoreError> {
+    pub fn has_blob(&self, digest: &Digest) -> bool {
         self.blobs.contains(digest)
     }
 }

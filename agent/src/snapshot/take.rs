@@ -39,14 +39,11 @@ pub enum TakeError {
 }
 
 /// Reads `{game}/liveops/v1/state` into a new snapshot described by `meta`.
-/// `previous` is the root of the newest snapshot: its entities are known to
-/// be stored, so only what changed since costs a store lookup.
 pub async fn take(
     store: Arc<Store>,
     client: &reqwest::Client,
     game: &str,
     meta: Meta,
-    previous: Option<index::Digest>,
     timeout: Duration,
 ) -> Result<Meta, TakeError> {
     let started = Instant::now();
@@ -55,7 +52,7 @@ pub async fn take(
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
     let writer = {
         let store = Arc::clone(&store);
-        tokio::task::spawn_blocking(move || write(&store, previous, rx))
+        tokio::task::spawn_blocking(move || write(&store, rx))
     };
     let fetched = fetch(client, &url, timeout, &tx).await;
     drop(tx);
@@ -124,21 +121,7 @@ struct Built {
     owners: Option<index::Digest>,
 }
 
-fn write(
-    store: &Store,
-    previous: Option<index::Digest>,
-    mut rx: tokio::sync::mpsc::Receiver<Bytes>,
-) -> Result<Built, StoreError> {
-    // 16 bytes an entity; a sled lookup per entity would cost far more.
-    let mut known: HashSet<index::Digest> = HashSet::new();
-    index::walk::<_, std::convert::Infallible>(store, previous.as_ref(), &mut |e| {
-        known.insert(e.digest);
-        Ok(())
-    })
-    .map_err(|e| match e {
-        index::WalkError::Index(e) => StoreError::Index(e),
-        index::WalkError::Visit(never) => match never {},
-    })?;
+fn write(store: &Store, mut rx: tokio::sync::mpsc::Receiver<Bytes>) -> Result<Built, StoreError> {
     let mut lines = Lines::default();
     let mut entries: Vec<Entry> = Vec::new();
     let mut owned: Vec<Entry> = Vec::new();
@@ -183,7 +166,8 @@ fn write(
                 counts.insert(head.kind.into_owned(), 1);
             }
         }
-        if known.contains(&digest) {
+        // The store's digest index is in memory: asking costs a hash.
+        if store.has_blob(&digest) {
             return;
         }
         batch.push((digest, line.to_vec()));
