@@ -108,11 +108,14 @@ impl Snapshots {
     ) -> Result<Meta, SnapshotError> {
         let game = self.game.as_deref().ok_or(TakeError::NoGame)?;
         let meta = Meta::new(now_ms(), label, trigger);
+        let last = self.list()?.into_iter().rev().find(|m| m.trigger != SAFETY);
+        let expect = last.map_or(0, |m| usize::try_from(m.entities).unwrap_or(0));
         let meta = take::take(
             Arc::clone(&self.store),
             &self.client,
             game,
             meta,
+            expect,
             self.timeout,
         )
         .await?;

@@ -36,6 +36,9 @@ use super::store::StoreError;
 pub const PACK_MAX: u64 = 256 << 20;
 const HEADER: u64 = 20;
 const ENTRY: usize = 28;
+/// Index entries held for the open pack before they are written out (with
+/// an fsync of the pack first): bounds their memory during a large take.
+const UNSYNCED_MAX: usize = 1 << 16;
 
 /// Where a line is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -220,6 +223,9 @@ impl Packs {
         };
         open.len += HEADER + u64::from(len);
         open.unsynced.push((*digest, loc));
+        if open.unsynced.len() >= UNSYNCED_MAX {
+            self.sync_open(open)?;
+        }
         Ok(loc)
     }
 

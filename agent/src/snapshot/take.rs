@@ -44,6 +44,7 @@ pub async fn take(
     client: &reqwest::Client,
     game: &str,
     meta: Meta,
+    expect: usize,
     timeout: Duration,
 ) -> Result<Meta, TakeError> {
     let started = Instant::now();
@@ -52,7 +53,7 @@ pub async fn take(
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
     let writer = {
         let store = Arc::clone(&store);
-        tokio::task::spawn_blocking(move || write(&store, rx))
+        tokio::task::spawn_blocking(move || write(&store, expect, rx))
     };
     let fetched = fetch(client, &url, timeout, &tx).await;
     drop(tx);
@@ -121,10 +122,17 @@ struct Built {
     owners: Option<index::Digest>,
 }
 
-fn write(store: &Store, mut rx: tokio::sync::mpsc::Receiver<Bytes>) -> Result<Built, StoreError> {
+/// `expect` is the size of the world at the last snapshot: the entry lists
+/// start that large, so they are not copied as they double.
+fn write(
+    store: &Store,
+    expect: usize,
+    mut rx: tokio::sync::mpsc::Receiver<Bytes>,
+) -> Result<Built, StoreError> {
     let mut lines = Lines::default();
-    let mut entries: Vec<Entry> = Vec::new();
-    let mut owned: Vec<Entry> = Vec::new();
+    let room = expect + expect / 16;
+    let mut entries: Vec<Entry> = Vec::with_capacity(room);
+    let mut owned: Vec<Entry> = Vec::with_capacity(room);
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let (mut bytes_added, mut skipped) = (0u64, 0u64);
     // New lines, stored a batch at a time (one write and one index batch).
@@ -195,16 +203,19 @@ fn write(store: &Store, mut rx: tokio::sync::mpsc::Receiver<Bytes>) -> Result<Bu
     skipped += (before - entries.len()) as u64;
     let mut index_bytes = 0;
     let root = index::build(store, &entries, &mut index_bytes)?;
+    let entities = entries.len() as u64;
     if before != entries.len() {
         // A repeated entity's earlier lines are not in the snapshot.
         let kept: HashSet<index::Digest> = entries.iter().map(|e| e.digest).collect();
         owned.retain(|e| kept.contains(&e.digest));
     }
+    // Its memory back before the owner index is sorted and built.
+    drop(entries);
     owned.sort_unstable_by_key(|e| e.key);
     owned.dedup_by_key(|e| e.key);
     let owners = index::build(store, &owned, &mut index_bytes)?;
     Ok(Built {
-        entities: entries.len() as u64,
+        entities,
         counts,
         bytes_added,
         index_bytes,

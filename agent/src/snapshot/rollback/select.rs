@@ -10,9 +10,11 @@ use crate::snapshot::entity;
 use crate::snapshot::index::{self, Digest, Nodes};
 use crate::snapshot::{Meta, SnapshotError, Store};
 
-/// Levels of ownership followed: account → player → village → (anything a
-/// village owns); a cycle in the game's data ends at the first repeat.
-const DEPTH: usize = 4;
+/// Levels of ownership followed: account → player → what the player owns;
+/// a cycle in the game's data ends at the first repeat.
+const DEPTH: usize = 3;
+/// The kinds that own entities (the state contract's `owner`).
+const OWNERS: [&str; 2] = ["player", "account"];
 /// Nodes remembered during one selection; the top of the trie is read for
 /// every owner, and tens of thousands of owners would read it again each.
 const MEMO: usize = 100_000;
@@ -115,7 +117,8 @@ pub fn owned(
             if owner.as_deref() != Some(frontier[n].as_str()) {
                 continue;
             }
-            if done.insert(key.id.clone()) {
+            // The contract: an owner is a player or an account.
+            if OWNERS.contains(&key.kind.as_str()) && done.insert(key.id.clone()) {
                 next.push(key.id.clone());
             }
             out.insert(key.clone(), e.digest);
