@@ -63,6 +63,11 @@ struct TargetArgs {
     /// otherwise they are listed and left alone.
     #[arg(long)]
     delete_new: bool,
+    /// Read the game's whole state to find the collateral; otherwise only
+    /// the targeted entities are read and the collateral is what changed
+    /// up to the newest snapshot.
+    #[arg(long)]
+    fresh: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -125,6 +130,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     ids: t.ids,
                     fields: t.fields,
                     delete_new: t.delete_new,
+                    fresh: t.fresh,
                     ..Targets::default()
                 };
                 targets.check().map_err(anyhow::Error::msg)?;
@@ -239,9 +245,20 @@ fn print_plan(world: &str, p: &Plan, limit: usize) {
             p.items.len() - limit
         );
     }
-    if !p.collateral.is_empty() {
+    let window = if p.collateral_from == "live" {
+        "the game now".to_string()
+    } else {
+        format!(
+            "{} (taken {}; --fresh to compare with the game now)",
+            p.collateral_from,
+            rfc3339_seconds(p.collateral_at_ms)
+        )
+    };
+    if p.collateral.is_empty() {
+        println!("\nno collateral: nothing of other owners that changed from {} to {window} names a target", p.from);
+    } else {
         println!(
-            "\ncollateral: {} entities of other owners changed since {} and name a target; not rolled back unless you name them:",
+            "\ncollateral: {} entities of other owners changed from {} to {window} and name a target; not rolled back unless you name them:",
             p.collateral.len(),
             p.from
         );

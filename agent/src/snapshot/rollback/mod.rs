@@ -21,6 +21,7 @@
 //! a plan, a safety snapshot and a record of its own.
 
 pub mod game;
+pub mod live;
 pub mod plan;
 pub mod record;
 pub mod select;
@@ -68,6 +69,10 @@ pub struct Targets {
     /// otherwise they are listed and left alone.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub delete_new: bool,
+    /// Read the game's whole state for the collateral, rather than compare
+    /// with the newest snapshot (see [`Plan::collateral_from`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fresh: bool,
 }
 
 /// Ids a request may name: more than any rollback needs, and each one
@@ -167,16 +172,29 @@ impl Snapshots {
         Ok(planned.plan)
     }
 
+    /// Reads the game (the targeted entities only, or with `fresh`, or when
+    /// no snapshot is newer than `from`, the whole world for the collateral)
+    /// and plans. The returned `live` is a transient snapshot to remove.
     async fn plan_locked(&self, from: &str, targets: &Targets) -> Result<Planned, SnapshotError> {
         let snap = self.resolve(from)?;
+        let newer = self
+            .list()?
+            .into_iter()
+            .rev()
+            .find(|m| m.trigger != SAFETY && m.at_ms > snap.at_ms);
         let read = Instant::now();
-        let live = self.take_locked(None, LIVE).await?;
+        let (live, window) = match newer {
+            Some(window) if !targets.fresh => (self.read_targets(&snap, targets).await?, Some(window)),
+            _ => (self.take_locked(None, LIVE).await?, None),
+        };
         let read_ms = read.elapsed().as_millis() as u64;
         let store = Arc::clone(&self.store);
-        let (s2, l2, t2) = (snap.clone(), live.clone(), targets.clone());
-        let made = tokio::task::spawn_blocking(move || plan::make(&store, &s2, &l2, &t2))
-            .await
-            .map_err(|e| SnapshotError::Damaged(snap.id.clone(), e.to_string()));
+        let (s2, l2, w2, t2) = (snap.clone(), live.clone(), window.clone(), targets.clone());
+        let made = tokio::task::spawn_blocking(move || {
+            plan::make(&store, &s2, &l2, w2.as_ref().unwrap_or(&l2), &t2)
+        })
+        .await
+        .map_err(|e| SnapshotError::Damaged(snap.id.clone(), e.to_string()));
         let (mut plan, writes) = match made {
             Ok(Ok(p)) => p,
             Ok(Err(e)) | Err(e) => {
@@ -185,9 +203,43 @@ impl Snapshots {
             }
         };
         plan.read_ms = read_ms;
+        if let Some(w) = window {
+            plan.collateral_from = w.id;
+            plan.collateral_at_ms = w.at_ms;
+        }
         Ok(Planned { plan, writes, live })
     }
 
+    /// The game's current lines of what `targets` cover, as a transient
+    /// snapshot of just those entities.
+    async fn read_targets(&self, snap: &Meta, targets: &Targets) -> Result<Meta, SnapshotError> {
+        let game = self.game.clone().ok_or(TakeError::NoGame)?;
+        let owners = targets.owners();
+        let store = Arc::clone(&self.store);
+        let (s2, o2) = (snap.clone(), owners.clone());
+        let mut keys = tokio::task::spawn_blocking(move || {
+            let nodes = select::Memo::new(&store);
+            select::owned(&nodes, &s2, &o2, &mut select::Known::new())
+        })
+        .await
+        .map_err(|e| SnapshotError::Damaged(snap.id.clone(), e.to_string()))??
+        .into_keys()
+        .collect::<BTreeSet<Key>>();
+        keys.extend(targets.explicit());
+        let lines = live::read(&self.client, &game, &owners, &keys, self.timeout).await?;
+        let mut items = Vec::with_capacity(lines.len());
+        let mut blobs = Vec::with_capacity(lines.len());
+        for (key, line) in &lines {
+            let digest = index::digest(line);
+            let owner = super::entity::head(line)
+                .ok()
+                .and_then(|h| h.owner.map(|o| o.into_owned()));
+            items.push((key.clone(), owner, digest));
+            blobs.push((digest, line.as_slice()));
+        }
+        self.store.put_blobs(&blobs)?;
+        self.index_snapshot(Meta::new(now_ms(), None, LIVE), &items)
+    }
     /// Applies the plan for `targets` after a safety snapshot; the record
     /// says exactly what was written, refused and read back wrong.
     pub async fn rollback_apply(
@@ -267,26 +319,43 @@ impl Snapshots {
     /// The entities the plan writes, as the game holds them now: a snapshot
     /// of their own, which undo rolls back to.
     fn safety_snapshot(&self, planned: &Planned, rollback: &str) -> Result<Meta, SnapshotError> {
-        let mut meta = Meta::new(now_ms(), Some(format!("before {rollback}")), SAFETY);
-        meta = self.store.begin(meta)?;
+        let items: Vec<(Key, Option<String>, index::Digest)> = planned
+            .writes
+            .iter()
+            .filter_map(|w| {
+                let (digest, owner) = w.current.clone()?;
+                Some((w.key.clone(), owner, digest))
+            })
+            .collect();
+        let meta = Meta::new(now_ms(), Some(format!("before {rollback}")), SAFETY);
+        self.index_snapshot(meta, &items)
+    }
+
+    /// A snapshot of some entities whose lines are stored already.
+    fn index_snapshot(
+        &self,
+        meta: Meta,
+        items: &[(Key, Option<String>, index::Digest)],
+    ) -> Result<Meta, SnapshotError> {
+        let mut meta = self.store.begin(meta)?;
         let (mut entries, mut owned) = (Vec::new(), Vec::new());
-        for w in &planned.writes {
-            if let Some((digest, owner)) = &w.current {
-                entries.push(index::Entry {
-                    key: index::key_of(&w.key.kind, &w.key.id),
+        for (key, owner, digest) in items {
+            entries.push(index::Entry {
+                key: index::key_of(&key.kind, &key.id),
+                digest: *digest,
+            });
+            if let Some(o) = owner {
+                owned.push(index::Entry {
+                    key: index::owner_key(o, &key.kind, &key.id),
                     digest: *digest,
                 });
-                if let Some(o) = owner {
-                    owned.push(index::Entry {
-                        key: index::owner_key(o, &w.key.kind, &w.key.id),
-                        digest: *digest,
-                    });
-                }
-                *meta.counts.entry(w.key.kind.clone()).or_default() += 1;
             }
+            *meta.counts.entry(key.kind.clone()).or_default() += 1;
         }
         entries.sort_unstable_by_key(|e| e.key);
+        entries.dedup_by_key(|e| e.key);
         owned.sort_unstable_by_key(|e| e.key);
+        owned.dedup_by_key(|e| e.key);
         let mut written = 0;
         meta.entities = entries.len() as u64;
         let build = |entries: &[index::Entry], written: &mut u64| {

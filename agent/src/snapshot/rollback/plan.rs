@@ -82,6 +82,13 @@ pub struct Plan {
     /// Every targeted entity that is not already as the snapshot holds it.
     pub items: Vec<Item>,
     pub collateral: Vec<Collateral>,
+    /// What the collateral compares `from` with: `live` (the game's whole
+    /// state, read for this plan), or the newest snapshot, so that a plan
+    /// reads only the targeted entities from the game (changes since that
+    /// snapshot are not seen; `fresh` reads the whole world instead).
+    pub collateral_from: String,
+    #[serde(default)]
+    pub collateral_at_ms: u64,
     /// Reading the game's state, then planning.
     pub read_ms: u64,
     pub took_ms: u64,
@@ -117,6 +124,7 @@ pub fn make(
     store: &Store,
     snap: &Meta,
     live: &Meta,
+    window: &Meta,
     targets: &Targets,
 ) -> Result<(Plan, Vec<Write>), SnapshotError> {
     let started = Instant::now();
@@ -181,7 +189,7 @@ pub fn make(
         items.push(item);
         writes.extend(write);
     }
-    let collateral = collateral(store, &nodes, snap, live, &keys, &owners)?;
+    let collateral = collateral(store, &nodes, snap, window, &keys, &owners)?;
     summary.collateral = collateral.len() as u64;
     let plan = Plan {
         from: snap.id.clone(),
@@ -190,6 +198,8 @@ pub fn make(
         summary,
         items,
         collateral,
+        collateral_from: super::LIVE.into(),
+        collateral_at_ms: live.at_ms,
         read_ms: 0,
         took_ms: started.elapsed().as_millis() as u64,
     };

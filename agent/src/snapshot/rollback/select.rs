@@ -12,9 +12,9 @@ use crate::snapshot::{Meta, SnapshotError, Store};
 
 /// Levels of ownership followed: account → player → what the player owns;
 /// a cycle in the game's data ends at the first repeat.
-const DEPTH: usize = 3;
+pub const DEPTH: usize = 3;
 /// The kinds that own entities (the state contract's `owner`).
-const OWNERS: [&str; 2] = ["player", "account"];
+pub const OWNERS: [&str; 2] = ["player", "account"];
 /// Nodes remembered during one selection; the top of the trie is read for
 /// every owner, and tens of thousands of owners would read it again each.
 const MEMO: usize = 100_000;

@@ -70,13 +70,18 @@ fn world() -> Game {
 async fn serve(game: Shared) -> String {
     async fn listing(State(g): State<Shared>, body: String) -> String {
         let g = g.lock().unwrap();
-        let ids: BTreeSet<&str> = body
-            .split('&')
-            .filter_map(|p| p.strip_prefix("id="))
-            .collect();
+        let values = |name: &str| -> BTreeSet<String> {
+            body.split('&')
+                .filter_map(|p| p.strip_prefix(name))
+                .map(str::to_owned)
+                .collect()
+        };
+        let (ids, owners) = (values("id="), values("owner="));
         let mut out = String::new();
         for (id, l) in &g.state {
-            if ids.is_empty() || ids.contains(id.as_str()) {
+            let v: Value = serde_json::from_str(l).unwrap();
+            let owner = v["owner"].as_str().unwrap_or("");
+            if ids.is_empty() && owners.is_empty() || ids.contains(id) || owners.contains(owner) {
                 out.push_str(l);
                 out.push('\n');
             }
@@ -204,6 +209,15 @@ async fn plan_apply_and_undo_one_players_exploit() {
         ("v10", vec!["v0".to_string()])
     );
     assert_eq!(gold(&game, "v0"), Some(1_000_000), "a plan writes nothing");
+    assert_eq!(plan.collateral_from, "live", "no snapshot since: the whole world is read");
+
+    // With a snapshot since, only the targets are read from the game; the
+    // collateral is what changed up to that snapshot.
+    let later = s.take(Some("exploited".into()), "manual").await.unwrap();
+    let fast = s.rollback_plan("before", &player("p0")).await.unwrap();
+    assert_eq!(fast.collateral_from, later.id);
+    assert_eq!((actions(&fast), fast.collateral.clone()), (actions(&plan), plan.collateral.clone()));
+    assert_eq!(fast.summary, plan.summary);
 
     let mut t = player("p0");
     t.delete_new = true;
