@@ -255,7 +255,10 @@ fn print_plan(world: &str, p: &Plan, limit: usize) {
         )
     };
     if p.collateral.is_empty() {
-        println!("\nno collateral: nothing of other owners that changed from {} to {window} names a target", p.from);
+        println!(
+            "\nno collateral: nothing of other owners that changed from {} to {window} names a target",
+            p.from
+        );
     } else {
         println!(
             "\ncollateral: {} entities of other owners changed from {} to {window} and name a target; not rolled back unless you name them:",

@@ -45,7 +45,9 @@ pub async fn read(
         let query: Vec<String> = frontier.iter().map(|o| format!("owner={o}")).collect();
         let mut next = Vec::new();
         for line in list(client, &url, &query, timeout).await? {
-            let Some((key, owner)) = head(&line) else { continue };
+            let Some((key, owner)) = head(&line) else {
+                continue;
+            };
             // A listing by owner returns exactly those; be sure anyway.
             if !owner.as_ref().is_some_and(|o| frontier.contains(o)) {
                 continue;

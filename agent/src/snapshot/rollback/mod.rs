@@ -184,7 +184,9 @@ impl Snapshots {
             .find(|m| m.trigger != SAFETY && m.at_ms > snap.at_ms);
         let read = Instant::now();
         let (live, window) = match newer {
-            Some(window) if !targets.fresh => (self.read_targets(&snap, targets).await?, Some(window)),
+            Some(window) if !targets.fresh => {
+                (self.read_targets(&snap, targets).await?, Some(window))
+            }
             _ => (self.take_locked(None, LIVE).await?, None),
         };
         let read_ms = read.elapsed().as_millis() as u64;

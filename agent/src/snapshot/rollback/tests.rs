@@ -209,14 +209,20 @@ async fn plan_apply_and_undo_one_players_exploit() {
         ("v10", vec!["v0".to_string()])
     );
     assert_eq!(gold(&game, "v0"), Some(1_000_000), "a plan writes nothing");
-    assert_eq!(plan.collateral_from, "live", "no snapshot since: the whole world is read");
+    assert_eq!(
+        plan.collateral_from, "live",
+        "no snapshot since: the whole world is read"
+    );
 
     // With a snapshot since, only the targets are read from the game; the
     // collateral is what changed up to that snapshot.
     let later = s.take(Some("exploited".into()), "manual").await.unwrap();
     let fast = s.rollback_plan("before", &player("p0")).await.unwrap();
     assert_eq!(fast.collateral_from, later.id);
-    assert_eq!((actions(&fast), fast.collateral.clone()), (actions(&plan), plan.collateral.clone()));
+    assert_eq!(
+        (actions(&fast), fast.collateral.clone()),
+        (actions(&plan), plan.collateral.clone())
+    );
     assert_eq!(fast.summary, plan.summary);
 
     let mut t = player("p0");
