@@ -183,17 +183,18 @@ impl Snapshots {
             .rev()
             .find(|m| m.trigger != SAFETY && m.at_ms > snap.at_ms);
         let read = Instant::now();
-        let (live, window) = match newer {
+        let (live, window, found) = match newer {
             Some(window) if !targets.fresh => {
-                (self.read_targets(&snap, targets).await?, Some(window))
+                let (live, found) = self.read_targets(&snap, targets).await?;
+                (live, Some(window), Some(found))
             }
-            _ => (self.take_locked(None, LIVE).await?, None),
+            _ => (self.take_locked(None, LIVE).await?, None, None),
         };
         let read_ms = read.elapsed().as_millis() as u64;
         let store = Arc::clone(&self.store);
         let (s2, l2, w2, t2) = (snap.clone(), live.clone(), window.clone(), targets.clone());
         let made = tokio::task::spawn_blocking(move || {
-            plan::make(&store, &s2, &l2, w2.as_ref().unwrap_or(&l2), &t2)
+            plan::make(&store, &s2, &l2, w2.as_ref().unwrap_or(&l2), &t2, found)
         })
         .await
         .map_err(|e| SnapshotError::Damaged(snap.id.clone(), e.to_string()));
@@ -214,19 +215,21 @@ impl Snapshots {
 
     /// The game's current lines of what `targets` cover, as a transient
     /// snapshot of just those entities.
-    async fn read_targets(&self, snap: &Meta, targets: &Targets) -> Result<Meta, SnapshotError> {
+    async fn read_targets(
+        &self,
+        snap: &Meta,
+        targets: &Targets,
+    ) -> Result<(Meta, plan::Found), SnapshotError> {
         let game = self.game.clone().ok_or(TakeError::NoGame)?;
         let owners = targets.owners();
         let store = Arc::clone(&self.store);
         let (s2, o2) = (snap.clone(), owners.clone());
-        let mut keys = tokio::task::spawn_blocking(move || {
-            let nodes = select::Memo::new(&store);
-            select::owned(&nodes, &s2, &o2, &mut select::Known::new())
+        let found = tokio::task::spawn_blocking(move || {
+            plan::Found::in_snapshot(&select::Memo::new(&store), &s2, &o2)
         })
         .await
-        .map_err(|e| SnapshotError::Damaged(snap.id.clone(), e.to_string()))??
-        .into_keys()
-        .collect::<BTreeSet<Key>>();
+        .map_err(|e| SnapshotError::Damaged(snap.id.clone(), e.to_string()))??;
+        let mut keys: BTreeSet<Key> = found.in_snap.keys().cloned().collect();
         keys.extend(targets.explicit());
         let lines = live::read(&self.client, &game, &owners, &keys, self.timeout).await?;
         let mut items = Vec::with_capacity(lines.len());
@@ -240,7 +243,8 @@ impl Snapshots {
             blobs.push((digest, line.as_slice()));
         }
         self.store.put_blobs(&blobs)?;
-        self.index_snapshot(Meta::new(now_ms(), None, LIVE), &items)
+        let live = self.index_snapshot(Meta::new(now_ms(), None, LIVE), &items)?;
+        Ok((live, found))
     }
     /// Applies the plan for `targets` after a safety snapshot; the record
     /// says exactly what was written, refused and read back wrong.

@@ -94,6 +94,25 @@ pub struct Plan {
     pub took_ms: u64,
 }
 
+/// What the targets cover in the snapshot, with the lines read to find it:
+/// worked out once, whether the game is read for the targets or whole.
+pub struct Found {
+    pub in_snap: BTreeMap<Key, Digest>,
+    pub known: select::Known,
+}
+
+impl Found {
+    pub fn in_snapshot(
+        nodes: &Memo<'_>,
+        snap: &Meta,
+        owners: &BTreeSet<String>,
+    ) -> Result<Found, SnapshotError> {
+        let mut known = select::Known::new();
+        let in_snap = select::owned(nodes, snap, owners, &mut known)?;
+        Ok(Found { in_snap, known })
+    }
+}
+
 /// Changed entities outside the targets read together for the collateral.
 const READ_CHUNK: usize = 50_000;
 
@@ -126,12 +145,15 @@ pub fn make(
     live: &Meta,
     window: &Meta,
     targets: &Targets,
+    found: Option<Found>,
 ) -> Result<(Plan, Vec<Write>), SnapshotError> {
     let started = Instant::now();
     let nodes = Memo::new(store);
     let owners = targets.owners();
-    let mut known = select::Known::new();
-    let in_snap = select::owned(&nodes, snap, &owners, &mut known)?;
+    let Found { in_snap, mut known } = match found {
+        Some(f) => f,
+        None => Found::in_snapshot(&nodes, snap, &owners)?,
+    };
     let in_live = select::owned(&nodes, live, &owners, &mut known)?;
     let mut keys: BTreeSet<Key> = targets.explicit();
     keys.extend(in_snap.keys().cloned());
