@@ -271,8 +271,9 @@ pub struct Verified {
     pub problems: Vec<String>,
 }
 
-/// Changed entities read together in a diff.
-const READ_CHUNK: usize = 50_000;
+/// Changed entities whose lines are read together (a diff, a plan's
+/// collateral).
+pub(crate) const READ_CHUNK: usize = 50_000;
 
 /// Problems listed per snapshot before the rest are only counted.
 const PROBLEMS: usize = 10;
@@ -326,15 +327,9 @@ fn compare(
     let changes = index::diff(store, a.root().as_ref(), b.root().as_ref())
         .map_err(|e| damaged(e.to_string()))?;
     let mut pairs = Vec::with_capacity(changes.len());
-    // In chunks, each read in digest order (see `Store::blobs_sorted`), so
-    // a diff of a whole changed world still holds one chunk of lines.
+    // In chunks, so a diff of a whole changed world holds one chunk of lines.
     for chunk in changes.chunks(READ_CHUNK) {
-        let wanted = chunk
-            .iter()
-            .flat_map(|c| [c.old, c.new])
-            .flatten()
-            .collect();
-        let lines = store.blobs_sorted(wanted)?;
+        let lines = store.lines_of(chunk.iter())?;
         let read = |d: Option<index::Digest>| -> Result<Option<Value>, SnapshotError> {
             let Some(d) = d else { return Ok(None) };
             let line = lines

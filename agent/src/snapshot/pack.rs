@@ -261,21 +261,36 @@ impl Packs {
     }
 
     pub fn get(&self, digest: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
-        let loc = {
+        Ok(self.get_many(std::slice::from_ref(digest))?.remove(digest))
+    }
+
+    /// Many lines at once, read in file order (each pack front to back,
+    /// so the OS reads ahead); missing digests are left out.
+    pub fn get_many(&self, digests: &[Digest]) -> Result<HashMap<Digest, Vec<u8>>, StoreError> {
+        let mut locs: Vec<(Loc, Digest)> = {
             let mut st = lock(&self.state);
-            let Some(loc) = st.index.get(digest).copied() else {
-                return Ok(None);
-            };
-            // A line still in the write buffer.
-            if loc.pack == st.open.number
-                && loc.offset + u64::from(loc.len) > file_len_hint(&st.open)
+            let locs: Vec<(Loc, Digest)> = digests
+                .iter()
+                .filter_map(|d| Some((*st.index.get(d)?, *d)))
+                .collect();
+            // Lines still in the write buffer: hand them to the OS first.
+            let open = st.open.number;
+            let handed = file_len_hint(&st.open);
+            if locs
+                .iter()
+                .any(|(l, _)| l.pack == open && l.offset + u64::from(l.len) > handed)
             {
-                let path = pack_path(&self.dir, loc.pack);
+                let path = pack_path(&self.dir, open);
                 st.open.file.flush().map_err(io(&path))?;
             }
-            loc
+            locs
         };
-        self.read(loc).map(Some)
+        locs.sort_unstable_by_key(|(l, _)| (l.pack, l.offset));
+        let mut out = HashMap::with_capacity(locs.len());
+        for (l, d) in locs {
+            out.insert(d, self.read(l)?);
+        }
+        Ok(out)
     }
 
     fn read(&self, loc: Loc) -> Result<Vec<u8>, StoreError> {

@@ -255,21 +255,24 @@ impl Store {
         self.durable()
     }
 
-    /// Many entity lines at once, their index read in digest order (each of
-    /// its pages once). Missing digests are left out.
-    pub fn blobs_sorted(
+    /// The lines of both sides of `changes`, read together in file order
+    /// (see [`Packs::get_many`]). Callers pass a bounded chunk.
+    pub fn lines_of<'a>(
         &self,
-        mut digests: Vec<Digest>,
+        changes: impl Iterator<Item = &'a index::Change>,
     ) -> Result<std::collections::HashMap<Digest, Vec<u8>>, StoreError> {
+        let mut digests: Vec<Digest> = changes.flat_map(|c| [c.old, c.new]).flatten().collect();
         digests.sort_unstable();
         digests.dedup();
-        let mut out = std::collections::HashMap::with_capacity(digests.len());
-        for d in digests {
-            if let Some(v) = self.blobs.get(&d)? {
-                out.insert(d, v);
-            }
-        }
-        Ok(out)
+        self.blobs.get_many(&digests)
+    }
+
+    /// Lines for these digests, read together in file order.
+    pub fn lines(
+        &self,
+        digests: &[Digest],
+    ) -> Result<std::collections::HashMap<Digest, Vec<u8>>, StoreError> {
+        self.blobs.get_many(digests)
     }
 
     /// Every snapshot, oldest first.

@@ -3,7 +3,7 @@
 //! built at the end from `(key, digest)` pairs only, 32 bytes an entity,
 //! so a million-entity world never sits whole in memory.
 //!
-//! Reading is async; hashing and sled writes run on a blocking thread fed
+//! Reading is async; hashing and store writes run on a blocking thread fed
 //! through a small bounded channel, so a slow disk slows the download
 //! instead of filling memory.
 
@@ -17,7 +17,7 @@ use super::entity::{self, Lines};
 use super::index::{self, Entry};
 use super::store::{Meta, Store, StoreError};
 
-/// Blob inserts grouped into one sled batch.
+/// New lines handed to the store together.
 const BATCH: usize = 2048;
 
 #[derive(Debug, thiserror::Error)]

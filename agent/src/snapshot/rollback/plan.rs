@@ -14,7 +14,7 @@ use super::select::{self, Memo};
 use super::{Key, Targets};
 use crate::snapshot::diff::{self, FieldChange};
 use crate::snapshot::index::{self, Digest};
-use crate::snapshot::{Meta, SnapshotError, Store};
+use crate::snapshot::{Meta, READ_CHUNK, SnapshotError, Store};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -113,9 +113,6 @@ impl Found {
     }
 }
 
-/// Changed entities outside the targets read together for the collateral.
-const READ_CHUNK: usize = 50_000;
-
 /// One line the apply sends to the game.
 #[derive(Clone, Debug)]
 pub struct Write {
@@ -176,12 +173,12 @@ pub fn make(
             differ.push((key, old, cur));
         }
     }
-    let wanted = differ
+    let wanted: Vec<Digest> = differ
         .iter()
         .flat_map(|(_, a, b)| [*a, *b])
         .flatten()
         .collect();
-    let lines = store.blobs_sorted(wanted)?;
+    let lines = store.lines(&wanted)?;
     let side = |meta: &Meta, d: Option<Digest>| -> Result<Option<Side>, SnapshotError> {
         let Some(digest) = d else { return Ok(None) };
         let line = lines
@@ -386,14 +383,8 @@ fn collateral(
         .iter()
         .filter(|c| !targeted.contains(&c.key))
         .collect();
-    // Read in digest order, a chunk at a time (see `Store::blobs_sorted`).
     for chunk in others.chunks(READ_CHUNK) {
-        let wanted = chunk
-            .iter()
-            .flat_map(|c| [c.old, c.new])
-            .flatten()
-            .collect();
-        let lines = store.blobs_sorted(wanted)?;
+        let lines = store.lines_of(chunk.iter().copied())?;
         let read = |meta: &Meta, d: Option<Digest>| -> Result<Option<Value>, SnapshotError> {
             let Some(d) = d else { return Ok(None) };
             parse(meta, lines.get(&d).ok_or_else(|| missing(meta, &d))?).map(Some)

@@ -96,11 +96,12 @@ pub fn owned(
             .map_err(|e| damaged(e.to_string()))?;
             found.extend(entries.into_iter().map(|e| (n, e)));
         }
-        let unread = found
+        let unread: Vec<Digest> = found
             .iter()
             .map(|(_, e)| e.digest)
-            .filter(|d| !known.contains_key(d));
-        for (digest, line) in nodes.store.blobs_sorted(unread.collect())? {
+            .filter(|d| !known.contains_key(d))
+            .collect();
+        for (digest, line) in nodes.store.lines(&unread)? {
             let head = entity::head(&line).map_err(damaged)?;
             let key = Key {
                 kind: head.kind.into_owned(),
