@@ -1,6 +1,7 @@
 use super::*;
 use crate::Histogram;
 use crate::flags::FlagReload;
+use crate::report::{HistogramSeries, Tags};
 use serde_json::{Value, json};
 
 const NOW: u64 = 1_764_000_000_000;
@@ -195,6 +196,38 @@ mod properties {
                 *slot = v;
             }
             let _ = decode(&doc);
+        }
+    }
+
+    proptest! {
+        // The fast path must take and refuse exactly what reading part by
+        // part does, with the same reasons, for any mix of good and bad.
+        #[test]
+        fn the_fast_path_takes_and_refuses_what_the_slow_one_does(
+            edits in prop::collection::vec((
+                prop::sample::select(vec![
+                    "/health", "/health/observed_ms", "/health/up_ms", "/health/detail",
+                    "/counters/0", "/counters/0/name", "/counters/0/tags", "/gauges/0/value",
+                    "/histograms/0/histogram", "/histograms/0/name", "/losses",
+                    "/flag_reloads/0/at_ms", "/flag_reloads/0/file", "/start_ms", "/end_ms",
+                    "/world", "/agent",
+                ]),
+                prop_oneof![
+                    any_json(),
+                    any::<u64>().prop_map(Value::from),
+                    (0..NOW + 1_000_000_000).prop_map(Value::from),
+                    (0usize..300).prop_map(|n| Value::from("x".repeat(n))),
+                ],
+            ), 0..4),
+        ) {
+            let mut doc = serde_json::to_value(good()).unwrap();
+            for (path, v) in edits {
+                if let Some(slot) = doc.pointer_mut(path) {
+                    *slot = v;
+                }
+            }
+            let body = serde_json::to_vec(&doc).unwrap();
+            prop_assert_eq!(decode_report(&body, NOW), by_parts(&body, NOW));
         }
     }
 
