@@ -226,7 +226,12 @@ async fn evaluate_loop(
             _ = shared.evaluate_now.notified() => {}
             _ = stop.changed() => break,
         }
-        let notes = shared.evaluate();
+        // On a thread of its own: the runtime's workers go on serving
+        // reports meanwhile (see `Shared::evaluate`).
+        let s = shared.clone();
+        let notes = tokio::task::spawn_blocking(move || s.evaluate())
+            .await
+            .map_err(|e| CollectorError::Task("evaluation", e.to_string()))?;
         shared.metrics.upkeep();
         let public_url = shared.cfg.public_url.as_deref().unwrap_or_default();
         for n in &notes {

@@ -8,7 +8,7 @@
 //! a forgotten world. Names are checked ([`liveops_protocol::name`]), so
 //! they hold no NUL.
 
-use super::series::chunks::{BadChunk, CHUNK_BYTES, ChunkOp};
+use super::series::chunks::{BadChunk, CHUNK_BYTES, ChunkOp, PERSISTED};
 use super::{Engine, World, move_first, world_mut};
 
 /// Where the series live in the state tree.
@@ -47,7 +47,13 @@ impl Engine {
     /// (chunks past retention, forgotten worlds). Meant to be called under
     /// the collector's lock, then written without it: it only copies.
     pub fn take_chunks(&mut self) -> Vec<StoreOp> {
-        let mut ops = Vec::new();
+        // A reporting world changes about one chunk of each persisted ring
+        // of each series between two checkpoints. Sized once: growing a
+        // vector of ten thousand worlds' chunks copies tens of megabytes
+        // while every report waits for the lock.
+        let mut ops = Vec::with_capacity(
+            self.forgotten.len() + self.worlds.len() * self.slos.len() * PERSISTED.len() + 16,
+        );
         for world in std::mem::take(&mut self.forgotten) {
             let from = world_prefix(&world);
             let mut to = from.clone();
@@ -126,7 +132,11 @@ fn world_prefix(world: &str) -> Vec<u8> {
 }
 
 pub fn key(world: &str, slo: &str, ring: u8, chunk: u64) -> Vec<u8> {
-    let mut k = world_prefix(world);
+    // Allocated once at its final size: a checkpoint builds one per chunk.
+    let mut k = Vec::with_capacity(PREFIX.len() + world.len() + slo.len() + 11);
+    k.extend_from_slice(PREFIX);
+    k.extend_from_slice(world.as_bytes());
+    k.push(0);
     k.extend_from_slice(slo.as_bytes());
     k.push(0);
     k.push(ring);
