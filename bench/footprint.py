@@ -116,6 +116,19 @@ def raise_nofile(agents):
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
+def scrape_every(every, stop, out):
+    """What Prometheus does to a collector: GET /metrics every `every` s.
+    Each scrape's seconds and bytes, to show what it costs the reports."""
+    while not stop.wait(every):
+        t = time.time()
+        try:
+            n = len(http_get(f"http://127.0.0.1:{COLL}/metrics", timeout=60))
+        except OSError as e:
+            out.append({"error": str(e)})
+            continue
+        out.append({"secs": round(time.time() - t, 3), "bytes": n})
+
+
 def scrape_latency():
     # On a loaded machine, right after the run, the collector is busy paging
     # AgentSilent for every world: the load figures must not be lost to it.
@@ -159,6 +172,9 @@ def collector(a):
         stop, rss = threading.Event(), []
         t = threading.Thread(target=sample_rss, args=(c.pid, stop, rss))
         t.start()
+        scrapes = []
+        if a.scrape:
+            threading.Thread(target=scrape_every, args=(a.scrape, stop, scrapes), daemon=True).start()
         loadavg = os.getloadavg()
         c0, t0 = cpu_ticks(c.pid), time.time()
         # CPU again after the warm-up, to leave out the connection storm.
@@ -194,6 +210,7 @@ def collector(a):
             "rss_max_sampled_kib": max(rss), "hwm_kib": status_kib(c.pid, "VmHWM"),
             # One sample a minute: whether memory stays flat over a soak.
             "rss_by_minute_kib": rss[::60],
+            "scrapes": scrapes,
             "server_side": scrape_latency(),
         }
         print(json.dumps(row))
@@ -215,6 +232,8 @@ def main():
     co.add_argument("--agents", type=int, default=1000)
     co.add_argument("--ramp", type=float, default=1.0, help="seconds over which agents start")
     co.add_argument("--perf", action="store_true", help="also record a perf profile (bench/out/.../perf.data)")
+    co.add_argument("--scrape", type=float, default=0,
+                    help="also GET /metrics every this many seconds, as Prometheus would (0: only at the end)")
     co.add_argument("--healthy", action="store_true",
                     help="send reports without failed requests (no world burns its budget)")
     a = ap.parse_args()

@@ -36,6 +36,7 @@
 pub mod alert;
 pub mod audit;
 pub mod auth;
+pub mod background;
 pub mod events;
 pub mod http;
 pub mod journal;

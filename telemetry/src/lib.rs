@@ -13,6 +13,7 @@
 //! own numbers on its own `/metrics`.
 
 pub mod names;
+pub mod text;
 
 pub use metrics::{Counter, Gauge, Histogram};
 use metrics::{Key, Label, Level, Metadata, Recorder};

@@ -84,8 +84,11 @@ struct SlosResponse {
     slos: Vec<crate::slo::SloStatus>,
 }
 
-async fn slos(State(s): State<Arc<Shared>>, Query(f): Query<Filter>) -> Json<SlosResponse> {
-    let mut slos = s.status();
+async fn slos(
+    State(s): State<Arc<Shared>>,
+    Query(f): Query<Filter>,
+) -> Result<Json<SlosResponse>, AppError> {
+    let mut slos = blocking(move || Ok::<_, AppError>(s.status())).await?;
     if let Some(w) = &f.world {
         let want = if w == "fleet" { None } else { Some(w.as_str()) };
         slos.retain(|st| st.world.as_deref() == want);
@@ -93,10 +96,10 @@ async fn slos(State(s): State<Arc<Shared>>, Query(f): Query<Filter>) -> Json<Slo
     if let Some(name) = &f.slo {
         slos.retain(|st| &st.slo == name);
     }
-    Json(SlosResponse {
+    Ok(Json(SlosResponse {
         generated_at: crate::rfc3339(now_ms()),
         slos,
-    })
+    }))
 }
 
 async fn alerts(State(s): State<Arc<Shared>>) -> Json<serde_json::Value> {
@@ -132,12 +135,17 @@ async fn healthz(State(s): State<Arc<Shared>>) -> Json<serde_json::Value> {
     Json(json!({"status": "ok", "config": s.config_files.status()}))
 }
 
-async fn metrics(State(s): State<Arc<Shared>>) -> impl IntoResponse {
-    (
+async fn metrics(State(s): State<Arc<Shared>>) -> Result<impl IntoResponse, AppError> {
+    // A scrape of a large fleet is seconds of CPU: it takes what the
+    // reports leave.
+    let text = crate::background::run("scrape", move || s.render_metrics())
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        s.render_metrics(),
-    )
+        text,
+    ))
 }

@@ -47,20 +47,40 @@ impl Engine {
     /// (chunks past retention, forgotten worlds). Meant to be called under
     /// the collector's lock, then written without it: it only copies.
     pub fn take_chunks(&mut self) -> Vec<StoreOp> {
-        // A reporting world changes about one chunk of each persisted ring
-        // of each series between two checkpoints. Sized once: growing a
-        // vector of ten thousand worlds' chunks copies tens of megabytes
-        // while every report waits for the lock.
-        let mut ops = Vec::with_capacity(
-            self.forgotten.len() + self.worlds.len() * self.slos.len() * PERSISTED.len() + 16,
-        );
-        for world in std::mem::take(&mut self.forgotten) {
-            let from = world_prefix(&world);
-            let mut to = from.clone();
-            *to.last_mut().expect("prefix ends in NUL") = 1;
-            ops.push(StoreOp::Delete(from, to));
+        self.take_chunks_after(None, usize::MAX).0
+    }
+
+    /// [`Engine::take_chunks`] of at most `limit` worlds after `after` in
+    /// name order (the deletions of forgotten worlds with the first
+    /// slice, `after` = `None`), and the last world taken: `None` once
+    /// past the last. A checkpoint of ten thousand worlds is cut a slice
+    /// at a time, so that no report waits for the whole fleet's copy.
+    pub fn take_chunks_after(
+        &mut self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> (Vec<StoreOp>, Option<String>) {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let mut ops = Vec::new();
+        if after.is_none() {
+            for world in std::mem::take(&mut self.forgotten) {
+                let from = world_prefix(&world);
+                let mut to = from.clone();
+                *to.last_mut().expect("prefix ends in NUL") = 1;
+                ops.push(StoreOp::Delete(from, to));
+            }
         }
-        for (name, world) in &mut self.worlds {
+        // A reporting world changes about one chunk of each persisted ring
+        // of each series between two checkpoints. Sized once: growing the
+        // vector copies it while every report waits for the lock.
+        ops.reserve(self.worlds.len().min(limit) * self.slos.len() * PERSISTED.len());
+        let from = after.map_or(Unbounded, Excluded);
+        let mut last = None;
+        for (name, world) in self
+            .worlds
+            .range_mut::<str, _>((from, Unbounded))
+            .take(limit)
+        {
             for (slo, series) in self.slos.iter().zip(&mut world.series) {
                 series.take_chunks(&mut |op| {
                     ops.push(match op {
@@ -74,8 +94,9 @@ impl Engine {
                     })
                 });
             }
+            last = Some(name);
         }
-        ops
+        (ops, last.cloned())
     }
 
     /// After a checkpoint that was not written: the next one writes every

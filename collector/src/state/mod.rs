@@ -45,9 +45,12 @@ const BURN_EVERY_MS: u64 = 5_000;
 /// thousand worlds, one pass over all of them held the state long enough
 /// to time reports out.
 const BURN_SLICES: usize = 5;
-/// Worlds whose acute rules one hold of the lock evaluates: about 1.5 ms
-/// of a report's wait at most.
+/// Worlds whose acute rules one hold of the lock evaluates (their seconds
+/// only: a few milliseconds).
 const EVAL_SLICE: usize = 1_000;
+/// Worlds whose SLO status one hold of the lock reads: every window up to
+/// the whole period, about ten times an acute rule's work.
+const STATUS_SLICE: usize = 100;
 /// Samples of a watched gauge kept per world at most (one a report).
 pub(super) const HISTORY_MAX: usize = 3_600;
 
@@ -351,9 +354,34 @@ impl Shared {
         notes
     }
 
+    /// Every SLO's status, fleet-wide and per world. Blocking (a fleet of
+    /// ten thousand worlds takes a while): call it from a blocking thread.
     pub fn status(&self) -> Vec<SloStatus> {
-        let inner = self.lock();
-        inner.engine.status(now_ms(), &self.cfg.alerting.burn_rates)
+        let mut rows = Vec::new();
+        self.status_in_slices(|slice| rows.extend(slice));
+        rows
+    }
+
+    /// The SLO status, read [`STATUS_SLICE`] worlds per hold of the lock and
+    /// handed to `each` a slice at a time, outside it, so that the reports
+    /// arriving meanwhile wait for one slice at most.
+    pub(crate) fn status_in_slices(&self, mut each: impl FnMut(Vec<SloStatus>)) {
+        let now = now_ms();
+        let rules = &self.cfg.alerting.burn_rates;
+        let fleet = self.lock().engine.status_fleet(now, rules);
+        each(fleet);
+        let mut after: Option<String> = None;
+        loop {
+            let (rows, last) =
+                self.lock()
+                    .engine
+                    .status_worlds(now, rules, after.as_deref(), STATUS_SLICE);
+            if last.is_none() {
+                return;
+            }
+            each(rows);
+            after = last;
+        }
     }
 
     pub fn alerts(&self) -> Vec<crate::alert::ActiveAlert> {

@@ -1,0 +1,36 @@
+//! Work for the whole fleet that must not take the core from the reports.
+//!
+//! A checkpoint or a scrape of ten thousand worlds costs the better part
+//! of a second of CPU. Run at the reports' priority on a busy core, it
+//! delays every report behind it for as long; on a thread of its own at a
+//! lower priority it takes what the reports leave, and finishes a little
+//! later instead.
+
+/// Nice value of background threads (Linux nice values are per thread).
+const NICE: i32 = 10;
+
+/// Lowers the calling thread's priority. A thread that does this should
+/// end with its work: a pooled thread would keep the lower priority.
+pub fn lower_priority() {
+    if let Err(e) = rustix::process::setpriority_process(None, NICE) {
+        tracing::debug!(error = %e, "background thread keeps its priority");
+    }
+}
+
+/// Runs `f` on a new thread named `name` at a lower priority, and waits
+/// for it without blocking the runtime.
+pub async fn run<T: Send + 'static>(
+    name: &'static str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, crate::CollectorError> {
+    let task = |e: &dyn std::fmt::Display| crate::CollectorError::Task(name, e.to_string());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            lower_priority();
+            drop(tx.send(f()));
+        })
+        .map_err(|e| task(&e))?;
+    rx.await.map_err(|e| task(&e))
+}
