@@ -52,6 +52,7 @@ struct Tally {
     non_2xx: u64,
     /// Requests over 20 ms (the latency target), by second of the run in
     /// which they were sent: shows whether slow requests come in bursts.
+    /// (The warm-up, by contrast, is counted from each agent's own start.)
     slow_by_second: Vec<u64>,
 }
 
@@ -68,7 +69,12 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
         let (to, token, template) = (a.to, a.token.clone(), template.clone());
         tasks.spawn(async move {
             let id = format!("bench-{run_id}-{i:04}");
-            agent(to, &token, template, id, i, start + offset, until).await
+            let when = Schedule {
+                start,
+                first: start + offset,
+                until,
+            };
+            agent(to, &token, template, id, i, when).await
         });
     }
     let mut all = Tally::default();
@@ -133,15 +139,27 @@ pub async fn run(a: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// When one simulated agent runs: the run's start, its own first report
+/// (spread over the ramp) and the end.
+struct Schedule {
+    start: Instant,
+    first: Instant,
+    until: Instant,
+}
+
 async fn agent(
     to: SocketAddr,
     token: &str,
     mut report: serde_json::Value,
     id: String,
     index: usize,
-    first: Instant,
-    until: Instant,
+    when: Schedule,
 ) -> Tally {
+    let Schedule {
+        start,
+        first,
+        until,
+    } = when;
     let mut tally = Tally::default();
     report["agent"] = id.into();
     report["world"] = format!("bench-w{index:04}").into();
@@ -190,7 +208,9 @@ async fn agent(
                 let second = started.saturating_duration_since(first).as_secs();
                 tally.latencies_us.push((second, took.as_micros() as u64));
                 if took > Duration::from_millis(20) {
-                    let second = second as usize;
+                    // By the run's clock, not the agent's: one stall of the
+                    // collector falls in one second for every agent.
+                    let second = started.saturating_duration_since(start).as_secs() as usize;
                     if tally.slow_by_second.len() <= second {
                         tally.slow_by_second.resize(second + 1, 0);
                     }

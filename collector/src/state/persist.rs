@@ -202,6 +202,7 @@ impl Shared {
             if last.is_some() {
                 after = last;
                 drop(inner);
+                super::let_reports_in();
                 between();
                 continue;
             }
