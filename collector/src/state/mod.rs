@@ -8,57 +8,47 @@
 //! - `persist.rs`: journal entries, checkpoints, restoring at start.
 //! - `gauges.rs`: the SLO and alert gauges of `/metrics`.
 
+mod evaluate;
 mod gauges;
 mod persist;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use liveops_config::{CollectorConfig, Severity};
-use liveops_protocol::{Health, Notification, Report};
+use liveops_config::CollectorConfig;
+use liveops_protocol::{Health, Report};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use crate::alert::{
-    AlertBook, Candidate, WorldLive, acute_alerts, backlog_alert, burn_rate_alerts,
-    burn_rate_alerts_where, notifier_failing,
-};
+use crate::alert::{AlertBook, Candidate};
 use crate::audit::{Audit, AuditRecorder};
 use crate::auth::Tokens;
 use crate::events::Events;
 use crate::notify::Notifiers;
 use crate::overrides::Overrides;
 use crate::slo::{Engine, SloStatus, sample};
-use crate::store::{ALERTS, Store};
+use crate::store::Store;
 use crate::telemetry::CollectorMetrics;
 use crate::{CollectorError, now_ms};
 use persist::{JournalEntry, apply};
 
-/// How often burn-rate rules are recomputed. Their windows are 5 minutes
-/// and longer, so a few seconds change nothing a pager would notice, while
-/// summing those windows for every world (and the fleet) each second was
-/// the collector's largest steady cost. Acute and no-data alerts are still
-/// evaluated every time.
-const BURN_EVERY_MS: u64 = 5_000;
-/// Burn-rate work is split into this many slices of scopes (by a hash of
-/// the name), one coming due every `BURN_EVERY_MS / BURN_SLICES`: with ten
-/// thousand worlds, one pass over all of them held the state long enough
-/// to time reports out.
-const BURN_SLICES: usize = 5;
-/// Worlds whose acute rules one hold of the lock evaluates (their seconds
-/// only: a few milliseconds).
-const EVAL_SLICE: usize = 1_000;
 /// Worlds whose SLO status one hold of the lock reads: every window up to
 /// the whole period, about ten times an acute rule's work.
 const STATUS_SLICE: usize = 100;
 
 /// Lets the reports waiting for the lock have it between two slices of a
-/// fleet-wide read. Unlocking alone does not: the reader, still running,
-/// takes the lock again before a waiting worker is even scheduled, and
-/// the slices add up to one long hold (130 ms for a checkpoint's cut of
-/// ten thousand worlds).
-fn let_reports_in() {
-    std::thread::sleep(std::time::Duration::from_millis(1));
+/// fleet-wide read that held it for `held`. Unlocking alone does not: the
+/// reader, still running, takes the lock again before a waiting worker is
+/// even scheduled, and the slices add up to one long hold (130 ms for a
+/// checkpoint's cut of ten thousand worlds). Pausing twice as long as the
+/// slice held leaves the reports two thirds of the time, more than they
+/// need at ten thousand agents, so they keep up instead of queueing.
+fn let_reports_in(held: std::time::Duration) {
+    let pause = (held * 2).clamp(
+        std::time::Duration::from_millis(1),
+        std::time::Duration::from_millis(50),
+    );
+    std::thread::sleep(pause);
 }
 /// Samples of a watched gauge kept per world at most (one a report).
 pub(super) const HISTORY_MAX: usize = 3_600;
@@ -98,7 +88,7 @@ pub struct Shared {
 struct Inner {
     engine: Engine,
     /// Burn-rate candidates per slice of scopes and when each was
-    /// computed; empty until the first evaluation. See [`BURN_SLICES`].
+    /// computed; empty until the first evaluation. See [`evaluate::BURN_SLICES`].
     burn: Vec<(u64, Vec<Candidate>)>,
     agents: HashMap<String, AgentSeen>,
     worlds: BTreeMap<String, WorldSeen>,
@@ -280,92 +270,6 @@ impl Shared {
         Ok(Accepted::New(position))
     }
 
-    /// Evaluates every alert rule, updates the alert book, and
-    /// returns the notifications to deliver. Blocking: the loop runs it
-    /// on a thread of its own.
-    ///
-    /// Every report waits for the same lock, so it is never held for the
-    /// whole fleet at once: the worlds' acute and backlog rules are read
-    /// [`EVAL_SLICE`] worlds at a time, letting the reports queued
-    /// meanwhile in between. (Held throughout, an evaluation of ten
-    /// thousand worlds stalled every report for 16 ms each second.) Each
-    /// world is read whole under one hold; worlds read a moment apart is
-    /// no loss for rules that look back minutes.
-    pub fn evaluate(&self) -> Vec<Notification> {
-        let started = std::time::Instant::now();
-        let now = now_ms();
-        let alerting = &self.cfg.alerting;
-        let live: Vec<WorldLive> = {
-            let mut guard = self.lock();
-            let inner = &mut *guard;
-            refresh_burn(&mut inner.burn, &inner.engine, alerting, now);
-            inner
-                .worlds
-                .iter()
-                .map(|(w, s)| WorldLive {
-                    world: w.clone(),
-                    last_report_ms: s.last_report_ms,
-                    health: s.health.clone(),
-                })
-                .collect()
-        };
-        let mut candidates = Vec::new();
-        for (i, slice) in live.chunks(EVAL_SLICE).enumerate() {
-            if i > 0 {
-                let_reports_in();
-            }
-            let inner = self.lock();
-            candidates.extend(acute_alerts(
-                &inner.engine,
-                slice,
-                self.cfg.no_data_after,
-                now,
-            ));
-            for l in slice {
-                let Some(seen) = inner.worlds.get(&l.world) else {
-                    continue;
-                };
-                for slo in &self.cfg.slos {
-                    let Some(rule) = &slo.backlog else { continue };
-                    if let Some(samples) = seen.history.get(&rule.metric) {
-                        candidates.extend(backlog_alert(slo, rule, &l.world, samples, now));
-                    }
-                }
-            }
-        }
-        let mut guard = self.lock();
-        let inner = &mut *guard;
-        // `Collector::start` resolved it (`crate::public_url`).
-        let public_url = self.cfg.public_url.as_deref().unwrap_or_default();
-        if let Some(why) = self.audit.check() {
-            candidates.push(audit_broken(&inner.engine, public_url, why));
-        }
-        for f in self.notifiers.failing() {
-            let owner = platform_owner(&inner.engine);
-            candidates.push(notifier_failing(
-                &f.channel,
-                f.failures,
-                &f.last_error,
-                owner,
-                public_url,
-            ));
-        }
-        let burning = inner.burn.iter().flat_map(|(_, c)| c);
-        let notes = inner
-            .book
-            .reconcile(burning.chain(&candidates), now, public_url);
-        if !notes.is_empty()
-            && let Err(e) = self.store.put(ALERTS, &inner.book)
-        {
-            tracing::error!(error = %e, "cannot persist alert state");
-        }
-        drop(guard);
-        self.metrics
-            .evaluation
-            .record(started.elapsed().as_secs_f64());
-        notes
-    }
-
     /// Every SLO's status, fleet-wide and per world. Blocking (a fleet of
     /// ten thousand worlds takes a while): call it from a blocking thread.
     pub fn status(&self) -> Vec<SloStatus> {
@@ -384,16 +288,20 @@ impl Shared {
         each(fleet);
         let mut after: Option<String> = None;
         loop {
+            let inner = self.lock();
+            let taken = std::time::Instant::now();
             let (rows, last) =
-                self.lock()
+                inner
                     .engine
                     .status_worlds(now, rules, after.as_deref(), STATUS_SLICE);
+            drop(inner);
+            let held = taken.elapsed();
             if last.is_none() {
                 return;
             }
             each(rows);
             after = last;
-            let_reports_in();
+            let_reports_in(held);
         }
     }
 
@@ -415,66 +323,4 @@ impl Shared {
     pub fn worlds(&self) -> BTreeMap<String, WorldSeen> {
         self.lock().worlds.clone()
     }
-}
-
-/// Recomputes the burn-rate slices that are due. The first call computes
-/// them all (so alerts restored from a checkpoint are not resolved for want
-/// of a candidate) and staggers them, so that afterwards one slice comes
-/// due at a time.
-fn refresh_burn(
-    burn: &mut Vec<(u64, Vec<Candidate>)>,
-    engine: &Engine,
-    alerting: &liveops_config::AlertingConfig,
-    now: u64,
-) {
-    if burn.is_empty() {
-        let mut slices = vec![Vec::new(); BURN_SLICES];
-        for c in burn_rate_alerts(engine, alerting, now) {
-            slices[burn_slice(c.label("world").unwrap_or_default())].push(c);
-        }
-        let step = BURN_EVERY_MS / BURN_SLICES as u64;
-        *burn = (0u64..)
-            .zip(slices)
-            .map(|(i, c)| (now.saturating_sub(i * step), c))
-            .collect();
-        return;
-    }
-    for (i, (at, candidates)) in burn.iter_mut().enumerate() {
-        if now.saturating_sub(*at) >= BURN_EVERY_MS {
-            *candidates = burn_rate_alerts_where(engine, alerting, now, |w| burn_slice(w) == i);
-            *at = now;
-        }
-    }
-}
-
-/// Which burn-rate slice a scope (its `world` label) belongs to: FNV-1a,
-/// stable for the collector's lifetime whatever else joins the fleet.
-fn burn_slice(world: &str) -> usize {
-    let h = world.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    (h % BURN_SLICES as u64) as usize
-}
-
-/// `AuditChainBroken`: liveops' own alert, to the owner of the first
-/// uptime SLO (the platform team by default), with the audit runbook.
-fn audit_broken(engine: &Engine, public_url: &str, why: String) -> Candidate {
-    let owner = platform_owner(engine);
-    Candidate::new("AuditChainBroken", "fleet", "audit", Severity::Page).annotated(
-        "the audit log was replaced or edited: operator changes are refused".into(),
-        format!(
-            "{why}. Mitigations and overrides answer 503 until an admin checks the log (`liveops audit verify`) and reseals it (`liveops audit reseal --reason …`)."
-        ),
-        &format!("{public_url}/runbooks/audit"),
-        owner,
-    )
-}
-
-/// Who owns liveops itself: the owner of the first uptime SLO.
-fn platform_owner(engine: &Engine) -> &str {
-    engine
-        .slos()
-        .iter()
-        .find(|s| matches!(s.kind, liveops_config::SloKind::Uptime))
-        .map_or("", |s| s.owner.as_str())
 }

@@ -189,6 +189,7 @@ impl Shared {
         let mut after: Option<String> = None;
         let (agents, worlds) = loop {
             let mut inner = self.lock();
+            let taken = std::time::Instant::now();
             let position = self.store.journal_position();
             match &after {
                 None => {
@@ -202,7 +203,7 @@ impl Shared {
             if last.is_some() {
                 after = last;
                 drop(inner);
-                super::let_reports_in();
+                super::let_reports_in(taken.elapsed());
                 between();
                 continue;
             }
