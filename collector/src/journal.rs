@@ -135,28 +135,44 @@ impl Journal {
 
     /// Deletes every closed segment holding only entries up to `pos`, and
     /// closes the open one so that the next truncation can delete it.
+    ///
+    /// The files are deleted after the writer's lock is let go: the next
+    /// flush, which every report's acknowledgement waits for, needs that
+    /// lock, and unlinking a 64 MB segment (on a thread at a lower
+    /// priority, the checkpoint's) took long enough to stall reports.
     pub fn truncate(&self, pos: u64) -> std::io::Result<()> {
-        let mut w = lock(&self.write);
-        self.rotate(&mut w);
-        // A segment ends where the next begins, the newest at the last
-        // record written.
-        let ends: Vec<u64> = w
-            .closed
-            .iter()
-            .skip(1)
-            .map(|(first, _)| first.saturating_sub(1))
-            .chain([w.written])
-            .collect();
-        let mut kept = Vec::new();
-        for ((first, path), end) in std::mem::take(&mut w.closed).into_iter().zip(ends) {
-            if end > pos {
-                kept.push((first, path));
-            } else if let Err(e) = std::fs::remove_file(&path) {
+        let doomed = {
+            let mut w = lock(&self.write);
+            self.rotate(&mut w);
+            // A segment ends where the next begins, the newest at the last
+            // record written.
+            let ends: Vec<u64> = w
+                .closed
+                .iter()
+                .skip(1)
+                .map(|(first, _)| first.saturating_sub(1))
+                .chain([w.written])
+                .collect();
+            let (doomed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut w.closed)
+                .into_iter()
+                .zip(ends)
+                .partition(|(_, end)| *end <= pos);
+            w.closed = kept.into_iter().map(|(segment, _)| segment).collect();
+            doomed
+        };
+        let mut failed = Vec::new();
+        for ((first, path), _) in doomed {
+            if let Err(e) = std::fs::remove_file(&path) {
                 tracing::warn!(error = %e, path = %path.display(), "cannot delete a journal segment; trying again next checkpoint");
-                kept.push((first, path));
+                failed.push((first, path));
             }
         }
-        w.closed = kept;
+        if !failed.is_empty() {
+            // Oldest first, as they were.
+            let mut w = lock(&self.write);
+            failed.append(&mut w.closed);
+            w.closed = failed;
+        }
         Ok(())
     }
 
