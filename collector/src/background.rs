@@ -17,8 +17,9 @@ pub fn lower_priority() {
     }
 }
 
-/// Runs `f` on a new thread named `name` at a lower priority, and waits
-/// for it without blocking the runtime.
+/// Runs `f` on a new thread named `name`, and waits for it without
+/// blocking the runtime. `f` lowers the thread's priority
+/// ([`lower_priority`]) once it holds nothing the reports wait for.
 pub async fn run<T: Send + 'static>(
     name: &'static str,
     f: impl FnOnce() -> T + Send + 'static,
@@ -27,10 +28,7 @@ pub async fn run<T: Send + 'static>(
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name(name.into())
-        .spawn(move || {
-            lower_priority();
-            drop(tx.send(f()));
-        })
+        .spawn(move || drop(tx.send(f())))
         .map_err(|e| task(&e))?;
     rx.await.map_err(|e| task(&e))
 }

@@ -330,14 +330,8 @@ async fn checkpoint_loop(
             _ = stop.changed() => break,
         }
         let s = shared.clone();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        std::thread::Builder::new()
-            .name("checkpoint".into())
-            .spawn(move || drop(tx.send(s.checkpoint_in_background())))
-            .map_err(|e| CollectorError::Task("checkpoint", e.to_string()))?;
-        let written = rx
-            .await
-            .map_err(|e| CollectorError::Task("checkpoint", e.to_string()))?;
+        let written =
+            crate::background::run("checkpoint", move || s.checkpoint_in_background()).await?;
         if let Err(e) = written {
             tracing::error!(error = %e, "checkpoint failed; the journal still holds every report");
         }

@@ -138,9 +138,12 @@ async fn healthz(State(s): State<Arc<Shared>>) -> Json<serde_json::Value> {
 async fn metrics(State(s): State<Arc<Shared>>) -> Result<impl IntoResponse, AppError> {
     // A scrape of a large fleet is seconds of CPU: it takes what the
     // reports leave.
-    let text = crate::background::run("scrape", move || s.render_metrics())
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let text = crate::background::run("scrape", move || {
+        crate::background::lower_priority();
+        s.render_metrics()
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok((
         [(
             header::CONTENT_TYPE,
