@@ -158,15 +158,21 @@ def collector(a):
     # names the shipped file of the build measured.
     coll = Path(os.environ.get("LIVEOPS_BENCH_COLLECTOR_TOML", ROOT / "config/collector.toml")).read_text()
     coll = re.sub(r'(?m)^listen = .*$', f'listen = "127.0.0.1:{COLL}"', coll)
-    coll = re.sub(r'(?m)^data_dir = .*$', f'data_dir = "{d}/collector-data"', coll)
+    # LIVEOPS_BENCH_DATA_DIR puts the store elsewhere (e.g. on tmpfs, to
+    # tell the disk's share of the latency from the collector's).
+    data = Path(os.environ.get("LIVEOPS_BENCH_DATA_DIR", d / "collector-data"))
+    coll = re.sub(r'(?m)^data_dir = .*$', f'data_dir = "{data}"', coll)
     # Alerts go to a file: at the end of the run 1,000 worlds fall silent.
     coll = coll.replace('[[notifier]]\nkind = "stdout"', f'[[notifier]]\nkind = "file"\npath = "{d}/alerts.jsonl"')
     (d / "collector.toml").write_text(coll)
-    shutil.rmtree(d / "collector-data", ignore_errors=True)
+    shutil.rmtree(data, ignore_errors=True)
     procs = Procs()
     try:
         c = procs.start([COLLECTOR, "--config", d / "collector.toml"], core=DAEMON_CORE,
-                        env={"LIVEOPS_AGENT_TOKEN": TOKEN}, log=d / "collector.log")
+                        env={"LIVEOPS_AGENT_TOKEN": TOKEN,
+                             # The checkpoint says how long its cut held the lock.
+                             "RUST_LOG": "info,liveops_collector::state=debug"},
+                        log=d / "collector.log")
         wait_port("127.0.0.1", COLL)
         time.sleep(1)
         stop, rss = threading.Event(), []

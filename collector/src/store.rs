@@ -175,11 +175,11 @@ impl Store {
         &self,
         key: &[u8],
         value: &T,
-        chunks: Vec<StoreOp>,
+        chunks: impl IntoIterator<Item = StoreOp>,
         floor: u64,
     ) -> Result<(), CollectorError> {
         let mut batch = sled::Batch::default();
-        let mut puts = Vec::with_capacity(chunks.len());
+        let mut puts = Vec::new();
         // Deletions first: a key deleted and written again in one
         // checkpoint (a world forgotten and back) must end up written.
         for op in chunks {

@@ -139,7 +139,7 @@ async fn metrics(State(s): State<Arc<Shared>>) -> Result<impl IntoResponse, AppE
     // A scrape of a large fleet is seconds of CPU: it takes what the
     // reports leave.
     let text = crate::background::run("scrape", move || {
-        crate::background::lower_priority();
+        crate::background::lower_priority(crate::background::READS_STATE);
         s.render_metrics()
     })
     .await

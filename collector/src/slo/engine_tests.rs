@@ -115,6 +115,36 @@ fn prune_forgets_worlds_silent_for_a_whole_period() {
 }
 
 #[test]
+fn a_checkpoint_slice_ages_and_forgets_only_its_own_worlds() {
+    let mut e = engine();
+    for w in ["a", "b", "c", "d"] {
+        e.ingest(&report(w, 0, 1000));
+    }
+    let later = 31 * DAY.as_millis() as u64;
+    for w in ["a", "c"] {
+        e.ingest(&report(w, later - 1000, later));
+    }
+    // Slices of two: `a` and the stale `b`, then `c` and the stale `d`.
+    let (ops, last) = e.checkpoint_slice(None, 2, later);
+    assert_eq!(last.as_deref(), Some("b"));
+    assert_eq!(e.worlds().collect::<Vec<_>>(), ["a", "c", "d"]);
+    let deleted = |ops: &[persist::StoreOp], w: &str| {
+        ops.iter().any(|op| {
+            matches!(op, persist::StoreOp::Delete(from, _) if from.ends_with(format!("{w}\0").as_bytes()))
+        })
+    };
+    assert!(deleted(&ops, "b") && !deleted(&ops, "d"));
+    let (ops, last) = e.checkpoint_slice(last.as_deref(), 2, later);
+    assert_eq!(last.as_deref(), Some("d"));
+    assert_eq!(e.worlds().collect::<Vec<_>>(), ["a", "c"]);
+    assert!(deleted(&ops, "d") && !deleted(&ops, "b"));
+    assert_eq!(
+        e.checkpoint_slice(last.as_deref(), 2, later),
+        (vec![], None)
+    );
+}
+
+#[test]
 fn chunks_round_trip_and_unconfigured_slos_are_told() {
     let mut e = engine();
     for sec in 0..(2 * HOUR.as_secs()) {

@@ -176,22 +176,44 @@ impl Engine {
     /// Ages every series to `now_ms` and forgets worlds with no report
     /// within their longest SLO period (decommissioned worlds).
     pub fn prune(&mut self, now_ms: u64) {
+        self.prune_slice(None, usize::MAX, now_ms);
+    }
+
+    /// [`Engine::prune`] of at most `limit` worlds after `after` in name
+    /// order, and the last of them (`None`: none left after `after`). A
+    /// checkpoint prunes a slice at a time: ageing ten thousand worlds'
+    /// series at once held every report up.
+    pub fn prune_slice(
+        &mut self,
+        after: Option<&str>,
+        limit: usize,
+        now_ms: u64,
+    ) -> Option<String> {
+        use std::ops::Bound::{Excluded, Unbounded};
         let longest = self.slos.iter().map(|s| s.period).max().unwrap_or_default();
         let keep_ms = u64::try_from(longest.as_millis()).unwrap_or(u64::MAX);
-        let (fleet, firsts, forgotten) = (&mut self.fleet, &mut self.firsts, &mut self.forgotten);
-        self.worlds.retain(|name, w| {
-            let keep = now_ms.saturating_sub(w.last_ms) <= keep_ms;
-            if !keep {
-                forget(fleet, firsts, w);
-                forgotten.push(name.clone());
+        let (worlds, fleet) = (&mut self.worlds, &mut self.fleet);
+        let mut stale = Vec::new();
+        let mut last = None;
+        let from = after.map_or(Unbounded, Excluded);
+        for (name, w) in worlds.range_mut::<str, _>((from, Unbounded)).take(limit) {
+            if now_ms.saturating_sub(w.last_ms) > keep_ms {
+                stale.push(name.clone());
+            } else {
+                for (series, fleet) in w.series.iter_mut().zip(fleet.iter_mut()) {
+                    series.prune_telling(now_ms, &mut |change| fleet.apply(change));
+                }
             }
-            keep
-        });
-        for world in self.worlds.values_mut() {
-            for (series, fleet) in world.series.iter_mut().zip(&mut self.fleet) {
-                series.prune_telling(now_ms, &mut |change| fleet.apply(change));
+            last = Some(name);
+        }
+        let last = last.cloned();
+        for name in stale {
+            if let Some(w) = self.worlds.remove(&name) {
+                forget(&mut self.fleet, &mut self.firsts, &w);
+                self.forgotten.push(name);
             }
         }
+        last
     }
 
     /// Replaces the series named in `state` (a checkpoint of an earlier

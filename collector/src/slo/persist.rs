@@ -47,40 +47,42 @@ impl Engine {
     /// (chunks past retention, forgotten worlds). Meant to be called under
     /// the collector's lock, then written without it: it only copies.
     pub fn take_chunks(&mut self) -> Vec<StoreOp> {
-        self.take_chunks_after(None, usize::MAX).0
+        self.take_chunks_through(None, None)
     }
 
-    /// [`Engine::take_chunks`] of at most `limit` worlds after `after` in
-    /// name order (the deletions of forgotten worlds with the first
-    /// slice, `after` = `None`), and the last world taken: `None` once
-    /// past the last. A checkpoint of ten thousand worlds is cut a slice
-    /// at a time, so that no report waits for the whole fleet's copy.
-    pub fn take_chunks_after(
+    /// One slice of a checkpoint: ages at most `limit` worlds after
+    /// `after` in name order ([`Engine::prune_slice`]) and takes their
+    /// chunks, with the deletions of every world forgotten since the last
+    /// slice. Returns the last world of the slice: `None` once past the
+    /// last. A checkpoint of ten thousand worlds is cut a slice at a time,
+    /// so that no report waits for the whole fleet's copy.
+    pub fn checkpoint_slice(
         &mut self,
         after: Option<&str>,
         limit: usize,
+        now_ms: u64,
     ) -> (Vec<StoreOp>, Option<String>) {
-        use std::ops::Bound::{Excluded, Unbounded};
-        let mut ops = Vec::new();
-        if after.is_none() {
-            for world in std::mem::take(&mut self.forgotten) {
-                let from = world_prefix(&world);
-                let mut to = from.clone();
-                *to.last_mut().expect("prefix ends in NUL") = 1;
-                ops.push(StoreOp::Delete(from, to));
-            }
-        }
+        let last = self.prune_slice(after, limit, now_ms);
+        // Past the last world (`None`), the range is empty: only the
+        // deletions are left.
+        (self.take_chunks_through(after, last.as_deref()), last)
+    }
+
+    /// [`Engine::take_chunks`] of the worlds after `after` up to and with
+    /// `through` in name order (`None`: from the first; to the last).
+    fn take_chunks_through(&mut self, after: Option<&str>, through: Option<&str>) -> Vec<StoreOp> {
+        use std::ops::Bound::{Excluded, Included, Unbounded};
+        let mut ops = self.take_forgotten();
+        let range = (
+            after.map_or(Unbounded, Excluded),
+            through.map_or(Unbounded, Included),
+        );
         // A reporting world changes about one chunk of each persisted ring
         // of each series between two checkpoints. Sized once: growing the
         // vector copies it while every report waits for the lock.
-        ops.reserve(self.worlds.len().min(limit) * self.slos.len() * PERSISTED.len());
-        let from = after.map_or(Unbounded, Excluded);
-        let mut last = None;
-        for (name, world) in self
-            .worlds
-            .range_mut::<str, _>((from, Unbounded))
-            .take(limit)
-        {
+        let worlds = self.worlds.range::<str, _>(range).count();
+        ops.reserve(worlds * self.slos.len() * PERSISTED.len());
+        for (name, world) in self.worlds.range_mut::<str, _>(range) {
             for (slo, series) in self.slos.iter().zip(&mut world.series) {
                 series.take_chunks(&mut |op| {
                     ops.push(match op {
@@ -94,9 +96,21 @@ impl Engine {
                     })
                 });
             }
-            last = Some(name);
         }
-        (ops, last.cloned())
+        ops
+    }
+
+    /// The deletions of the worlds forgotten since the last call.
+    fn take_forgotten(&mut self) -> Vec<StoreOp> {
+        std::mem::take(&mut self.forgotten)
+            .into_iter()
+            .map(|world| {
+                let from = world_prefix(&world);
+                let mut to = from.clone();
+                *to.last_mut().expect("prefix ends in NUL") = 1;
+                StoreOp::Delete(from, to)
+            })
+            .collect()
     }
 
     /// After a checkpoint that was not written: the next one writes every

@@ -49,21 +49,36 @@ impl Shared {
                 }
             }
         });
+        // Copied under the lock, written after: formatting ten thousand
+        // worlds' gauges under it, on this low-priority thread, kept every
+        // report waiting.
         let inner = self.lock();
-        for (world, w) in &inner.worlds {
-            let silent =
-                now.saturating_sub(w.last_report_ms) as u128 > self.cfg.no_data_after.as_millis();
-            let l = [("world", world.as_str())];
-            let up = w.health.up && !silent;
-            g.set(COLLECTOR_WORLD_UP, &l, if up { 1.0 } else { 0.0 });
-            g.set(COLLECTOR_AGENT_SILENT, &l, if silent { 1.0 } else { 0.0 });
-            if let Some(b) = w.gauges.get(liveops_protocol::signal::TICK_BACKLOG) {
-                g.set(COLLECTOR_WORLD_TICK_BACKLOG, &l, *b);
-            }
-        }
+        let worlds: Vec<(String, bool, bool, Option<f64>)> = inner
+            .worlds
+            .iter()
+            .map(|(world, w)| {
+                let silent = now.saturating_sub(w.last_report_ms) as u128
+                    > self.cfg.no_data_after.as_millis();
+                let backlog = w.gauges.get(liveops_protocol::signal::TICK_BACKLOG);
+                (
+                    world.clone(),
+                    w.health.up && !silent,
+                    silent,
+                    backlog.copied(),
+                )
+            })
+            .collect();
         let agents = inner.agents.len();
         let active = inner.book.active();
         drop(inner);
+        for (world, up, silent, backlog) in &worlds {
+            let l = [("world", world.as_str())];
+            g.set(COLLECTOR_WORLD_UP, &l, if *up { 1.0 } else { 0.0 });
+            g.set(COLLECTOR_AGENT_SILENT, &l, if *silent { 1.0 } else { 0.0 });
+            if let Some(b) = backlog {
+                g.set(COLLECTOR_WORLD_TICK_BACKLOG, &l, *b);
+            }
+        }
         m.set(COLLECTOR_AGENTS, &[], agents as f64);
         let mut firing: BTreeMap<(String, String), f64> = BTreeMap::new();
         for a in active {

@@ -30,7 +30,7 @@ pub(super) struct JournalEntry {
 }
 
 /// Worlds one hold of the lock cuts for a checkpoint.
-const CUT_SLICE: usize = 1_000;
+const CUT_SLICE: usize = 250;
 
 #[derive(Serialize, Deserialize)]
 struct Checkpoint {
@@ -159,7 +159,7 @@ impl Shared {
     pub fn checkpoint_in_background(&self) -> Result<(), CollectorError> {
         // Lowered only after the cut: at a low priority while holding the
         // lock, it would keep every report waiting for longer.
-        self.checkpoint_then(crate::background::lower_priority)
+        self.checkpoint_then(|| crate::background::lower_priority(crate::background::HOLDS_NOTHING))
     }
 
     fn checkpoint_then(&self, after_cut: impl FnOnce()) -> Result<(), CollectorError> {
@@ -175,49 +175,70 @@ impl Shared {
     /// position of its own cut (reports are journaled under the lock, so a
     /// slice holds exactly the entries up to it), and runs `between`
     /// between two holds (where reports come in; a test's hook). Copying
-    /// ten thousand worlds' chunks at once kept every report waiting for
-    /// 40-90 ms; a slice of a thousand holds the lock for 8-20 ms.
+    /// ten thousand worlds at once kept every report waiting for 40-90 ms:
+    /// a slice ages, copies the chunks of and copies the worlds it cuts
+    /// and nothing else, so the longest hold stays a few milliseconds.
     pub(super) fn write_checkpoint(
         &self,
         slice: usize,
         mut between: impl FnMut(),
         after_cut: impl FnOnce(),
     ) -> Result<(), CollectorError> {
+        use std::ops::Bound::{Excluded, Included, Unbounded};
+        // One vector a slice: appending them into one would copy the
+        // chunks taken so far under the lock.
         let mut chunks = Vec::new();
         let mut cuts = Vec::new();
+        let mut worlds = BTreeMap::new();
         let mut journal_position = None;
         let mut after: Option<String> = None;
-        let (agents, worlds) = loop {
+        let (mut held, mut longest) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+        let agents = loop {
             let mut inner = self.lock();
             let taken = std::time::Instant::now();
             let position = self.store.journal_position();
             match &after {
-                None => {
-                    inner.engine.prune(now_ms());
-                    journal_position = Some(position);
-                }
+                None => journal_position = Some(position),
                 Some(a) => cuts.push((a.clone(), position)),
             }
-            let (mut ops, last) = inner.engine.take_chunks_after(after.as_deref(), slice);
-            chunks.append(&mut ops);
-            if last.is_some() {
-                after = last;
-                drop(inner);
-                super::let_reports_in(taken.elapsed());
-                between();
-                continue;
+            let (ops, last) = inner
+                .engine
+                .checkpoint_slice(after.as_deref(), slice, now_ms());
+            chunks.push(ops);
+            // The worlds as of their slice's cut: the entries replayed
+            // after it are the ones they do not reflect yet (see `apply`).
+            let range = (
+                after.as_deref().map_or(Unbounded, Excluded),
+                last.as_deref().map_or(Unbounded, Included),
+            );
+            for (name, w) in inner.worlds.range::<str, _>(range) {
+                worlds.insert(name.clone(), w.without_history());
             }
-            // The worlds and agents as of the last cut: replaying an entry
-            // they already reflect changes nothing (see `apply`).
-            let worlds: BTreeMap<String, WorldSeen> = inner
-                .worlds
-                .iter()
-                .map(|(name, w)| (name.clone(), w.without_history()))
-                .collect();
-            break (inner.agents.clone(), worlds);
+            if last.is_none() {
+                // Agents as of the last cut: replaying an older entry
+                // leaves an agent's newest sequence number as it is.
+                let agents = inner.agents.clone();
+                drop(inner);
+                let hold = taken.elapsed();
+                (held, longest) = (held + hold, longest.max(hold));
+                break agents;
+            }
+            after = last;
+            drop(inner);
+            let hold = taken.elapsed();
+            (held, longest) = (held + hold, longest.max(hold));
+            super::let_reports_in(hold);
+            between();
         };
+        tracing::debug!(
+            slices = cuts.len() + 1,
+            held_ms = held.as_secs_f64() * 1e3,
+            longest_ms = longest.as_secs_f64() * 1e3,
+            "checkpoint cut"
+        );
         let journal_position = journal_position.expect("the first cut sets it");
         after_cut();
+        let chunks = chunks.into_iter().flatten();
         let cp = Checkpoint {
             journal_position,
             cuts,
@@ -227,18 +248,28 @@ impl Shared {
         };
         // On disk before the journal it covers is deleted: a crash between
         // the two must find the checkpoint, not only a shorter journal.
+        let started = std::time::Instant::now();
         let written = self
             .store
-            .put_checkpoint(CHECKPOINT, &cp, chunks, cp.journal_position)
-            .and_then(|()| self.store.flush());
+            .put_checkpoint(CHECKPOINT, &cp, chunks, cp.journal_position);
+        let put = started.elapsed();
+        let written = written.and_then(|()| self.store.flush());
         if let Err(e) = written {
             // What was taken is not on disk: the next checkpoint writes
             // every series again rather than only what changes until then.
             self.lock().engine.mark_all_changed();
             return Err(e);
         }
+        let flushed = started.elapsed();
         self.store.truncate_journal(cp.journal_position)?;
-        self.store.flush()
+        let done = self.store.flush();
+        tracing::debug!(
+            put_ms = put.as_secs_f64() * 1e3,
+            flushed_ms = flushed.as_secs_f64() * 1e3,
+            done_ms = started.elapsed().as_secs_f64() * 1e3,
+            "checkpoint written"
+        );
+        done
     }
 }
 

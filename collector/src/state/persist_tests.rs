@@ -107,11 +107,20 @@ async fn a_checkpoint_cut_in_slices_while_reports_arrive_restores_every_report_o
         accept(&s, &report(w as u32, 1 + next[w] + 1, 500));
     }
     let want = uptime(&s);
+    let seen = |s: &Shared| -> Vec<(String, u64, String)> {
+        s.worlds()
+            .into_iter()
+            .map(|(name, w)| (name, w.report_end_ms, w.agent))
+            .collect()
+    };
+    let want_seen = seen(&s);
     s.store.durable(s.store.journal_position()).await.unwrap();
     drop(s);
 
     let back = open(dir.path());
     assert_eq!(uptime(&back), want);
+    // Each world as of its own slice's cut, and the entries after it.
+    assert_eq!(seen(&back), want_seen);
     assert!(want.len() > 25 && want.iter().all(|(_, events, _)| *events > 0.0));
 }
 
