@@ -199,7 +199,8 @@ def collector(a):
                                 "-p", c.pid,
                                 "-o", d / "perf.data", "--", "sleep", str(a.secs - 5)], log=d / "perf.log")
         load = run_json([TOOL, "collector-load", "--to", f"127.0.0.1:{COLL}", "--token", TOKEN,
-                         "--agents", a.agents, "--secs", a.secs, "--ramp", a.ramp, "--template", template],
+                         "--agents", a.agents, "--secs", a.secs, "--ramp", a.ramp, "--warmup", a.warmup,
+                         "--template", template],
                         core=LOAD_CORE)
         c1, t1 = cpu_ticks(c.pid), time.time()
         stop.set()
@@ -237,6 +238,8 @@ def main():
     co.add_argument("--secs", type=float, default=60)
     co.add_argument("--agents", type=int, default=1000)
     co.add_argument("--ramp", type=float, default=1.0, help="seconds over which agents start")
+    co.add_argument("--warmup", type=int, default=5,
+                    help="seconds at the start left out of the after-warm-up percentiles")
     co.add_argument("--perf", action="store_true", help="also record a perf profile (bench/out/.../perf.data)")
     co.add_argument("--scrape", type=float, default=0,
                     help="also GET /metrics every this many seconds, as Prometheus would (0: only at the end)")

@@ -26,8 +26,9 @@ pub fn lower_priority(nice: i32) {
 }
 
 /// Runs `f` on a new thread named `name`, and waits for it without
-/// blocking the runtime. `f` lowers the thread's priority
-/// ([`lower_priority`]) once it holds nothing the reports wait for.
+/// blocking the runtime. `f` lowers the priority ([`lower_priority`]) of
+/// the thread doing work that can wait: to [`READS_STATE`] while it still
+/// takes the state lock, to [`HOLDS_NOTHING`] once it no longer does.
 pub async fn run<T: Send + 'static>(
     name: &'static str,
     f: impl FnOnce() -> T + Send + 'static,

@@ -51,6 +51,9 @@ const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// The highest journal position ever truncated.
 const JOURNAL_FLOOR: &[u8] = b"journal_floor";
 
+/// An entry of the state tree, as written.
+pub type KeyValue = (Vec<u8>, Vec<u8>);
+
 impl Store {
     pub fn open(dir: &Path) -> Result<Store, CollectorError> {
         std::fs::create_dir_all(dir).map_err(|source| CollectorError::DataDir {
@@ -166,22 +169,36 @@ impl Store {
         Ok(())
     }
 
-    /// Writes a checkpoint record, the series chunks it covers and the
-    /// journal floor (the position it covers) in one batch: after a crash,
-    /// all or none. Positions of a journal truncated later must go on above
-    /// `floor`, or entries written after a restart would sort below the
-    /// checkpoint and be skipped by a replay.
+    /// Writes a checkpoint record and the journal floor (the position it
+    /// covers) in one batch: after a crash, both or neither. Positions of a
+    /// journal truncated later must go on above `floor`, or entries written
+    /// after a restart would sort below the checkpoint and be skipped by a
+    /// replay.
     pub fn put_checkpoint<T: Serialize>(
         &self,
         key: &[u8],
         value: &T,
-        chunks: impl IntoIterator<Item = StoreOp>,
         floor: u64,
     ) -> Result<(), CollectorError> {
+        let puts = vec![
+            (key.to_vec(), serde_json::to_vec(value)?),
+            (JOURNAL_FLOOR.to_vec(), floor.to_be_bytes().to_vec()),
+        ];
+        self.put_series(Vec::new(), puts)
+    }
+
+    /// Writes series chunks and the entries `puts` in one batch: after a
+    /// crash, all or none. A checkpoint writes one such batch per slice of
+    /// worlds, each with the worlds' records of where their series stand.
+    pub fn put_series(
+        &self,
+        chunks: impl IntoIterator<Item = StoreOp>,
+        puts: Vec<KeyValue>,
+    ) -> Result<(), CollectorError> {
         let mut batch = sled::Batch::default();
-        let mut puts = Vec::new();
-        // Deletions first: a key deleted and written again in one
-        // checkpoint (a world forgotten and back) must end up written.
+        let mut writes = Vec::new();
+        // Deletions first: a key deleted and written again in one batch (a
+        // world forgotten and back) must end up written.
         for op in chunks {
             match op {
                 StoreOp::Delete(from, to) => {
@@ -189,14 +206,15 @@ impl Store {
                         batch.remove(item?.0);
                     }
                 }
-                StoreOp::Put(k, v) => puts.push((k, v)),
+                StoreOp::Put(k, v) => writes.push((k, v)),
             }
         }
-        for (k, v) in puts {
+        for (k, v) in writes {
             batch.insert(k, &v[..]);
         }
-        batch.insert(key, serde_json::to_vec(value)?);
-        batch.insert(JOURNAL_FLOOR, &floor.to_be_bytes());
+        for (k, v) in puts {
+            batch.insert(k, v);
+        }
         self.state.apply_batch(batch)?;
         Ok(())
     }

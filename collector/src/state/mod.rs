@@ -8,6 +8,7 @@
 //! - `persist.rs`: journal entries, checkpoints, restoring at start.
 //! - `gauges.rs`: the SLO and alert gauges of `/metrics`.
 
+mod checkpoint;
 mod evaluate;
 mod gauges;
 mod persist;

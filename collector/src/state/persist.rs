@@ -1,6 +1,6 @@
 //! The state's life on disk: journal entries written per report, the
-//! checkpoint, and restoring both at start. See [`crate::store`] for the
-//! sled side.
+//! records a checkpoint writes ([`super::checkpoint`] writes them), and
+//! restoring both at start. See [`crate::store`] for the sled side.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -29,26 +29,41 @@ pub(super) struct JournalEntry {
     pub(super) gauges: BTreeMap<String, f64>,
 }
 
-/// Worlds one hold of the lock cuts for a checkpoint.
-const CUT_SLICE: usize = 250;
+/// Where each world's own record is kept: [`SEEN`] + world name, a
+/// [`Seen`], written with the world's series chunks in one batch.
+pub(super) const SEEN: &[u8] = b"seen/";
+
+/// A world as of its slice's cut, and the journal position of that cut:
+/// its series hold the entries up to it, and a restore replays the rest.
+/// Each slice of a checkpoint is a batch of its own, so a world's position
+/// travels with its chunks, whatever became of the other slices.
+#[derive(Serialize, Deserialize)]
+pub(super) struct Seen {
+    pub(super) position: u64,
+    pub(super) world: WorldSeen,
+}
 
 #[derive(Serialize, Deserialize)]
-struct Checkpoint {
+pub(super) struct Checkpoint {
     /// Where the first slice of worlds was cut: the journal is replayed,
     /// and kept, from here.
-    journal_position: u64,
+    pub(super) journal_position: u64,
     /// Where each later slice was cut, by the last world of the slice
     /// before it, in name order: a world's series hold the journal up to
     /// the position of the last cut after a name before its own (the
     /// first slice's without one). Empty in checkpoints cut whole.
+    /// Written empty now that each world has its [`Seen`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    cuts: Vec<(String, u64)>,
+    pub(super) cuts: Vec<(String, u64)>,
     /// Every series, as checkpoints wrote them before the series had keys
     /// of their own ([`crate::slo::persist`]); read, no longer written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    engine: Option<EngineState>,
-    agents: HashMap<String, AgentSeen>,
-    worlds: BTreeMap<String, WorldSeen>,
+    pub(super) engine: Option<EngineState>,
+    /// Every agent as of the last cut.
+    pub(super) agents: HashMap<String, AgentSeen>,
+    /// Every world, in checkpoints written before [`Seen`]; written empty.
+    #[serde(default)]
+    pub(super) worlds: BTreeMap<String, WorldSeen>,
 }
 
 impl Checkpoint {
@@ -98,13 +113,36 @@ impl Shared {
             after = cp.journal_position;
             cuts = cp;
         }
+        let mut positions = HashMap::new();
+        for item in self.store.scan(SEEN) {
+            let (k, v) = item?;
+            let name = String::from_utf8_lossy(&k[SEEN.len()..]).into_owned();
+            match serde_json::from_slice::<Seen>(&v) {
+                Ok(seen) => {
+                    positions.insert(name.clone(), seen.position);
+                    inner.worlds.insert(name, seen.world);
+                }
+                // Its entries are replayed from the checkpoint's position,
+                // as for a world never cut.
+                Err(e) => {
+                    tracing::warn!(error = %e, world = %name, "skipping an unreadable world record")
+                }
+            }
+        }
         let mut replayed = 0;
         for (pos, e) in self.store.journal_after::<JournalEntry>(after)? {
             // Of a world cut later than the first slice, the entries up to
-            // its cut are in its series already.
-            if pos > cuts.position_of(&e.world) {
+            // its cut are in its series already; its agent's sequence
+            // number still moves on, in case the agents' record is older.
+            let cut = positions
+                .get(&e.world)
+                .copied()
+                .unwrap_or_else(|| cuts.position_of(&e.world));
+            if pos > cut {
                 apply(&mut inner, e);
                 replayed += 1;
+            } else {
+                saw_agent(&mut inner, &e);
             }
         }
         if let Some(book) = self.store.get::<AlertBook>(ALERTS)? {
@@ -136,146 +174,11 @@ impl Shared {
         );
         Ok(())
     }
-
-    /// Writes a checkpoint and drops the journal it covers.
-    ///
-    /// Under the state lock only what changed is copied: the series chunks
-    /// changed since the last checkpoint ([`crate::slo::persist`]), and the
-    /// worlds without their gauge history, which is not persisted. Writing
-    /// every series each time cost seconds at ten thousand worlds. The
-    /// journal position is read under the same lock, and reports are
-    /// journaled under it too, so the checkpoint holds exactly the entries
-    /// up to that position and the replay after a restart exactly those
-    /// after it; chunks and the checkpoint record are written in one batch,
-    /// so a crash leaves both or neither.
-    pub fn checkpoint(&self) -> Result<(), CollectorError> {
-        self.checkpoint_then(|| {})
-    }
-
-    /// [`Shared::checkpoint`] on a thread of its own, which lowers its
-    /// priority once the cut under the lock is taken: writing a checkpoint
-    /// of ten thousand worlds takes a while, and the reports arriving
-    /// meanwhile come first. Blocking.
-    pub fn checkpoint_in_background(&self) -> Result<(), CollectorError> {
-        // Lowered only after the cut: at a low priority while holding the
-        // lock, it would keep every report waiting for longer.
-        self.checkpoint_then(|| crate::background::lower_priority(crate::background::HOLDS_NOTHING))
-    }
-
-    fn checkpoint_then(&self, after_cut: impl FnOnce()) -> Result<(), CollectorError> {
-        let started = std::time::Instant::now();
-        let written = self.write_checkpoint(CUT_SLICE, || {}, after_cut);
-        self.metrics
-            .checkpoint
-            .record(started.elapsed().as_secs_f64());
-        written
-    }
-
-    /// Cuts `slice` worlds per hold of the lock, each at the journal
-    /// position of its own cut (reports are journaled under the lock, so a
-    /// slice holds exactly the entries up to it), and runs `between`
-    /// between two holds (where reports come in; a test's hook). Copying
-    /// ten thousand worlds at once kept every report waiting for 40-90 ms:
-    /// a slice ages, copies the chunks of and copies the worlds it cuts
-    /// and nothing else, so the longest hold stays a few milliseconds.
-    pub(super) fn write_checkpoint(
-        &self,
-        slice: usize,
-        mut between: impl FnMut(),
-        after_cut: impl FnOnce(),
-    ) -> Result<(), CollectorError> {
-        use std::ops::Bound::{Excluded, Included, Unbounded};
-        // One vector a slice: appending them into one would copy the
-        // chunks taken so far under the lock.
-        let mut chunks = Vec::new();
-        let mut cuts = Vec::new();
-        let mut worlds = BTreeMap::new();
-        let mut journal_position = None;
-        let mut after: Option<String> = None;
-        let (mut held, mut longest) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
-        let agents = loop {
-            let mut inner = self.lock();
-            let taken = std::time::Instant::now();
-            let position = self.store.journal_position();
-            match &after {
-                None => journal_position = Some(position),
-                Some(a) => cuts.push((a.clone(), position)),
-            }
-            let (ops, last) = inner
-                .engine
-                .checkpoint_slice(after.as_deref(), slice, now_ms());
-            chunks.push(ops);
-            // The worlds as of their slice's cut: the entries replayed
-            // after it are the ones they do not reflect yet (see `apply`).
-            let range = (
-                after.as_deref().map_or(Unbounded, Excluded),
-                last.as_deref().map_or(Unbounded, Included),
-            );
-            for (name, w) in inner.worlds.range::<str, _>(range) {
-                worlds.insert(name.clone(), w.without_history());
-            }
-            if last.is_none() {
-                // Agents as of the last cut: replaying an older entry
-                // leaves an agent's newest sequence number as it is.
-                let agents = inner.agents.clone();
-                drop(inner);
-                let hold = taken.elapsed();
-                (held, longest) = (held + hold, longest.max(hold));
-                break agents;
-            }
-            after = last;
-            drop(inner);
-            let hold = taken.elapsed();
-            (held, longest) = (held + hold, longest.max(hold));
-            super::let_reports_in(hold);
-            between();
-        };
-        tracing::debug!(
-            slices = cuts.len() + 1,
-            held_ms = held.as_secs_f64() * 1e3,
-            longest_ms = longest.as_secs_f64() * 1e3,
-            "checkpoint cut"
-        );
-        let journal_position = journal_position.expect("the first cut sets it");
-        after_cut();
-        let chunks = chunks.into_iter().flatten();
-        let cp = Checkpoint {
-            journal_position,
-            cuts,
-            engine: None,
-            agents,
-            worlds,
-        };
-        // On disk before the journal it covers is deleted: a crash between
-        // the two must find the checkpoint, not only a shorter journal.
-        let started = std::time::Instant::now();
-        let written = self
-            .store
-            .put_checkpoint(CHECKPOINT, &cp, chunks, cp.journal_position);
-        let put = started.elapsed();
-        let written = written.and_then(|()| self.store.flush());
-        if let Err(e) = written {
-            // What was taken is not on disk: the next checkpoint writes
-            // every series again rather than only what changes until then.
-            self.lock().engine.mark_all_changed();
-            return Err(e);
-        }
-        let flushed = started.elapsed();
-        self.store.truncate_journal(cp.journal_position)?;
-        let done = self.store.flush();
-        tracing::debug!(
-            put_ms = put.as_secs_f64() * 1e3,
-            flushed_ms = flushed.as_secs_f64() * 1e3,
-            done_ms = started.elapsed().as_secs_f64() * 1e3,
-            "checkpoint written"
-        );
-        done
-    }
 }
 
 impl WorldSeen {
     /// A copy of what a checkpoint keeps.
-    fn without_history(&self) -> WorldSeen {
+    pub(super) fn without_history(&self) -> WorldSeen {
         WorldSeen {
             last_report_ms: self.last_report_ms,
             report_end_ms: self.report_end_ms,
@@ -285,6 +188,16 @@ impl WorldSeen {
             history: BTreeMap::new(),
         }
     }
+}
+
+/// The agent of `e` has sent up to `e.seq` at least.
+fn saw_agent(inner: &mut Inner, e: &JournalEntry) {
+    let agent = inner.agents.entry(e.agent.clone()).or_insert(AgentSeen {
+        world: e.world.clone(),
+        last_seq: 0,
+    });
+    agent.last_seq = agent.last_seq.max(e.seq);
+    agent.world = e.world.clone();
 }
 
 pub(super) fn apply(inner: &mut Inner, e: JournalEntry) {
@@ -301,12 +214,7 @@ pub(super) fn apply(inner: &mut Inner, e: JournalEntry) {
         })
         .collect();
     inner.engine.add_samples(&e.world, e.at_ms, &counts);
-    let agent = inner.agents.entry(e.agent.clone()).or_insert(AgentSeen {
-        world: e.world.clone(),
-        last_seq: 0,
-    });
-    agent.last_seq = agent.last_seq.max(e.seq);
-    agent.world = e.world.clone();
+    saw_agent(inner, &e);
     // Replayed spool backlogs arrive oldest first; only a newer interval
     // may replace what is known of the world now.
     let newer = inner

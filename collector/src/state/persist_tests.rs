@@ -1,4 +1,5 @@
 use std::sync::Arc;
+use std::time::Duration;
 
 use liveops_protocol::report::{Losses, Report};
 
@@ -88,7 +89,8 @@ async fn a_checkpoint_cut_in_slices_while_reports_arrive_restores_every_report_o
     let mut between = 0u32;
     s.write_checkpoint(
         4,
-        || {
+        Duration::ZERO,
+        |_| {
             between += 1;
             for w in [0, 1, 24, 48, 99, (between * 6) % 50] {
                 next[w as usize] += 1;
@@ -97,8 +99,9 @@ async fn a_checkpoint_cut_in_slices_while_reports_arrive_restores_every_report_o
                     &report(w, 1 + next[w as usize] + 1, 250 * w as u64 % 1000),
                 );
             }
+            true
         },
-        || {},
+        false,
     )
     .unwrap();
     assert!(between >= 6, "the cut took {between} slices");
@@ -122,6 +125,56 @@ async fn a_checkpoint_cut_in_slices_while_reports_arrive_restores_every_report_o
     // Each world as of its own slice's cut, and the entries after it.
     assert_eq!(seen(&back), want_seen);
     assert!(want.len() > 25 && want.iter().all(|(_, events, _)| *events > 0.0));
+}
+
+#[tokio::test]
+async fn a_checkpoint_stopped_between_slices_restores_every_report_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    let mut seq = [1u64; 30];
+    let mut send = |s: &Shared, w: usize| {
+        seq[w] += 1;
+        accept(s, &report(w as u32, seq[w], 100 * (w as u64 % 10)));
+    };
+    for w in 0..30 {
+        send(&s, w);
+    }
+    s.checkpoint().unwrap();
+    for w in (0..30).step_by(3) {
+        send(&s, w);
+    }
+    // Stopped, as by a crash, after three slices of five worlds: those
+    // have this checkpoint's positions, the rest the last one's.
+    let mut slices = 0;
+    s.write_checkpoint(
+        5,
+        Duration::ZERO,
+        |_| {
+            slices += 1;
+            for w in [0, 7, 14, 29] {
+                send(&s, w);
+            }
+            slices < 3
+        },
+        false,
+    )
+    .unwrap();
+    for w in 0..30 {
+        send(&s, w);
+    }
+    let want = uptime(&s);
+    s.store.durable(s.store.journal_position()).await.unwrap();
+    drop(s);
+
+    let back = open(dir.path());
+    assert_eq!(uptime(&back), want);
+    // The agents' sequence numbers survive too: a report sent again is a
+    // duplicate, not counted twice.
+    let again = report(0, seq[0], 1000);
+    assert!(matches!(
+        back.accept(&again),
+        Ok(super::super::Accepted::Duplicate)
+    ));
 }
 
 #[test]
