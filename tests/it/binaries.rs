@@ -100,6 +100,26 @@ async fn collector_killed_mid_stream_loses_no_report() {
 
     // SIGTERM: the agent flushes and exits 0.
     terminate(&mut agent, "agent");
+    // SIGTERM: the collector checkpoints on its way out (each world's
+    // record beside its series) and drops the journal; started again, it
+    // restores the same count from the checkpoint alone.
+    terminate(&mut coll, "collector");
+    let journal: u64 = std::fs::read_dir(dir.path().join("collector/journal"))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert_eq!(
+        journal, 0,
+        "the checkpoint on the way out covers the journal"
+    );
+    let mut coll = collector(&bin, listen, &dir.path().join("collector"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut again = None;
+    while Instant::now() < deadline && again.is_none() {
+        again = error_rate_events(&client, listen).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(again, Some(sent), "events restored from the checkpoint");
     coll.kill().unwrap();
     coll.wait().unwrap();
 }

@@ -183,12 +183,7 @@ impl Engine {
     /// order, and the last of them (`None`: none left after `after`). A
     /// checkpoint prunes a slice at a time: ageing ten thousand worlds'
     /// series at once held every report up.
-    pub fn prune_slice(
-        &mut self,
-        after: Option<&str>,
-        limit: usize,
-        now_ms: u64,
-    ) -> Option<String> {
+    fn prune_slice(&mut self, after: Option<&str>, limit: usize, now_ms: u64) -> Option<String> {
         use std::ops::Bound::{Excluded, Unbounded};
         let longest = self.slos.iter().map(|s| s.period).max().unwrap_or_default();
         let keep_ms = u64::try_from(longest.as_millis()).unwrap_or(u64::MAX);

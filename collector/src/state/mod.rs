@@ -5,7 +5,9 @@
 //! sequence numbers and the alert book. It is never held across an
 //! `.await`: handlers lock, update, unlock, then do their I/O.
 //!
-//! - `persist.rs`: journal entries, checkpoints, restoring at start.
+//! - `persist.rs`: journal entries, the records a checkpoint writes,
+//!   restoring at start.
+//! - `checkpoint.rs`: writing a checkpoint, a slice of worlds at a time.
 //! - `gauges.rs`: the SLO and alert gauges of `/metrics`.
 
 mod checkpoint;
@@ -34,8 +36,9 @@ use crate::{CollectorError, now_ms};
 use persist::{JournalEntry, apply};
 
 /// Worlds whose SLO status one hold of the lock reads: every window up to
-/// the whole period, about 40 µs a world. At 100 a slice, holds of 4 ms
-/// and, when the scrape thread was preempted holding the lock, 10-28 ms.
+/// the whole period, about 25 µs a world (40 before window sums lost
+/// their modulo per bucket). At 100 a slice, holds of 4 ms and, when the
+/// scrape thread was preempted holding the lock, 10-28 ms.
 const STATUS_SLICE: usize = 25;
 
 /// Lets the reports waiting for the lock have it between two slices of a
