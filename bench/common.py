@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 RELEASE = ROOT / "target" / "release"
-AGENT = RELEASE / "liveops-agent"
-# Another build of the collector (say, the one before a change) can be
-# measured beside this one.
+# Another build of the agent or the collector (say, the one before a
+# change) can be measured beside this one.
+AGENT = Path(os.environ.get("LIVEOPS_BENCH_AGENT", RELEASE / "liveops-agent"))
 COLLECTOR = Path(os.environ.get("LIVEOPS_BENCH_COLLECTOR", RELEASE / "liveops-collector"))
 TOOL = RELEASE / "liveops-bench"
 OUT = BENCH / "out"

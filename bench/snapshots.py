@@ -20,14 +20,18 @@ only this script changes, through the game's own restore endpoint.
 7. retention: everything but the newest snapshot expired and swept, the
    store's size on disk before and after.
 
-Prints one JSON object.
+Prints one JSON object. `LIVEOPS_BENCH_PERF=DIR` also profiles the agent
+during each command (`perf report -i DIR/01-snapshot-take.data`); the
+figures of such a run are slower and are not the ones to report.
 """
 
 import argparse
 import hashlib
 import json
+import os
 import random
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -49,7 +53,29 @@ def post(url, body, token=None, timeout=600):
         return json.loads(r.read())
 
 
+PERF = {"dir": os.environ.get("LIVEOPS_BENCH_PERF"), "pid": None, "step": 0}
+
+
 def command(op, args=None, reason=None):
+    """One operator command through the collector. With LIVEOPS_BENCH_PERF=DIR
+    set, the agent is profiled (`perf record`, DWARF call graphs) while it
+    runs, into DIR/NN-op.data."""
+    perf = None
+    if PERF["dir"] and PERF["pid"] and op != "snapshot-list":
+        PERF["step"] += 1
+        out = f'{PERF["dir"]}/{PERF["step"]:02d}-{op}.data'
+        perf = subprocess.Popen(["perf", "record", "-q", "-F", "250", "--call-graph", "dwarf,16384",
+                                 "-p", str(PERF["pid"]), "-o", out], stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+    try:
+        return _command(op, args, reason)
+    finally:
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait()
+
+
+def _command(op, args=None, reason=None):
     t = time.perf_counter()
     out = post(f"http://127.0.0.1:{COLL}/api/v1/worlds/bench/commands",
                {"op": op, "args": args or {}, "reason": reason}, ADMIN)
@@ -139,6 +165,7 @@ def main():
                 break
             except Exception:
                 time.sleep(0.2)
+        PERF["pid"] = ag.pid
         before = state(game)
         stop, rss = threading.Event(), []
         t = threading.Thread(target=sample_rss, args=(ag.pid, stop, rss))

@@ -78,11 +78,13 @@ pub struct Entry {
     pub digest: Digest,
 }
 
-/// Where nodes live. `put` may be called for a node that already exists.
+/// Where nodes live. `put` may be called for a node that already exists,
+/// and then stores nothing: it returns the bytes it stored, so building an
+/// index never reads a node just to learn whether it is there.
 pub trait Nodes {
     type Error;
     fn get(&self, id: &Digest) -> Result<Option<Vec<u8>>, Self::Error>;
-    fn put(&self, id: &Digest, bytes: &[u8]) -> Result<(), Self::Error>;
+    fn put(&self, id: &Digest, bytes: &[u8]) -> Result<u64, Self::Error>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -160,10 +162,7 @@ fn build_at<N: Nodes>(
         b
     };
     let id = digest(&bytes);
-    if nodes.get(&id).map_err(IndexError::Store)?.is_none() {
-        nodes.put(&id, &bytes).map_err(IndexError::Store)?;
-        *written += bytes.len() as u64;
-    }
+    *written += nodes.put(&id, &bytes).map_err(IndexError::Store)?;
     Ok(id)
 }
 

@@ -17,9 +17,9 @@ impl Nodes for Mem {
         self.reads.set(self.reads.get() + 1);
         Ok(self.nodes.borrow().get(id).cloned())
     }
-    fn put(&self, id: &Digest, bytes: &[u8]) -> Result<(), Infallible> {
-        self.nodes.borrow_mut().insert(*id, bytes.to_vec());
-        Ok(())
+    fn put(&self, id: &Digest, bytes: &[u8]) -> Result<u64, Infallible> {
+        let old = self.nodes.borrow_mut().insert(*id, bytes.to_vec());
+        Ok(if old.is_some() { 0 } else { bytes.len() as u64 })
     }
 }
 

@@ -2,8 +2,9 @@
 //!
 //! - [`index`]: the content-addressed hash trie that makes a diff cost what
 //!   changed, not the world's size (pure).
-//! - [`store`]: the sled database and its durability (the narrow module).
-//! - [`pack`]: the append-only files entity lines live in.
+//! - [`store`]: where snapshots live and their durability (the narrow
+//!   module): packs for lines and index nodes, sled for metas and rollbacks.
+//! - [`pack`]: the append-only files entity lines and index nodes live in.
 //! - [`entity`]: reading the game's NDJSON state stream line by line.
 //! - [`take`]: streaming the game's state into a snapshot.
 //! - [`diff`]: the report of what changed, for people and machines (pure).

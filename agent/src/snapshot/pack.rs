@@ -1,5 +1,6 @@
-//! Entity lines in append-only pack files, found by digest through an index
-//! held in memory and kept on disk beside each pack, as git keeps objects.
+//! Records stored by digest in append-only pack files, found through an
+//! index held in memory and kept on disk beside each pack, as git keeps
+//! objects. The store keeps two sets: entity lines, and index nodes.
 //!
 //! Why not lines in sled: a million 200-byte lines under random digest keys
 //! make a B-tree far larger than any cache an agent can afford, so every
@@ -8,9 +9,9 @@
 //! 23,000. Appending is sequential, and the index costs about 40 bytes an
 //! entity in memory and 28 on disk.
 //!
-//! Files: `packs/NNNNNN.pack`, records `[digest 16][len u32 LE][line]` (the
+//! Files (in the directory given to [`Packs::open`]): `NNNNNN.pack`, records `[digest 16][len u32 LE][line]` (the
 //! header is for recovery by hand; reads go by the index), and
-//! `packs/NNNNNN.idx`, entries `[digest 16][offset u64 LE][len u32 LE]` of
+//! `NNNNNN.idx`, entries `[digest 16][offset u64 LE][len u32 LE]` of
 //! the lines of that pack. A pack is closed at [`PACK_MAX`].
 //!
 //! Durability: [`Packs::sync`] fsyncs the open pack, then appends the new
@@ -30,7 +31,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::index::Digest;
-use super::store::StoreError;
 
 /// A pack is closed at this size and the next one begun.
 pub const PACK_MAX: u64 = 256 << 20;
@@ -74,8 +74,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Sync {
+/// A pack file or index that could not be read or written.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct PackError {
+    pub path: PathBuf,
+    pub source: std::io::Error,
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> PackError + '_ {
+    move |source| PackError {
         path: path.to_owned(),
         source,
     }
@@ -90,7 +98,7 @@ fn idx_path(dir: &Path, n: u32) -> PathBuf {
 }
 
 /// The pack numbers present, ascending.
-fn numbers(dir: &Path) -> Result<Vec<u32>, StoreError> {
+fn numbers(dir: &Path) -> Result<Vec<u32>, PackError> {
     let mut out: Vec<u32> = std::fs::read_dir(dir)
         .map_err(io(dir))?
         .flatten()
@@ -104,7 +112,7 @@ fn file_len(path: &Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
-fn start(dir: &Path, number: u32) -> Result<Open, StoreError> {
+fn start(dir: &Path, number: u32) -> Result<Open, PackError> {
     let path = pack_path(dir, number);
     let file = OpenOptions::new()
         .create(true)
@@ -128,7 +136,7 @@ fn encode(d: &Digest, l: &Loc, out: &mut Vec<u8>) {
 
 /// Reads pack `n`'s `.idx` into `index`, dropping entries past the pack's
 /// end; returns how many were dropped.
-fn load(dir: &Path, n: u32, index: &mut HashMap<Digest, Loc>) -> Result<u64, StoreError> {
+fn load(dir: &Path, n: u32, index: &mut HashMap<Digest, Loc>) -> Result<u64, PackError> {
     let path = idx_path(dir, n);
     let mut bytes = Vec::new();
     match File::open(&path) {
@@ -163,14 +171,14 @@ fn load(dir: &Path, n: u32, index: &mut HashMap<Digest, Loc>) -> Result<u64, Sto
 }
 
 impl Packs {
-    /// Opens the packs and reads their indexes; says how many entries a
-    /// crash had left without their bytes.
-    pub fn open(dir: &Path) -> Result<(Packs, u64), StoreError> {
+    /// Opens the packs in `dir` (created if missing) and reads their
+    /// indexes; says how many entries a crash had left without their bytes.
+    pub fn open(dir: &Path) -> Result<(Packs, u64), PackError> {
         Packs::open_with_max(dir, PACK_MAX)
     }
 
-    pub(crate) fn open_with_max(dir: &Path, max: u64) -> Result<(Packs, u64), StoreError> {
-        let dir = dir.join("packs");
+    pub(crate) fn open_with_max(dir: &Path, max: u64) -> Result<(Packs, u64), PackError> {
+        let dir = dir.to_owned();
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let mut index = HashMap::new();
         let mut dropped = 0;
@@ -193,7 +201,7 @@ impl Packs {
     }
 
     /// Appends lines not stored yet; returns the bytes of those added.
-    pub fn put(&self, lines: &[(Digest, &[u8])]) -> Result<u64, StoreError> {
+    pub fn put(&self, lines: &[(Digest, &[u8])]) -> Result<u64, PackError> {
         let mut st = lock(&self.state);
         let mut added = 0;
         for (digest, line) in lines {
@@ -207,7 +215,7 @@ impl Packs {
         Ok(added)
     }
 
-    fn append(&self, open: &mut Open, digest: &Digest, line: &[u8]) -> Result<Loc, StoreError> {
+    fn append(&self, open: &mut Open, digest: &Digest, line: &[u8]) -> Result<Loc, PackError> {
         if open.len >= self.max {
             self.roll(open)?;
         }
@@ -230,14 +238,14 @@ impl Packs {
     }
 
     /// Makes the open pack and its index durable and starts the next one.
-    fn roll(&self, open: &mut Open) -> Result<(), StoreError> {
+    fn roll(&self, open: &mut Open) -> Result<(), PackError> {
         self.sync_open(open)?;
         *open = start(&self.dir, open.number + 1)?;
         Ok(())
     }
 
     /// The pack's bytes first, then the index entries that name them.
-    fn sync_open(&self, open: &mut Open) -> Result<(), StoreError> {
+    fn sync_open(&self, open: &mut Open) -> Result<(), PackError> {
         let path = pack_path(&self.dir, open.number);
         open.file.flush().map_err(io(&path))?;
         open.file.get_ref().sync_all().map_err(io(&path))?;
@@ -260,13 +268,28 @@ impl Packs {
         Ok(())
     }
 
-    pub fn get(&self, digest: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.get_many(std::slice::from_ref(digest))?.remove(digest))
+    /// One record. Index nodes are read this way, one per step of a walk,
+    /// so it takes no detour through [`Packs::get_many`]'s map.
+    pub fn get(&self, digest: &Digest) -> Result<Option<Vec<u8>>, PackError> {
+        let loc = {
+            let mut st = lock(&self.state);
+            let Some(loc) = st.index.get(digest).copied() else {
+                return Ok(None);
+            };
+            if loc.pack == st.open.number
+                && loc.offset + u64::from(loc.len) > file_len_hint(&st.open)
+            {
+                let path = pack_path(&self.dir, loc.pack);
+                st.open.file.flush().map_err(io(&path))?;
+            }
+            loc
+        };
+        self.read(loc).map(Some)
     }
 
     /// Many lines at once, read in file order (each pack front to back,
     /// so the OS reads ahead); missing digests are left out.
-    pub fn get_many(&self, digests: &[Digest]) -> Result<HashMap<Digest, Vec<u8>>, StoreError> {
+    pub fn get_many(&self, digests: &[Digest]) -> Result<HashMap<Digest, Vec<u8>>, PackError> {
         let mut locs: Vec<(Loc, Digest)> = {
             let mut st = lock(&self.state);
             let locs: Vec<(Loc, Digest)> = digests
@@ -293,7 +316,7 @@ impl Packs {
         Ok(out)
     }
 
-    fn read(&self, loc: Loc) -> Result<Vec<u8>, StoreError> {
+    fn read(&self, loc: Loc) -> Result<Vec<u8>, PackError> {
         let path = pack_path(&self.dir, loc.pack);
         let file = {
             let mut readers = lock(&self.readers);
@@ -313,7 +336,7 @@ impl Packs {
     }
 
     /// Fsyncs the open pack, its index and the directory.
-    pub fn sync(&self) -> Result<(), StoreError> {
+    pub fn sync(&self) -> Result<(), PackError> {
         let mut st = lock(&self.state);
         self.sync_open(&mut st.open)?;
         File::open(&self.dir)
@@ -337,7 +360,7 @@ impl Packs {
     /// index. Returns the lines forgotten and the packs now unused, for the
     /// caller to delete once the rest is durable. Callers hold the snapshot
     /// lock.
-    pub fn sweep(&self, live: &HashSet<Digest>) -> Result<(u64, Vec<PathBuf>), StoreError> {
+    pub fn sweep(&self, live: &HashSet<Digest>) -> Result<(u64, Vec<PathBuf>), PackError> {
         let mut st = lock(&self.state);
         let before = st.index.len();
         st.index.retain(|d, _| live.contains(d));

@@ -69,7 +69,7 @@ fn entries_past_a_packs_end_are_dropped_after_a_crash() {
     p.sync().unwrap();
     drop(p);
     // A crash that kept the index but lost the last bytes of the pack.
-    let path = pack_path(&dir.path().join("packs"), 1);
+    let path = pack_path(dir.path(), 1);
     let len = std::fs::metadata(&path).unwrap().len();
     let f = OpenOptions::new().write(true).open(&path).unwrap();
     f.set_len(len - 10).unwrap();

@@ -1,9 +1,16 @@
 //! Where snapshots live: one sled database of its own under the agent's data
 //! directory (`snapshots/`), behind this narrow type.
 //!
-//! Entity lines live in pack files ([`super::pack`]: digest → line, stored
-//! once however many snapshots hold it); sled holds `nodes` (index node digest → node, see [`super::index`]),
+//! Entity lines live in pack files under `packs/` ([`super::pack`]: digest
+//! → line, stored once however many snapshots hold it), and index nodes
+//! (see [`super::index`]) in packs of their own under `nodes/`; sled holds
 //! `snaps` (snapshot number → [`Meta`] as JSON) and `rollbacks`.
+//!
+//! Why nodes are not in sled: a node's id is its digest, so building an
+//! index inserted 60,000 nodes a million-entity snapshot under random keys,
+//! and asked sled first whether each was there; that was 44 % of the time
+//! of a first snapshot. In a pack, asking is a hash lookup in memory and
+//! writing is an append.
 //!
 //! Durability: sled 0.34's `flush` writes but does not fsync on Linux (sled
 //! issue #1452), so [`Store::durable`] flushes and then fsyncs sled's files
@@ -23,7 +30,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::index::{self, Digest, IndexError, Nodes};
-use super::pack::Packs;
+use super::pack::{PackError, Packs};
 
 /// What a snapshot is, as listed. `root` is absent for an empty world.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,7 +105,9 @@ pub enum StoreError {
         source: std::io::Error,
     },
     #[error("snapshot store: {0}")]
-    Index(#[from] IndexError<sled::Error>),
+    Pack(#[from] PackError),
+    #[error("snapshot store: {0}")]
+    Index(#[from] IndexError<PackError>),
     #[error("snapshot store: meta of {0} is unreadable: {1}")]
     Meta(String, serde_json::Error),
 }
@@ -107,18 +116,18 @@ pub struct Store {
     dir: PathBuf,
     db: sled::Db,
     blobs: Packs,
-    nodes: sled::Tree,
+    nodes: Packs,
     snaps: sled::Tree,
     rollbacks: sled::Tree,
 }
 
 impl Nodes for Store {
-    type Error = sled::Error;
-    fn get(&self, id: &Digest) -> Result<Option<Vec<u8>>, sled::Error> {
-        Ok(self.nodes.get(id)?.map(|v| v.to_vec()))
+    type Error = PackError;
+    fn get(&self, id: &Digest) -> Result<Option<Vec<u8>>, PackError> {
+        self.nodes.get(id)
     }
-    fn put(&self, id: &Digest, bytes: &[u8]) -> Result<(), sled::Error> {
-        self.nodes.insert(id, bytes).map(|_| ())
+    fn put(&self, id: &Digest, bytes: &[u8]) -> Result<u64, PackError> {
+        self.nodes.put(&[(*id, bytes)])
     }
 }
 
@@ -133,16 +142,18 @@ impl Store {
             // Durability comes from `durable`, at the points that need it.
             .flush_every_ms(None)
             .open()?;
-        let (blobs, dropped) = Packs::open(&dir)?;
-        if dropped > 0 {
+        let (blobs, dropped) = Packs::open(&dir.join("packs"))?;
+        let (nodes, dropped_nodes) = Packs::open(&dir.join("nodes"))?;
+        if dropped + dropped_nodes > 0 {
             tracing::warn!(
-                dropped,
-                "entity lines a crash kept from their pack forgotten"
+                lines = dropped,
+                nodes = dropped_nodes,
+                "records a crash kept from their pack forgotten"
             );
         }
         let store = Store {
             blobs,
-            nodes: db.open_tree("nodes")?,
+            nodes,
             snaps: db.open_tree("snaps")?,
             rollbacks: db.open_tree("rollbacks")?,
             db,
@@ -154,7 +165,8 @@ impl Store {
             .filter(|m| !m.complete)
             .map(|m| m.id)
             .collect();
-        store.migrate(db_tree(&store.db, "blobs")?)?;
+        store.migrate(db_tree(&store.db, "blobs")?, &store.blobs)?;
+        store.migrate(db_tree(&store.db, "nodes")?, &store.nodes)?;
         if !unfinished.is_empty() {
             tracing::warn!(snapshots = ?unfinished, "removing snapshots a stop interrupted");
             store.remove(&unfinished)?;
@@ -166,6 +178,7 @@ impl Store {
     /// Flushes sled and fsyncs its files and directory.
     pub fn durable(&self) -> Result<(), StoreError> {
         self.blobs.sync()?;
+        self.nodes.sync()?;
         self.db.flush()?;
         let sync = |path: PathBuf| {
             std::fs::File::open(&path)
@@ -220,23 +233,25 @@ impl Store {
 
     /// Stores the entity lines not stored yet; returns the bytes added.
     pub fn put_blobs(&self, lines: &[(Digest, &[u8])]) -> Result<u64, StoreError> {
-        self.blobs.put(lines)
+        Ok(self.blobs.put(lines)?)
     }
 
     pub fn blob(&self, digest: &Digest) -> Result<Option<Vec<u8>>, StoreError> {
-        self.blobs.get(digest)
+        Ok(self.blobs.get(digest)?)
     }
 
-    /// Lines an older agent kept in sled itself move to the packs once.
-    fn migrate(&self, old: sled::Tree) -> Result<(), StoreError> {
+    /// Lines and nodes an older agent kept in sled itself move to packs
+    /// once.
+    fn migrate(&self, old: sled::Tree, to: &Packs) -> Result<(), StoreError> {
         if old.is_empty() {
             return Ok(());
         }
-        tracing::info!(lines = old.len(), "moving entity lines into pack files");
+        let tree = String::from_utf8_lossy(&old.name()).into_owned();
+        tracing::info!(records = old.len(), %tree, "moving snapshot records into pack files");
         let mut chunk: Vec<(Digest, sled::IVec)> = Vec::new();
         let flush = |chunk: &mut Vec<(Digest, sled::IVec)>| -> Result<(), StoreError> {
             let refs: Vec<(Digest, &[u8])> = chunk.iter().map(|(d, l)| (*d, &l[..])).collect();
-            self.blobs.put(&refs)?;
+            to.put(&refs)?;
             chunk.clear();
             Ok(())
         };
@@ -264,7 +279,7 @@ impl Store {
         let mut digests: Vec<Digest> = changes.flat_map(|c| [c.old, c.new]).flatten().collect();
         digests.sort_unstable();
         digests.dedup();
-        self.blobs.get_many(&digests)
+        Ok(self.blobs.get_many(&digests)?)
     }
 
     /// Lines for these digests, read together in file order.
@@ -272,7 +287,7 @@ impl Store {
         &self,
         digests: &[Digest],
     ) -> Result<std::collections::HashMap<Digest, Vec<u8>>, StoreError> {
-        self.blobs.get_many(digests)
+        Ok(self.blobs.get_many(digests)?)
     }
 
     /// Every snapshot, oldest first.
@@ -307,17 +322,9 @@ impl Store {
                 index::mark(self, &root, &mut seen, &mut live)?;
             }
         }
-        let mut batch = sled::Batch::default();
-        let mut nodes = 0;
-        for key in self.nodes.iter().keys() {
-            let key = key?;
-            if key.len() != 16 || !seen.contains(&key[..]) {
-                batch.remove(key);
-                nodes += 1;
-            }
-        }
-        self.nodes.apply_batch(batch)?;
-        let (blobs, unused) = self.blobs.sweep(&live)?;
+        let (nodes, mut unused) = self.nodes.sweep(&seen)?;
+        let (blobs, unused_blobs) = self.blobs.sweep(&live)?;
+        unused.extend(unused_blobs);
         self.durable()?;
         // Only once the index no longer points into them.
         for path in unused {
@@ -362,7 +369,7 @@ impl Store {
 
     /// Bytes sled and the packs occupy on disk.
     pub fn size_on_disk(&self) -> u64 {
-        self.db.size_on_disk().unwrap_or(0) + self.blobs.size_on_disk()
+        self.db.size_on_disk().unwrap_or(0) + self.blobs.size_on_disk() + self.nodes.size_on_disk()
     }
 
     pub fn has_blob(&self, digest: &Digest) -> bool {
@@ -381,3 +388,7 @@ fn parse_digest(hex: &str) -> Option<Digest> {
 fn number(id: &str) -> Option<u64> {
     id.strip_prefix("s-")?.parse().ok()
 }
+
+#[cfg(test)]
+#[path = "store_tests.rs"]
+mod tests;

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::Key;
 use crate::snapshot::entity;
 use crate::snapshot::index::{self, Digest, Nodes};
+use crate::snapshot::pack::PackError;
 use crate::snapshot::{Meta, SnapshotError, Store};
 
 /// Levels of ownership followed: account → player → what the player owns;
@@ -35,8 +36,8 @@ impl<'a> Memo<'a> {
 }
 
 impl Nodes for Memo<'_> {
-    type Error = sled::Error;
-    fn get(&self, id: &Digest) -> Result<Option<Vec<u8>>, sled::Error> {
+    type Error = PackError;
+    fn get(&self, id: &Digest) -> Result<Option<Vec<u8>>, PackError> {
         if let Some(b) = self.seen.borrow().get(id) {
             return Ok(Some(b.clone()));
         }
@@ -50,7 +51,7 @@ impl Nodes for Memo<'_> {
         }
         Ok(got)
     }
-    fn put(&self, id: &Digest, bytes: &[u8]) -> Result<(), sled::Error> {
+    fn put(&self, id: &Digest, bytes: &[u8]) -> Result<u64, PackError> {
         self.store.put(id, bytes)
     }
 }
