@@ -26,6 +26,8 @@
 //! - [`reload`]: hot reload of `oncall.toml` and `paging.toml`.
 //! - [`relay`]: operator commands (snapshots, and the rollbacks to come)
 //!   relayed to a world's agent over the stream it holds open.
+//! - [`incident`]: incidents: the lifecycle, severity, people and timeline
+//!   (the pure book; its service and routes come next).
 //! - [`http`]: the HTTP part every subsystem plugs its routes into;
 //!   [`auth`]: tokens and roles.
 //! - [`runbooks`]: the runbooks every alert links to; [`public_url`]: the
@@ -39,6 +41,7 @@ pub mod auth;
 pub mod background;
 pub mod events;
 pub mod http;
+pub mod incident;
 pub mod journal;
 pub mod notify;
 pub mod oncall;

@@ -1,0 +1,357 @@
+//! The incident book: every incident, changed only through its methods,
+//! each a function of its input and `now` that validates before it
+//! changes anything and records what it did on the incident's timeline.
+//!
+//! Pure: the service around it stores the book and publishes each change.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{Entry, Incident, NoteKind, Override, Role, Sev, Severity, State, What};
+
+/// Longest title; longest note, reason or other text.
+pub const TITLE_MAX: usize = 200;
+pub const TEXT_MAX: usize = 4000;
+/// Who the collector itself signs timeline entries as.
+pub const LIVEOPS: &str = "liveops";
+
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum IncidentError {
+    #[error("no incident INC-{0}")]
+    Unknown(u64),
+    #[error("INC-{id} is {}: nothing changes it any more (open a new incident)", state.as_str())]
+    Final { id: u64, state: State },
+    #[error("INC-{id} is already {}", state.as_str())]
+    NoChange { id: u64, state: State },
+    #[error("INC-{id}: going back from {} to {} needs a reason (--note)", from.as_str(), to.as_str())]
+    BackNeedsReason { id: u64, from: State, to: State },
+    #[error("INC-{0}: cancelling needs a reason (--note)")]
+    CancelNeedsReason(u64),
+    #[error("a severity set by hand needs a reason")]
+    SeverityNeedsReason,
+    #[error("{what} must be 1–{max} printable characters")]
+    Text { what: &'static str, max: usize },
+    #[error("{0}")]
+    Name(String),
+}
+
+/// An incident opened by hand.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Draft {
+    pub title: String,
+    #[serde(default)]
+    pub worlds: Vec<String>,
+    #[serde(default)]
+    pub sev: Option<Sev>,
+}
+
+/// A page the pager opened, as the incident book hears of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PageOpened {
+    pub page: u64,
+    pub team: String,
+    pub world: String,
+    pub summary: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Book {
+    pub(super) incidents: BTreeMap<u64, Incident>,
+    pub(super) next: u64,
+    /// Incidents changed since the owner last saved.
+    #[serde(skip)]
+    pub(super) dirty: BTreeSet<u64>,
+}
+
+fn text(s: &str, what: &'static str, max: usize) -> Result<String, IncidentError> {
+    let s = s.trim();
+    if s.is_empty() || s.chars().count() > max || s.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(IncidentError::Text { what, max });
+    }
+    Ok(s.to_owned())
+}
+
+fn name(s: &str, what: &str) -> Result<String, IncidentError> {
+    liveops_protocol::name::check(s, what).map_err(IncidentError::Name)?;
+    Ok(s.to_owned())
+}
+
+impl Book {
+    pub fn get(&self, id: u64) -> Option<&Incident> {
+        self.incidents.get(&id)
+    }
+
+    /// Newest first.
+    pub fn list(&self) -> impl Iterator<Item = &Incident> {
+        self.incidents.values().rev()
+    }
+
+    /// Ids changed since the last call, for the owner to save.
+    pub fn take_dirty(&mut self) -> BTreeSet<u64> {
+        std::mem::take(&mut self.dirty)
+    }
+
+    pub fn open(&mut self, draft: &Draft, by: &str, now: u64) -> Result<&Incident, IncidentError> {
+        let title = text(&draft.title, "a title", TITLE_MAX)?;
+        let worlds = draft
+            .worlds
+            .iter()
+            .map(|w| name(w, "world"))
+            .collect::<Result<BTreeSet<_>, _>>()?;
+        let severity = Severity {
+            computed: None,
+            human: draft.sev.map(|sev| Override {
+                sev,
+                reason: "set when opened".into(),
+                by: by.into(),
+                at_ms: now,
+            }),
+        };
+        Ok(self.insert(title, worlds, None, severity, by, now))
+    }
+
+    fn insert(
+        &mut self,
+        title: String,
+        worlds: BTreeSet<String>,
+        team: Option<String>,
+        severity: Severity,
+        by: &str,
+        now: u64,
+    ) -> &Incident {
+        self.next += 1;
+        let id = self.next;
+        let incident = Incident {
+            id,
+            title,
+            state: State::Triage,
+            severity,
+            worlds,
+            team,
+            opened_ms: now,
+            entered: BTreeMap::from([(State::Triage, now)]),
+            roles: BTreeMap::new(),
+            pages: BTreeSet::new(),
+            timeline: vec![Entry {
+                at_ms: now,
+                by: by.into(),
+                what: What::Opened,
+                text: String::new(),
+            }],
+        };
+        self.dirty.insert(id);
+        self.incidents.entry(id).or_insert(incident)
+    }
+
+    /// The incident `id`, unless it is final; with the time to stamp on
+    /// its next entry (never before its newest one, whatever the clock did).
+    fn active(&mut self, id: u64, now: u64) -> Result<(&mut Incident, u64), IncidentError> {
+        let inc = self
+            .incidents
+            .get_mut(&id)
+            .ok_or(IncidentError::Unknown(id))?;
+        if inc.state.is_final() {
+            return Err(IncidentError::Final {
+                id,
+                state: inc.state,
+            });
+        }
+        let at = now.max(inc.last_ms());
+        self.dirty.insert(id);
+        Ok((inc, at))
+    }
+
+    /// Moves `id` to `to`. Forward moves may skip states (a fault found and
+    /// fixed at once goes from triage to mitigated); going back, and
+    /// cancelling, need a reason.
+    pub fn status(
+        &mut self,
+        id: u64,
+        to: State,
+        note: &str,
+        by: &str,
+        now: u64,
+    ) -> Result<&Incident, IncidentError> {
+        let note = note.trim();
+        let note = if note.is_empty() {
+            String::new()
+        } else {
+            text(note, "a note", TEXT_MAX)?
+        };
+        let inc = self.incidents.get(&id).ok_or(IncidentError::Unknown(id))?;
+        let from = inc.state;
+        if from.is_final() {
+            return Err(IncidentError::Final { id, state: from });
+        }
+        if to == from {
+            return Err(IncidentError::NoChange { id, state: from });
+        }
+        if to == State::Cancelled && note.is_empty() {
+            return Err(IncidentError::CancelNeedsReason(id));
+        }
+        if to < from && note.is_empty() {
+            return Err(IncidentError::BackNeedsReason { id, from, to });
+        }
+        let (inc, at) = self.active(id, now)?;
+        inc.state = to;
+        inc.entered.entry(to).or_insert(at);
+        inc.timeline.push(Entry {
+            at_ms: at,
+            by: by.into(),
+            what: What::State { from, to },
+            text: note,
+        });
+        Ok(inc)
+    }
+
+    pub fn assign(
+        &mut self,
+        id: u64,
+        role: Role,
+        person: &str,
+        by: &str,
+        now: u64,
+    ) -> Result<&Incident, IncidentError> {
+        let person = name(person, "person")?;
+        let (inc, at) = self.active(id, now)?;
+        inc.roles.insert(role, person.clone());
+        inc.timeline.push(Entry {
+            at_ms: at,
+            by: by.into(),
+            what: What::Assigned { role, person },
+            text: String::new(),
+        });
+        Ok(inc)
+    }
+
+    pub fn note(
+        &mut self,
+        id: u64,
+        kind: NoteKind,
+        note: &str,
+        by: &str,
+        now: u64,
+    ) -> Result<&Incident, IncidentError> {
+        let note = text(note, "a note", TEXT_MAX)?;
+        let (inc, at) = self.active(id, now)?;
+        inc.timeline.push(Entry {
+            at_ms: at,
+            by: by.into(),
+            what: What::Note { note: kind },
+            text: note,
+        });
+        Ok(inc)
+    }
+
+    /// A human's severity, with the reason; the computed one is kept.
+    pub fn set_severity(
+        &mut self,
+        id: u64,
+        sev: Sev,
+        reason: &str,
+        by: &str,
+        now: u64,
+    ) -> Result<&Incident, IncidentError> {
+        let reason =
+            text(reason, "a reason", TEXT_MAX).map_err(|_| IncidentError::SeverityNeedsReason)?;
+        let (inc, at) = self.active(id, now)?;
+        let from = inc.severity.current();
+        inc.severity.human = Some(Override {
+            sev,
+            reason: reason.clone(),
+            by: by.into(),
+            at_ms: at,
+        });
+        inc.timeline.push(Entry {
+            at_ms: at,
+            by: by.into(),
+            what: What::Severity { from, to: sev },
+            text: reason,
+        });
+        Ok(inc)
+    }
+
+    /// The severity computed from player impact; a timeline entry only when
+    /// what is in force changes. Returns whether it did.
+    pub fn compute_severity(
+        &mut self,
+        id: u64,
+        sev: Sev,
+        why: &str,
+        now: u64,
+    ) -> Result<bool, IncidentError> {
+        let (inc, at) = self.active(id, now)?;
+        let from = inc.severity.current();
+        inc.severity.computed = Some(sev);
+        let to = inc.severity.current();
+        if from != to {
+            inc.timeline.push(Entry {
+                at_ms: at,
+                by: LIVEOPS.into(),
+                what: What::Severity { from, to },
+                text: why.into(),
+            });
+        }
+        Ok(from != to)
+    }
+
+    /// A page joins the newest active incident of its team that a page
+    /// joined within `window_ms`, so one fault paging several worlds is one
+    /// incident; otherwise it opens one. Returns the incident and whether
+    /// it was opened now.
+    pub fn page(&mut self, p: &PageOpened, window_ms: u64, now: u64) -> (u64, bool) {
+        let joins = self
+            .incidents
+            .values()
+            .rev()
+            .filter(|i| i.state.is_active() && i.team.as_deref() == Some(p.team.as_str()))
+            .find(|i| {
+                let last_page = i
+                    .timeline
+                    .iter()
+                    .rev()
+                    .find(|e| matches!(e.what, What::Page { .. }))
+                    .map_or(i.opened_ms, |e| e.at_ms);
+                now.saturating_sub(last_page) <= window_ms
+            })
+            .map(|i| i.id);
+        let (id, opened) = match joins {
+            Some(id) => (id, false),
+            None => {
+                let title = text(&p.summary, "a title", TITLE_MAX)
+                    .unwrap_or_else(|_| format!("{} paged for {}", p.team, p.world));
+                let inc = self.insert(
+                    title,
+                    BTreeSet::new(),
+                    Some(p.team.clone()),
+                    Severity::default(),
+                    LIVEOPS,
+                    now,
+                );
+                (inc.id, true)
+            }
+        };
+        if let Some(inc) = self.incidents.get_mut(&id) {
+            let at = now.max(inc.last_ms());
+            inc.worlds.insert(p.world.clone());
+            inc.pages.insert(p.page);
+            inc.timeline.push(Entry {
+                at_ms: at,
+                by: LIVEOPS.into(),
+                what: What::Page {
+                    page: p.page,
+                    world: p.world.clone(),
+                },
+                text: p.summary.chars().take(TEXT_MAX).collect(),
+            });
+            self.dirty.insert(id);
+        }
+        (id, opened)
+    }
+}
+
+#[cfg(test)]
+#[path = "book_tests.rs"]
+mod tests;

@@ -1,0 +1,13 @@
+//! Incidents: the one object pages, people, comms and the timeline hang on.
+//!
+//! - `model.rs`: what an incident is (state, severity, roles, timeline).
+//! - `book.rs`: the pure book of incidents: open (by hand, or from a page,
+//!   related pages joining one incident), move through the lifecycle,
+//!   assign, note, rate; every change validated first, then recorded on
+//!   the incident's timeline.
+
+pub mod book;
+pub mod model;
+
+pub use book::{Book, Draft, IncidentError, PageOpened};
+pub use model::{Entry, Incident, NoteKind, Role, Sev, State, What};
