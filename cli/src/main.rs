@@ -11,6 +11,7 @@ mod audit;
 mod check;
 mod demo;
 mod flag;
+mod incident;
 mod mitigate;
 mod oncall;
 mod page;
@@ -67,6 +68,9 @@ enum Command {
     /// Silence alerts for a while: recorded, not paged.
     #[command(subcommand)]
     Silence(silence::Command),
+    /// Incidents: `incident open|list|show|status|assign|note|sev`.
+    #[command(subcommand)]
+    Incident(incident::Command),
     /// A world's state snapshots: `snapshot list|take|diff --world W`.
     #[command(subcommand)]
     Snapshot(snapshot::Command),
@@ -89,6 +93,7 @@ fn main() -> ExitCode {
         Command::Oncall(cmd) => oncall::run(cmd),
         Command::Page(cmd) => page::run(cmd),
         Command::Silence(cmd) => silence::run(cmd),
+        Command::Incident(cmd) => incident::run(cmd),
         Command::Snapshot(cmd) => snapshot::run(cmd),
         Command::Rollback(args) => rollback::run(*args),
     };

@@ -18,6 +18,7 @@ mod flag_file_kinds;
 mod flags_agent;
 mod flags_client;
 mod http_limits;
+mod incidents;
 mod kill_switches;
 mod mitigations;
 mod nonfinite;

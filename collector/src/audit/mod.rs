@@ -46,7 +46,7 @@ const PENDING_KEY: &[u8] = b"audit_pending_head";
 /// `revert`, the collector's `expire`, an agent's `flag-reload` or
 /// `flag-reload-rejected`, a paging decision's `page` (the pager's or an
 /// operator's: ack, resolve, silence). Counted by action on `/metrics`.
-pub const ACTIONS: [&str; 12] = [
+pub const ACTIONS: [&str; 13] = [
     "mitigate",
     "override",
     "revert",
@@ -60,6 +60,8 @@ pub const ACTIONS: [&str; 12] = [
     "snapshot-prune",
     "rollback-apply",
     "command-result",
+    // An incident opened, moved, assigned, noted or rated (`subject` says which).
+    "incident",
 ];
 
 /// An entry before the log numbers, dates and seals it: an action from

@@ -64,6 +64,7 @@ pub fn router(state: Arc<Shared>) -> Router {
         .merge(crate::oncall::http::routes())
         .merge(crate::paging::http::routes())
         .merge(crate::relay::http::routes())
+        .merge(crate::incident::http::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -6,8 +6,14 @@
 //!   assign, note, rate; every change validated first, then recorded on
 //!   the incident's timeline.
 
+//! - `service.rs`: the book in sled, every change audited before it counts.
+//! - `http.rs`: the incident API.
+
 pub mod book;
+pub mod http;
 pub mod model;
+pub mod service;
 
 pub use book::{Book, Draft, IncidentError, PageOpened};
 pub use model::{Entry, Incident, NoteKind, Role, Sev, State, What};
+pub use service::Incidents;

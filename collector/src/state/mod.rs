@@ -73,6 +73,8 @@ pub struct Shared {
     pub(crate) overrides: Overrides,
     /// Operator commands on their way to a world's agent.
     pub(crate) relay: Arc<crate::relay::Relay>,
+    /// Incidents and their timelines.
+    pub(crate) incidents: Arc<crate::incident::Incidents>,
     pub(crate) audit: Arc<Audit>,
     /// What happened, for the audit log (first) and every other consumer.
     pub(crate) events: Events,
@@ -140,7 +142,12 @@ impl Shared {
         tokens: Tokens,
         metrics: Arc<CollectorMetrics>,
         notifiers: Arc<Notifiers>,
-        (store, overrides, audit): (Arc<Store>, Overrides, Arc<Audit>),
+        (store, overrides, audit, incidents): (
+            Arc<Store>,
+            Overrides,
+            Arc<Audit>,
+            Arc<crate::incident::Incidents>,
+        ),
     ) -> Self {
         let mut watched: Vec<String> = cfg
             .slos
@@ -178,6 +185,7 @@ impl Shared {
             })]),
             store,
             relay: Arc::new(crate::relay::Relay::new(overrides.stopped())),
+            incidents,
             overrides,
             audit,
             evaluate_now: Notify::new(),
