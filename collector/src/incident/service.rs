@@ -153,3 +153,7 @@ impl Incidents {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;
