@@ -140,6 +140,7 @@ impl Collector {
         tasks.spawn(evaluate_loop(shared.clone(), stop_rx.clone()));
         tasks.spawn(checkpoint_loop(shared.clone(), stop_rx.clone()));
         tasks.spawn(count_events(shared.clone(), stop_rx.clone()));
+        tasks.spawn(crate::incident::feed::run(shared.clone(), stop_rx.clone()));
         if let Some((pager, inbox)) = pager {
             let _ = shared.pager.set(Arc::new(pager));
             tasks.spawn(crate::paging::task::run(

@@ -149,6 +149,43 @@ async fn a_world_going_down_is_one_page_that_ack_stops_and_the_audit_log_keeps()
     ] {
         assert!(audit.contains(want), "`{want}` not in:\n{audit}");
     }
+    // The page opened an incident, and its timeline followed the page.
+    let inc = eventually(
+        Duration::from_secs(5),
+        "the incident to hear the acknowledgement",
+        || async {
+            let inc = p.cli(&["incident", "show", "INC-1", "--json"]).await;
+            let events: Vec<String> = inc["timeline"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| {
+                    format!(
+                        "{}/{}",
+                        e["kind"].as_str().unwrap_or(""),
+                        e["event"].as_str().unwrap_or("")
+                    )
+                })
+                .collect();
+            events
+                .iter()
+                .any(|e| e == "signal/acked")
+                .then_some(inc.clone())
+                .ok_or(format!("{events:?}"))
+        },
+    )
+    .await;
+    assert_eq!(inc["worlds"], json!(["w2"]), "{inc:#}");
+    assert_eq!(inc["team"], "ops");
+    assert_eq!(inc["pages"], json!([1]));
+    assert_eq!(inc["timeline"][0]["kind"], "opened");
+    assert_eq!(inc["timeline"][1]["kind"], "page");
+    let incidents = p.cli(&["incident", "list", "--json"]).await;
+    assert_eq!(
+        incidents["incidents"].as_array().map(Vec::len),
+        Some(1),
+        "{incidents}"
+    );
     let metrics = get_text(&format!("{}/metrics", p.url())).await;
     let paged = sample(
         &metrics,

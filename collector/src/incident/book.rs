@@ -297,6 +297,48 @@ impl Book {
         Ok(from != to)
     }
 
+    /// Records a signal on the incidents it concerns: those `page` joined
+    /// (unless final), else the active ones holding `world`, else (a
+    /// fleet-wide signal: no page, no world) every active one. Returns
+    /// their ids.
+    pub fn signal(
+        &mut self,
+        page: Option<u64>,
+        world: Option<&str>,
+        source: &str,
+        event: &str,
+        text: &str,
+        now: u64,
+    ) -> Vec<u64> {
+        let ids: Vec<u64> = self
+            .incidents
+            .values()
+            .filter(|i| match (page, world) {
+                (Some(p), _) => !i.state.is_final() && i.pages.contains(&p),
+                (None, Some(w)) => i.state.is_active() && i.worlds.contains(w),
+                (None, None) => i.state.is_active(),
+            })
+            .map(|i| i.id)
+            .collect();
+        for id in &ids {
+            if let Some(inc) = self.incidents.get_mut(id) {
+                let at = now.max(inc.last_ms());
+                inc.timeline.push(Entry {
+                    at_ms: at,
+                    by: LIVEOPS.into(),
+                    what: What::Signal {
+                        source: source.into(),
+                        event: event.into(),
+                        world: world.map(str::to_owned),
+                    },
+                    text: text.chars().take(TEXT_MAX).collect(),
+                });
+                self.dirty.insert(*id);
+            }
+        }
+        ids
+    }
+
     /// A page joins the newest active incident of its team that a page
     /// joined within `window_ms`, so one fault paging several worlds is one
     /// incident; otherwise it opens one. Returns the incident and whether

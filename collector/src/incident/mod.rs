@@ -7,9 +7,12 @@
 //!   the incident's timeline.
 
 //! - `service.rs`: the book in sled, every change audited before it counts.
+//! - `feed.rs`: the timeline fed from the event stream: pages open and
+//!   join incidents; acks, alerts, mitigations and reloads land on them.
 //! - `http.rs`: the incident API.
 
 pub mod book;
+pub mod feed;
 pub mod http;
 pub mod model;
 pub mod service;

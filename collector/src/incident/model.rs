@@ -147,11 +147,37 @@ impl Severity {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum What {
     Opened,
-    State { from: State, to: State },
-    Severity { from: Sev, to: Sev },
-    Assigned { role: Role, person: String },
-    Page { page: u64, world: String },
-    Note { note: NoteKind },
+    State {
+        from: State,
+        to: State,
+    },
+    Severity {
+        from: Sev,
+        to: Sev,
+    },
+    Assigned {
+        role: Role,
+        person: String,
+    },
+    Page {
+        page: u64,
+        world: String,
+    },
+    Note {
+        note: NoteKind,
+    },
+    /// Something the collector saw happen that concerns the incident: a
+    /// page acknowledged or escalated, an alert firing or resolving, a
+    /// mitigation applied, a flag file reloaded, a snapshot taken.
+    Signal {
+        /// `page`, `alert`, `action` or `flags`.
+        source: String,
+        /// What happened, in the source's words (`acked`, `firing`,
+        /// `mitigate`, …).
+        event: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        world: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

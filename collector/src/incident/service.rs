@@ -136,6 +136,21 @@ impl Incidents {
         Ok(after)
     }
 
+    /// A change derived from an event already recorded (see `feed.rs`):
+    /// applied and stored, not audited again.
+    pub fn derive(&self, f: impl FnOnce(&mut Book)) {
+        let mut book = self.lock();
+        f(&mut book);
+        let dirty = book.take_dirty();
+        if dirty.is_empty() {
+            return;
+        }
+        if let Err(e) = self.save(&book, &dirty) {
+            tracing::error!(error = %e, "incident timeline not stored; kept for the next change");
+            book.dirty.extend(dirty);
+        }
+    }
+
     fn save(
         &self,
         book: &Book,
