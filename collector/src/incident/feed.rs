@@ -144,10 +144,23 @@ pub async fn run(
         tokio::select! {
             got = rx.recv() => match got {
                 Ok(e) => {
+                    // What else is already queued goes in the same pass:
+                    // one lock and one write for a burst of page events.
+                    let mut batch = vec![e];
+                    while batch.len() < 256 {
+                        match rx.try_recv() {
+                            Ok(e) => batch.push(e),
+                            Err(_) => break,
+                        }
+                    }
                     let s = shared.clone();
                     // Storing writes sled: off the async threads.
                     let _ = tokio::task::spawn_blocking(move || {
-                        s.incidents.derive(|b| apply(b, &e, JOIN_WINDOW_MS))
+                        s.incidents.derive(|b| {
+                            for e in &batch {
+                                apply(b, e, JOIN_WINDOW_MS);
+                            }
+                        })
                     })
                     .await;
                 }

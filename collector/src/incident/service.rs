@@ -127,7 +127,7 @@ impl Incidents {
             return Err(e.into());
         }
         let dirty = book.take_dirty();
-        if let Err(e) = self.save(&book, &dirty) {
+        if let Err(e) = self.save(&book, &dirty, true) {
             // Audited but not stored: say so loudly; it is kept in memory
             // and written with the next change.
             tracing::error!(error = %e, incident = id, "incident change audited but not stored");
@@ -145,7 +145,9 @@ impl Incidents {
         if dirty.is_empty() {
             return;
         }
-        if let Err(e) = self.save(&book, &dirty) {
+        // No flush of its own: sled writes within 200 ms, and an outage's
+        // page storm must not queue a flush per delivery behind the stream.
+        if let Err(e) = self.save(&book, &dirty, false) {
             tracing::error!(error = %e, "incident timeline not stored; kept for the next change");
             book.dirty.extend(dirty);
         }
@@ -155,6 +157,7 @@ impl Incidents {
         &self,
         book: &Book,
         ids: &std::collections::BTreeSet<u64>,
+        flush: bool,
     ) -> Result<(), CollectorError> {
         let mut batch = sled::Batch::default();
         for id in ids {
@@ -164,7 +167,9 @@ impl Incidents {
         }
         batch.insert(NEXT, serde_json::to_vec(&book.next)?);
         self.tree.apply_batch(batch)?;
-        self.tree.flush()?;
+        if flush {
+            self.tree.flush()?;
+        }
         Ok(())
     }
 }
