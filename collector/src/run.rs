@@ -119,7 +119,7 @@ impl Collector {
                 crate::paging::start((p, clock), s, n, reports, url, (&store, m))
             })
             .transpose()?;
-        let incidents = Arc::new(crate::incident::Incidents::open(&store)?);
+        let incidents = Arc::new(crate::incident::Incidents::open(&store, metrics.clone())?);
         let parts = (Arc::new(store), overrides, Arc::new(audit), incidents);
         let shared =
             Arc::new(Shared::new(cfg, tokens, metrics, notifiers, parts).with_oncall(schedule));

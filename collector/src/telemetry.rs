@@ -154,6 +154,21 @@ impl CollectorMetrics {
             .set(1.0);
     }
 
+    /// `(state, severity, count)` for every pair.
+    pub fn incidents(&self, counts: &[(&'static str, &'static str, usize)]) {
+        for (state, sev, n) in counts {
+            self.registry
+                .gauge(
+                    COLLECTOR_INCIDENTS,
+                    &[
+                        ("state", (*state).to_owned()),
+                        ("severity", (*sev).to_owned()),
+                    ],
+                )
+                .set(*n as f64);
+        }
+    }
+
     pub fn pages_open(&self, n: usize) {
         self.registry.gauge(COLLECTOR_PAGES_OPEN, &[]).set(n as f64);
     }

@@ -112,6 +112,10 @@ pub const COLLECTOR_AUDIT_CHAIN_OK: &str = "liveops_collector_audit_chain_ok";
 pub const COLLECTOR_PAGES: &str = "liveops_collector_pages_total";
 /// Pages not yet resolved (held, open or acknowledged).
 pub const COLLECTOR_PAGES_OPEN: &str = "liveops_collector_pages_open";
+/// Incidents not closed or cancelled, by `state` (triage, investigating,
+/// identified, mitigated, resolved) and `severity` (SEV1…SEV4), every
+/// pair exported, zero included.
+pub const COLLECTOR_INCIDENTS: &str = "liveops_collector_incidents";
 /// Reloads of a hot-reloaded config file by `file` (`oncall`, `paging`)
 /// and `outcome` (`applied` or `rejected`).
 pub const COLLECTOR_CONFIG_RELOADS: &str = "liveops_collector_config_reloads_total";
@@ -193,6 +197,7 @@ pub const ALL: &[&str] = &[
     COLLECTOR_AUDIT_CHAIN_OK,
     COLLECTOR_PAGES,
     COLLECTOR_PAGES_OPEN,
+    COLLECTOR_INCIDENTS,
     COLLECTOR_CONFIG_RELOADS,
     COLLECTOR_CONFIG_FILE_VALID,
     SLO_OBJECTIVE,

@@ -201,6 +201,17 @@ async fn an_incident_run_by_hand_is_validated_audited_and_kept() {
         "{audit}"
     );
 
+    let metrics = get_text(&format!("{url}/metrics")).await;
+    let open = |state: &str, sev: &str| {
+        sample(
+            &metrics,
+            "liveops_collector_incidents",
+            &[("state", state), ("severity", sev)],
+        )
+    };
+    assert_eq!(open("identified", "SEV1"), Some(1.0), "{metrics}");
+    assert_eq!(open("triage", "SEV2"), Some(0.0), "{metrics}");
+
     collector.stop();
     collector.wait().await.unwrap();
     let collector = start_collector(cfg).await;

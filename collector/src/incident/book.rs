@@ -88,6 +88,26 @@ impl Book {
         self.incidents.values().rev()
     }
 
+    /// How many incidents stand in each state that is not final, by
+    /// severity in force: every pair, zero included.
+    pub fn counts(&self) -> Vec<(&'static str, &'static str, usize)> {
+        let mut n: BTreeMap<(State, Sev), usize> = BTreeMap::new();
+        for i in self.incidents.values().filter(|i| !i.state.is_final()) {
+            *n.entry((i.state, i.severity.current())).or_default() += 1;
+        }
+        let states = State::ALL.into_iter().filter(|s| !s.is_final());
+        states
+            .flat_map(|st| Sev::ALL.map(|sev| (st, sev)))
+            .map(|(st, sev)| {
+                (
+                    st.as_str(),
+                    sev.as_str(),
+                    n.get(&(st, sev)).copied().unwrap_or(0),
+                )
+            })
+            .collect()
+    }
+
     /// Ids changed since the last call, for the owner to save.
     pub fn take_dirty(&mut self) -> BTreeSet<u64> {
         std::mem::take(&mut self.dirty)

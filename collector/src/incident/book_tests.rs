@@ -295,3 +295,32 @@ fn names_parse_both_ways() {
     assert_eq!(Sev::parse("1"), Some(Sev::Sev1));
     assert_eq!(Sev::parse("SEV5"), None);
 }
+
+#[test]
+fn counts_cover_every_pair_of_open_state_and_severity() {
+    let mut book = Book::default();
+    let a = opened(&mut book);
+    let b = opened(&mut book);
+    book.set_severity(b, Sev::Sev1, "payments", "ana", 2)
+        .unwrap();
+    let c = opened(&mut book);
+    book.status(c, State::Cancelled, "duplicate", "ana", 2)
+        .unwrap();
+    let counts = book.counts();
+    assert_eq!(counts.len(), 5 * 4, "five open states × four severities");
+    let n = |st: &str, sev: &str| {
+        counts
+            .iter()
+            .find(|(s, v, _)| *s == st && *v == sev)
+            .map(|c| c.2)
+    };
+    assert_eq!(n("triage", "SEV3"), Some(1));
+    assert_eq!(n("triage", "SEV1"), Some(1));
+    assert_eq!(n("mitigated", "SEV2"), Some(0));
+    assert_eq!(
+        counts.iter().map(|c| c.2).sum::<usize>(),
+        2,
+        "the cancelled one is not counted"
+    );
+    let _ = a;
+}

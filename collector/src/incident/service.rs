@@ -2,7 +2,7 @@
 //! change writes that incident only), the id counter under `next`; every
 //! change published as an audited action before it counts.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::json;
 
@@ -12,6 +12,7 @@ use crate::CollectorError;
 use crate::auth::Caller;
 use crate::events::{Action, Event, Events};
 use crate::store::Store;
+use crate::telemetry::CollectorMetrics;
 
 const NEXT: &[u8] = b"next";
 
@@ -26,6 +27,7 @@ pub enum ChangeError {
 pub struct Incidents {
     book: Mutex<Book>,
     tree: sled::Tree,
+    metrics: Arc<CollectorMetrics>,
 }
 
 /// One operator's change: who, what (the audit log's subject), and why.
@@ -36,7 +38,10 @@ pub struct Change<'a> {
 }
 
 impl Incidents {
-    pub fn open(store: &Store) -> Result<Incidents, CollectorError> {
+    pub fn open(
+        store: &Store,
+        metrics: Arc<CollectorMetrics>,
+    ) -> Result<Incidents, CollectorError> {
         let tree = store.tree("incidents")?;
         let mut book = Book::default();
         for item in tree.iter() {
@@ -57,9 +62,11 @@ impl Incidents {
         book.next = book
             .next
             .max(book.incidents.keys().last().copied().unwrap_or(0));
+        metrics.incidents(&book.counts());
         Ok(Incidents {
             book: Mutex::new(book),
             tree,
+            metrics,
         })
     }
 
@@ -166,6 +173,7 @@ impl Incidents {
             }
         }
         batch.insert(NEXT, serde_json::to_vec(&book.next)?);
+        self.metrics.incidents(&book.counts());
         self.tree.apply_batch(batch)?;
         if flush {
             self.tree.flush()?;

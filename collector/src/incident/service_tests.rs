@@ -6,6 +6,7 @@ use liveops_config::Role;
 use super::*;
 use crate::events::Recorder;
 use crate::incident::{Draft, State};
+use crate::telemetry::CollectorMetrics;
 
 /// An audit log that can be made to refuse.
 #[derive(Default)]
@@ -37,7 +38,7 @@ fn a_change_the_audit_log_refuses_is_undone_and_not_stored() {
     let store = Store::open(dir.path()).unwrap();
     let log = Arc::new(Log::default());
     let events = Events::new(vec![log.clone()]);
-    let incidents = Incidents::open(&store).unwrap();
+    let incidents = Incidents::open(&store, Arc::new(CollectorMetrics::new())).unwrap();
     let who = caller();
     let c = |what| Change {
         by: &who,
@@ -71,7 +72,7 @@ fn a_change_the_audit_log_refuses_is_undone_and_not_stored() {
         assert!(b.get(2).is_none());
     });
     drop(incidents);
-    let again = Incidents::open(&store).unwrap();
+    let again = Incidents::open(&store, Arc::new(CollectorMetrics::new())).unwrap();
     again.read(|b| {
         assert_eq!(
             b.get(1).map(|i| (i.state, i.timeline.len())),

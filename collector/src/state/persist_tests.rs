@@ -23,7 +23,7 @@ fn open(dir: &std::path::Path) -> Arc<Shared> {
     let overrides = Overrides::open(catalogue, &store, stop_rx).unwrap();
     let mut tasks = tokio::task::JoinSet::new();
     let (notifiers, _) = Notifiers::start(&[], reqwest::Client::new(), metrics.clone(), &mut tasks);
-    let incidents = Arc::new(crate::incident::Incidents::open(&store).unwrap());
+    let incidents = Arc::new(crate::incident::Incidents::open(&store, metrics.clone()).unwrap());
     let parts = (Arc::new(store), overrides, Arc::new(audit), incidents);
     let s = Shared::new(
         cfg,
