@@ -11,7 +11,7 @@
 //!   recorder may drop events it already holds (a replayed report's
 //!   reloads), so no consumer sees them twice.
 //! - **subscribers** on a broadcast channel, told afterwards: metrics, and
-//!   the incident timeline to come. A subscriber that falls behind loses
+//!   the incident timeline (`crate::incident::feed`). A subscriber that falls behind loses
 //!   the oldest events and is told how many (`RecvError::Lagged`); it never
 //!   slows a publisher.
 

@@ -26,8 +26,8 @@
 //! - [`reload`]: hot reload of `oncall.toml` and `paging.toml`.
 //! - [`relay`]: operator commands (snapshots, and the rollbacks to come)
 //!   relayed to a world's agent over the stream it holds open.
-//! - [`incident`]: incidents: the lifecycle, severity, people and timeline
-//!   (the pure book; its service and routes come next).
+//! - [`incident`]: incidents: the lifecycle, severity, people and the
+//!   timeline, opened by hand or from a page and fed by the event stream.
 //! - [`http`]: the HTTP part every subsystem plugs its routes into;
 //!   [`auth`]: tokens and roles.
 //! - [`runbooks`]: the runbooks every alert links to; [`public_url`]: the
