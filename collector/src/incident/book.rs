@@ -47,15 +47,6 @@ pub struct Draft {
     pub sev: Option<Sev>,
 }
 
-/// A page the pager opened, as the incident book hears of it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PageOpened {
-    pub page: u64,
-    pub team: String,
-    pub world: String,
-    pub summary: String,
-}
-
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Book {
     pub(super) incidents: BTreeMap<u64, Incident>,
@@ -65,7 +56,7 @@ pub struct Book {
     pub(super) dirty: BTreeSet<u64>,
 }
 
-fn text(s: &str, what: &'static str, max: usize) -> Result<String, IncidentError> {
+pub(super) fn text(s: &str, what: &'static str, max: usize) -> Result<String, IncidentError> {
     let s = s.trim();
     if s.is_empty() || s.chars().count() > max || s.chars().any(|c| c.is_control() && c != '\n') {
         return Err(IncidentError::Text { what, max });
@@ -132,7 +123,7 @@ impl Book {
         Ok(self.insert(title, worlds, None, severity, by, now))
     }
 
-    fn insert(
+    pub(super) fn insert(
         &mut self,
         title: String,
         worlds: BTreeSet<String>,
@@ -315,102 +306,6 @@ impl Book {
             });
         }
         Ok(from != to)
-    }
-
-    /// Records a signal on the incidents it concerns: those `page` joined
-    /// (unless final), else the active ones holding `world`, else (a
-    /// fleet-wide signal: no page, no world) every active one. Returns
-    /// their ids.
-    pub fn signal(
-        &mut self,
-        page: Option<u64>,
-        world: Option<&str>,
-        source: &str,
-        event: &str,
-        text: &str,
-        now: u64,
-    ) -> Vec<u64> {
-        let ids: Vec<u64> = self
-            .incidents
-            .values()
-            .filter(|i| match (page, world) {
-                (Some(p), _) => !i.state.is_final() && i.pages.contains(&p),
-                (None, Some(w)) => i.state.is_active() && i.worlds.contains(w),
-                (None, None) => i.state.is_active(),
-            })
-            .map(|i| i.id)
-            .collect();
-        for id in &ids {
-            if let Some(inc) = self.incidents.get_mut(id) {
-                let at = now.max(inc.last_ms());
-                inc.timeline.push(Entry {
-                    at_ms: at,
-                    by: LIVEOPS.into(),
-                    what: What::Signal {
-                        source: source.into(),
-                        event: event.into(),
-                        world: world.map(str::to_owned),
-                    },
-                    text: text.chars().take(TEXT_MAX).collect(),
-                });
-                self.dirty.insert(*id);
-            }
-        }
-        ids
-    }
-
-    /// A page joins the newest active incident of its team that a page
-    /// joined within `window_ms`, so one fault paging several worlds is one
-    /// incident; otherwise it opens one. Returns the incident and whether
-    /// it was opened now.
-    pub fn page(&mut self, p: &PageOpened, window_ms: u64, now: u64) -> (u64, bool) {
-        let joins = self
-            .incidents
-            .values()
-            .rev()
-            .filter(|i| i.state.is_active() && i.team.as_deref() == Some(p.team.as_str()))
-            .find(|i| {
-                let last_page = i
-                    .timeline
-                    .iter()
-                    .rev()
-                    .find(|e| matches!(e.what, What::Page { .. }))
-                    .map_or(i.opened_ms, |e| e.at_ms);
-                now.saturating_sub(last_page) <= window_ms
-            })
-            .map(|i| i.id);
-        let (id, opened) = match joins {
-            Some(id) => (id, false),
-            None => {
-                let title = text(&p.summary, "a title", TITLE_MAX)
-                    .unwrap_or_else(|_| format!("{} paged for {}", p.team, p.world));
-                let inc = self.insert(
-                    title,
-                    BTreeSet::new(),
-                    Some(p.team.clone()),
-                    Severity::default(),
-                    LIVEOPS,
-                    now,
-                );
-                (inc.id, true)
-            }
-        };
-        if let Some(inc) = self.incidents.get_mut(&id) {
-            let at = now.max(inc.last_ms());
-            inc.worlds.insert(p.world.clone());
-            inc.pages.insert(p.page);
-            inc.timeline.push(Entry {
-                at_ms: at,
-                by: LIVEOPS.into(),
-                what: What::Page {
-                    page: p.page,
-                    world: p.world.clone(),
-                },
-                text: p.summary.chars().take(TEXT_MAX).collect(),
-            });
-            self.dirty.insert(id);
-        }
-        (id, opened)
     }
 }
 

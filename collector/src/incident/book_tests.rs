@@ -1,4 +1,5 @@
 use super::*;
+use crate::incident::PageOpened;
 
 const MIN: u64 = 60_000;
 

@@ -14,7 +14,8 @@ use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
-use super::book::{Book, PageOpened};
+use super::book::Book;
+use super::join::PageOpened;
 use crate::CollectorError;
 use crate::events::{Event, Stamped};
 use crate::paging::{PageEvent, PageEventKind};

@@ -5,6 +5,8 @@
 //!   related pages joining one incident), move through the lifecycle,
 //!   assign, note, rate; every change validated first, then recorded on
 //!   the incident's timeline.
+//! - `join.rs`: what the collector does to the book itself: a page opens
+//!   an incident or joins one, a signal lands on those it concerns.
 
 //! - `service.rs`: the book in sled, every change audited before it counts.
 //! - `feed.rs`: the timeline fed from the event stream: pages open and
@@ -14,9 +16,11 @@
 pub mod book;
 pub mod feed;
 pub mod http;
+pub mod join;
 pub mod model;
 pub mod service;
 
-pub use book::{Book, Draft, IncidentError, PageOpened};
+pub use book::{Book, Draft, IncidentError};
+pub use join::PageOpened;
 pub use model::{Entry, Incident, NoteKind, Role, Sev, State, What};
 pub use service::Incidents;
