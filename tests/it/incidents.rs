@@ -178,16 +178,7 @@ async fn an_incident_run_by_hand_is_validated_audited_and_kept() {
     );
 
     // Seven changes, seven audit entries, none for the refusals.
-    let audit: Value = http()
-        .get(format!("{url}/api/v1/audit"))
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let entries = audit["entries"].as_array().cloned().unwrap_or_default();
+    let entries = audit_entries(&url, ADMIN_TOKEN).await;
     let subjects: Vec<&str> = entries
         .iter()
         .filter(|e| e["action"] == "incident")
@@ -198,7 +189,7 @@ async fn an_incident_run_by_hand_is_validated_audited_and_kept() {
         [
             "open", "assign", "note", "status", "status", "status", "severity"
         ],
-        "{audit}"
+        "{entries:?}"
     );
 
     let metrics = get_text(&format!("{url}/metrics")).await;

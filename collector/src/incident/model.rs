@@ -57,40 +57,9 @@ impl State {
     }
 }
 
-/// SEV1 is the worst.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Sev {
-    #[serde(rename = "SEV1")]
-    Sev1,
-    #[serde(rename = "SEV2")]
-    Sev2,
-    #[serde(rename = "SEV3")]
-    Sev3,
-    #[serde(rename = "SEV4")]
-    Sev4,
-}
-
-impl Sev {
-    pub const ALL: [Sev; 4] = [Sev::Sev1, Sev::Sev2, Sev::Sev3, Sev::Sev4];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sev::Sev1 => "SEV1",
-            Sev::Sev2 => "SEV2",
-            Sev::Sev3 => "SEV3",
-            Sev::Sev4 => "SEV4",
-        }
-    }
-
-    /// `SEV2`, `sev2` or `2`.
-    pub fn parse(s: &str) -> Option<Sev> {
-        let n = s
-            .strip_prefix("SEV")
-            .or_else(|| s.strip_prefix("sev"))
-            .unwrap_or(s);
-        Sev::ALL.into_iter().find(|v| &v.as_str()[3..] == n)
-    }
-}
+/// SEV1 is the worst: the paging scale, so an incident's severity and
+/// its pages' speak the same words.
+pub use liveops_protocol::Severity as Sev;
 
 /// The people running it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
