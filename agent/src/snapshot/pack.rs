@@ -276,12 +276,7 @@ impl Packs {
             let Some(loc) = st.index.get(digest).copied() else {
                 return Ok(None);
             };
-            if loc.pack == st.open.number
-                && loc.offset + u64::from(loc.len) > file_len_hint(&st.open)
-            {
-                let path = pack_path(&self.dir, loc.pack);
-                st.open.file.flush().map_err(io(&path))?;
-            }
+            self.readable(&mut st.open, std::iter::once(&loc))?;
             loc
         };
         self.read(loc).map(Some)
@@ -296,16 +291,7 @@ impl Packs {
                 .iter()
                 .filter_map(|d| Some((*st.index.get(d)?, *d)))
                 .collect();
-            // Lines still in the write buffer: hand them to the OS first.
-            let open = st.open.number;
-            let handed = file_len_hint(&st.open);
-            if locs
-                .iter()
-                .any(|(l, _)| l.pack == open && l.offset + u64::from(l.len) > handed)
-            {
-                let path = pack_path(&self.dir, open);
-                st.open.file.flush().map_err(io(&path))?;
-            }
+            self.readable(&mut st.open, locs.iter().map(|(l, _)| l))?;
             locs
         };
         locs.sort_unstable_by_key(|(l, _)| (l.pack, l.offset));
@@ -314,6 +300,21 @@ impl Packs {
             out.insert(d, self.read(l)?);
         }
         Ok(out)
+    }
+
+    /// Records at `locs` still in the open pack's write buffer are handed
+    /// to the OS first, so a read finds them.
+    fn readable<'a>(
+        &self,
+        open: &mut Open,
+        mut locs: impl Iterator<Item = &'a Loc>,
+    ) -> Result<(), PackError> {
+        let handed = file_len_hint(open);
+        if locs.any(|l| l.pack == open.number && l.offset + u64::from(l.len) > handed) {
+            let path = pack_path(&self.dir, open.number);
+            open.file.flush().map_err(io(&path))?;
+        }
+        Ok(())
     }
 
     fn read(&self, loc: Loc) -> Result<Vec<u8>, PackError> {
