@@ -231,9 +231,15 @@ async fn evaluate_loop(
         // On a thread of its own: the runtime's workers go on serving
         // reports meanwhile (see `Shared::evaluate`).
         let s = shared.clone();
-        let notes = tokio::task::spawn_blocking(move || s.evaluate())
-            .await
-            .map_err(|e| CollectorError::Task("evaluation", e.to_string()))?;
+        let notes = tokio::task::spawn_blocking(move || {
+            // Then incidents are re-rated from the same moment's state: a
+            // page opened by the last pass has its severity by this one.
+            let mut notes = s.evaluate();
+            notes.extend(s.assess_incidents());
+            notes
+        })
+        .await
+        .map_err(|e| CollectorError::Task("evaluation", e.to_string()))?;
         shared.metrics.upkeep();
         let public_url = shared.cfg.public_url.as_deref().unwrap_or_default();
         for n in &notes {

@@ -169,6 +169,13 @@ impl CollectorMetrics {
         }
     }
 
+    /// One incident's response time in `phase` (see the metric's doc).
+    pub fn incident_response(&self, phase: &'static str, seconds: f64) {
+        self.registry
+            .histogram(COLLECTOR_INCIDENT_RESPONSE, &[("phase", phase.to_owned())])
+            .record(seconds);
+    }
+
     pub fn pages_open(&self, n: usize) {
         self.registry.gauge(COLLECTOR_PAGES_OPEN, &[]).set(n as f64);
     }

@@ -1,5 +1,5 @@
 //! The collector's file: `[collector]`, `[[token]]`, `[alerting]`,
-//! `[slo.NAME]`, `[[notifier]]`, `[http]`.
+//! `[slo.NAME]`, `[[notifier]]`, `[http]`, `[incidents]`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -18,7 +18,15 @@ use crate::overrides::Overrides;
 use crate::slo::parse_slo;
 use crate::values;
 
-pub(crate) const SECTIONS: &[&str] = &["collector", "token", "alerting", "slo", "notifier", "http"];
+pub(crate) const SECTIONS: &[&str] = &[
+    "collector",
+    "token",
+    "alerting",
+    "slo",
+    "notifier",
+    "http",
+    "incidents",
+];
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +91,7 @@ pub(crate) fn parse(
     // the agent's `parse`), also when the file lacks it or does not parse.
     let doc = Document::parse(text, &mut sink);
     let mut collector = RawCollector::default();
+    let mut incident_slos = None;
     for entry in doc.iter().flat_map(Document::entries) {
         match entry.name.as_str() {
             "collector" => {
@@ -121,6 +130,13 @@ pub(crate) fn parse(
                 cfg.notifiers = name_notifiers(named, &mut sink);
             }
             "http" => crate::http::apply(entry.value, &mut cfg.http_server, &mut sink),
+            "incidents" => {
+                incident_slos = Some(crate::incidents::apply(
+                    entry.value,
+                    &mut cfg.incidents,
+                    &mut sink,
+                ));
+            }
             _ => unknown_section(&entry, SECTIONS, &mut sink),
         }
     }
@@ -131,6 +147,9 @@ pub(crate) fn parse(
             min_events: o.min_events.unwrap_or(cfg.alerting.acute.min_events),
             ratio: o.ratio.unwrap_or(cfg.alerting.acute.ratio),
         });
+    }
+    if let Some(refs) = incident_slos {
+        crate::incidents::check_slos(refs, &cfg.slos, &mut sink);
     }
     if doc.as_ref().is_some_and(|d| !d.has("slo")) {
         sink.at(0..0, "no SLOs: add at least one [slo.NAME] table (the shipped config/collector.toml has the defaults)");
@@ -333,6 +352,7 @@ pub fn defaults() -> CollectorConfig {
         paging_file: None,
         // Agents keep one connection each, plus operators and scrapers.
         http_server: crate::http::defaults(50_000),
+        incidents: crate::incidents::defaults(),
     }
 }
 

@@ -28,6 +28,7 @@ mod document;
 pub mod error;
 pub mod flags;
 mod http;
+pub mod incidents;
 pub mod mitigations;
 pub mod model;
 mod notifier;
@@ -42,6 +43,7 @@ mod values;
 use std::path::{Path, PathBuf};
 
 pub use error::{ConfigErrors, Diagnostic};
+pub use incidents::{IncidentsConfig, SeverityRule};
 pub use mitigations::{Catalogue, Mitigation, Mitigations};
 pub use model::*;
 pub use notifier::PAGERDUTY_URL;

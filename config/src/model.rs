@@ -157,6 +157,8 @@ pub struct CollectorConfig {
     pub paging_file: Option<PathBuf>,
     /// How the API server treats connections (`[http]`).
     pub http_server: HttpConfig,
+    /// How pages join incidents and how their severity is rated.
+    pub incidents: crate::incidents::IncidentsConfig,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

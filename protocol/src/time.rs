@@ -18,6 +18,17 @@ pub fn now_ms() -> u64 {
 
 /// `ms` as RFC 3339 with milliseconds, e.g. `2026-11-26T16:58:13.204Z`.
 /// Total: a time past [`MAX_MS`] is written as that instant.
+/// A duration for people: `100 ms`, `1.2 s`, `4.5 min`, `13.8 h`, `2.5 days`.
+pub fn human_ms(ms: f64) -> String {
+    match ms {
+        ms if ms < 1000.0 => format!("{ms:.0} ms"),
+        ms if ms < 60_000.0 => format!("{:.1} s", ms / 1000.0),
+        ms if ms < 3_600_000.0 => format!("{:.1} min", ms / 60_000.0),
+        ms if ms < 86_400_000.0 => format!("{:.1} h", ms / 3_600_000.0),
+        ms => format!("{:.1} days", ms / 86_400_000.0),
+    }
+}
+
 pub fn rfc3339(ms: u64) -> String {
     humantime::format_rfc3339_millis(to_system(ms)).to_string()
 }

@@ -35,6 +35,11 @@ const API_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 
+/// Incident response times: from seconds (an acute page) to a day.
+const RESPONSE_BUCKETS: &[f64] = &[
+    5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 14400.0, 43200.0, 86400.0,
+];
+
 /// One instance's metrics and their Prometheus rendering.
 pub struct Registry {
     recorder: PrometheusRecorder,
@@ -58,6 +63,12 @@ impl Registry {
             )
             .and_then(|b| {
                 b.set_buckets_for_metric(Matcher::Suffix("_latency_seconds".into()), API_BUCKETS)
+            })
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    Matcher::Suffix("_response_seconds".into()),
+                    RESPONSE_BUCKETS,
+                )
             })
             .expect("bucket lists are non-empty")
             .build_recorder();

@@ -116,6 +116,11 @@ pub const COLLECTOR_PAGES_OPEN: &str = "liveops_collector_pages_open";
 /// identified, mitigated, resolved) and `severity` (SEV1…SEV4), every
 /// pair exported, zero included.
 pub const COLLECTOR_INCIDENTS: &str = "liveops_collector_incidents";
+/// Histogram of incidents' response times by `phase`: `detect` (first bad
+/// signal → alert), `acknowledge` (alert → someone on it), `mitigate`
+/// (first bad signal → every SLO back within objective), `resolve` (first
+/// bad signal → resolved). One sample per incident and phase.
+pub const COLLECTOR_INCIDENT_RESPONSE: &str = "liveops_collector_incident_response_seconds";
 /// Reloads of a hot-reloaded config file by `file` (`oncall`, `paging`)
 /// and `outcome` (`applied` or `rejected`).
 pub const COLLECTOR_CONFIG_RELOADS: &str = "liveops_collector_config_reloads_total";
@@ -198,6 +203,7 @@ pub const ALL: &[&str] = &[
     COLLECTOR_PAGES,
     COLLECTOR_PAGES_OPEN,
     COLLECTOR_INCIDENTS,
+    COLLECTOR_INCIDENT_RESPONSE,
     COLLECTOR_CONFIG_RELOADS,
     COLLECTOR_CONFIG_FILE_VALID,
     SLO_OBJECTIVE,

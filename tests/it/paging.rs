@@ -180,6 +180,26 @@ async fn a_world_going_down_is_one_page_that_ack_stops_and_the_audit_log_keeps()
     assert_eq!(inc["pages"], json!([1]));
     assert_eq!(inc["timeline"][0]["kind"], "opened");
     assert_eq!(inc["timeline"][1]["kind"], "page");
+    // Its severity is computed from the players it affects: w2 holds the
+    // whole fleet's players, so SEV1, with the figures on the incident.
+    let inc = eventually(Duration::from_secs(10), "INC-1 rated", || async {
+        let inc = p.cli(&["incident", "show", "INC-1", "--json"]).await;
+        (inc["severity"]["computed"] == "SEV1")
+            .then_some(inc.clone())
+            .ok_or(format!("{:#}", inc["severity"]))
+    })
+    .await;
+    let now = &inc["impact"]["now"];
+    assert_eq!(now["affected"], json!(["w2"]), "{inc:#}");
+    assert_eq!(now["players_share"], 1.0, "{inc:#}");
+    assert!(now["players"].as_f64().unwrap() > 0.0, "{inc:#}");
+    let r = &inc["response"];
+    let detect = r["detect_seconds"].as_f64().expect("detected");
+    assert!((0.0..10.0).contains(&detect), "{r:#}");
+    assert!(r["acknowledge_seconds"].as_f64().is_some(), "{r:#}");
+    let shown = p.cli_text(&["incident", "show", "INC-1"]).await;
+    assert!(shown.contains("impact: affected w2 (down"), "{shown}");
+    assert!(shown.contains("response: detect "), "{shown}");
     let incidents = p.cli(&["incident", "list", "--json"]).await;
     assert_eq!(
         incidents["incidents"].as_array().map(Vec::len),
@@ -197,6 +217,17 @@ async fn a_world_going_down_is_one_page_that_ack_stops_and_the_audit_log_keeps()
         sample(&metrics, "liveops_collector_pages_open", &[]),
         Some(1.0)
     );
+    for phase in ["detect", "acknowledge"] {
+        assert_eq!(
+            sample(
+                &metrics,
+                "liveops_collector_incident_response_seconds_count",
+                &[("phase", phase)]
+            ),
+            Some(1.0),
+            "{phase}: {metrics}"
+        );
+    }
 
     stop.fire();
     world.stopped().await;

@@ -181,16 +181,8 @@ pub(crate) fn percent(share: f64) -> String {
     format!("{}%", p.trim_end_matches('0').trim_end_matches('.'))
 }
 
-/// A duration for people: `100 ms`, `1.2 s`, `4.5 min`, `13.8 h`, `2.5 days`.
-pub(crate) fn human_ms(ms: f64) -> String {
-    match ms {
-        ms if ms < 1000.0 => format!("{ms:.0} ms"),
-        ms if ms < 60_000.0 => format!("{:.1} s", ms / 1000.0),
-        ms if ms < 3_600_000.0 => format!("{:.1} min", ms / 60_000.0),
-        ms if ms < 86_400_000.0 => format!("{:.1} h", ms / 3_600_000.0),
-        ms => format!("{:.1} days", ms / 86_400_000.0),
-    }
-}
+/// A duration for people (shared with the CLI).
+pub(crate) use liveops_protocol::time::human_ms;
 
 #[cfg(test)]
 #[path = "rules_tests.rs"]

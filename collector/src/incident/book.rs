@@ -151,6 +151,8 @@ impl Book {
                 what: What::Opened,
                 text: String::new(),
             }],
+            impact: None,
+            marks: Default::default(),
         };
         self.dirty.insert(id);
         self.incidents.entry(id).or_insert(incident)

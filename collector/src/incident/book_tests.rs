@@ -237,6 +237,7 @@ fn page(n: u64, team: &str, world: &str) -> PageOpened {
         team: team.into(),
         world: world.into(),
         summary: format!("PaymentSuccessBurn on {world}"),
+        incident: None,
     }
 }
 

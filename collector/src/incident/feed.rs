@@ -16,13 +16,12 @@ use tokio::sync::watch;
 
 use super::book::Book;
 use super::join::PageOpened;
+use super::model::parse_id;
+use super::notify::SEVERITY_ALERT;
 use crate::CollectorError;
 use crate::events::{Event, Stamped};
 use crate::paging::{PageEvent, PageEventKind};
 use crate::state::Shared;
-
-/// A page within this long of an incident's newest page joins it.
-pub const JOIN_WINDOW_MS: u64 = 10 * 60_000;
 
 fn page_number(id: Option<&str>) -> Option<u64> {
     id?.strip_prefix("p-")?.parse().ok()
@@ -43,8 +42,9 @@ pub fn apply(book: &mut Book, e: &Stamped, window_ms: u64) {
                 .get("summary")
                 .map_or_else(|| name.to_owned(), |s| format!("{name}: {s}"));
             // An alert without a world (a fleet SLO) concerns every
-            // active incident; the audit log's own alert concerns none.
-            if name == "AuditChainBroken" {
+            // active incident; the audit log's own alert concerns none, and
+            // an incident's severity alert is on its timeline already.
+            if name == "AuditChainBroken" || name == SEVERITY_ALERT {
                 return;
             }
             book.signal(None, n.label("world"), "alert", status, &text, e.at_ms);
@@ -90,14 +90,17 @@ fn page(book: &mut Book, p: &PageEvent, window_ms: u64) {
     let alert = p.alertname.as_deref().unwrap_or("alert");
     match p.kind {
         PageEventKind::Opened => {
-            let (Some(team), Some(world)) = (&p.team, &p.world) else {
+            let incident = p.labels.get("incident").and_then(|i| parse_id(i));
+            let world = p.world.as_deref().or(incident.map(|_| "fleet"));
+            let (Some(team), Some(world)) = (&p.team, world) else {
                 return;
             };
             let opened = PageOpened {
                 page: n,
                 team: team.clone(),
-                world: world.clone(),
+                world: world.to_owned(),
                 summary: format!("{alert} on {world}"),
+                incident,
             };
             book.page(&opened, window_ms, p.at_ms);
         }
@@ -141,6 +144,9 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), CollectorError> {
     let mut rx = shared.events.subscribe();
+    // `[incidents] join_window`: a page within this long of an incident's
+    // newest page joins it.
+    let window_ms = u64::try_from(shared.cfg.incidents.join_window.as_millis()).unwrap_or(u64::MAX);
     loop {
         tokio::select! {
             got = rx.recv() => match got {
@@ -159,7 +165,7 @@ pub async fn run(
                     let _ = tokio::task::spawn_blocking(move || {
                         s.incidents.derive(|b| {
                             for e in &batch {
-                                apply(b, e, JOIN_WINDOW_MS);
+                                apply(b, e, window_ms);
                             }
                         })
                     })

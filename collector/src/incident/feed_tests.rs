@@ -68,7 +68,7 @@ fn signals(book: &Book, id: u64) -> Vec<(String, String)> {
 #[test]
 fn a_page_opens_an_incident_and_what_follows_lands_on_it() {
     let mut book = Book::default();
-    let w = JOIN_WINDOW_MS;
+    let w = 10 * MIN;
     apply(
         &mut book,
         &page_event(PageEventKind::Opened, 1, "eu-1", 0),
@@ -135,7 +135,7 @@ fn a_page_opens_an_incident_and_what_follows_lands_on_it() {
 #[test]
 fn a_resolved_incident_still_hears_its_pages_but_not_new_alerts() {
     let mut book = Book::default();
-    let w = JOIN_WINDOW_MS;
+    let w = 10 * MIN;
     apply(
         &mut book,
         &page_event(PageEventKind::Opened, 1, "eu-1", 0),

@@ -71,6 +71,16 @@ fn full(i: &Incident) -> Value {
     let mut v = json!(i);
     v["id"] = json!(i.name());
     v["severity"]["current"] = json!(i.severity.current());
+    let t = super::response::times(i);
+    let seconds: serde_json::Map<String, Value> = t
+        .seconds()
+        .into_iter()
+        .map(|(phase, s)| (format!("{phase}_seconds"), json!(s)))
+        .collect();
+    v["response"] = json!(t);
+    if let Some(r) = v["response"].as_object_mut() {
+        r.extend(seconds);
+    }
     v
 }
 

@@ -14,6 +14,9 @@ pub struct PageOpened {
     pub team: String,
     pub world: String,
     pub summary: String,
+    /// The incident its alert is about (an `IncidentSeverity` alert, which
+    /// carries an `incident` label): it joins that one, whatever the window.
+    pub incident: Option<u64>,
 }
 
 impl Book {
@@ -64,21 +67,10 @@ impl Book {
     /// incident; otherwise it opens one. Returns the incident and whether
     /// it was opened now.
     pub fn page(&mut self, p: &PageOpened, window_ms: u64, now: u64) -> (u64, bool) {
-        let joins = self
-            .incidents
-            .values()
-            .rev()
-            .filter(|i| i.state.is_active() && i.team.as_deref() == Some(p.team.as_str()))
-            .find(|i| {
-                let last_page = i
-                    .timeline
-                    .iter()
-                    .rev()
-                    .find(|e| matches!(e.what, What::Page { .. }))
-                    .map_or(i.opened_ms, |e| e.at_ms);
-                now.saturating_sub(last_page) <= window_ms
-            })
-            .map(|i| i.id);
+        let named = p
+            .incident
+            .filter(|id| self.incidents.get(id).is_some_and(|i| !i.state.is_final()));
+        let joins = named.or_else(|| self.window_join(p, window_ms, now));
         let (id, opened) = match joins {
             Some(id) => (id, false),
             None => {
@@ -97,7 +89,9 @@ impl Book {
         };
         if let Some(inc) = self.incidents.get_mut(&id) {
             let at = now.max(inc.last_ms());
-            inc.worlds.insert(p.world.clone());
+            if named.is_none() {
+                inc.worlds.insert(p.world.clone());
+            }
             inc.pages.insert(p.page);
             inc.timeline.push(Entry {
                 at_ms: at,
@@ -111,5 +105,24 @@ impl Book {
             self.dirty.insert(id);
         }
         (id, opened)
+    }
+
+    /// The newest active incident of the page's team that a page joined
+    /// within `window_ms`.
+    fn window_join(&self, p: &PageOpened, window_ms: u64, now: u64) -> Option<u64> {
+        self.incidents
+            .values()
+            .rev()
+            .filter(|i| i.state.is_active() && i.team.as_deref() == Some(p.team.as_str()))
+            .find(|i| {
+                let last_page = i
+                    .timeline
+                    .iter()
+                    .rev()
+                    .find(|e| matches!(e.what, What::Page { .. }))
+                    .map_or(i.opened_ms, |e| e.at_ms);
+                now.saturating_sub(last_page) <= window_ms
+            })
+            .map(|i| i.id)
     }
 }

@@ -7,17 +7,24 @@
 //!   the incident's timeline.
 //! - `join.rs`: what the collector does to the book itself: a page opens
 //!   an incident or joins one, a signal lands on those it concerns.
-
+//! - `impact.rs`: player impact and the severity it earns (pure);
+//!   `assess.rs`: each measurement recorded, the severity re-rated;
+//!   `response.rs`: detect, acknowledge, mitigate, resolve times;
+//!   `notify.rs`: severity changes told through the paging policy.
 //! - `service.rs`: the book in sled, every change audited before it counts.
 //! - `feed.rs`: the timeline fed from the event stream: pages open and
 //!   join incidents; acks, alerts, mitigations and reloads land on them.
 //! - `http.rs`: the incident API.
 
+pub mod assess;
 pub mod book;
 pub mod feed;
 pub mod http;
+pub mod impact;
 pub mod join;
 pub mod model;
+pub mod notify;
+pub mod response;
 pub mod service;
 
 pub use book::{Book, Draft, IncidentError};

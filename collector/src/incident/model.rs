@@ -197,6 +197,47 @@ pub struct Incident {
     /// Pages that joined it, by page id.
     pub pages: BTreeSet<u64>,
     pub timeline: Vec<Entry>,
+    /// Player impact as last measured, and its peaks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<ImpactRecord>,
+    /// The marks the response times are measured from.
+    #[serde(default)]
+    pub marks: Marks,
+}
+
+/// The latest impact and what the postmortem needs of its history.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImpactRecord {
+    pub now: super::impact::Impact,
+    pub peak_players: f64,
+    pub peak_players_share: f64,
+    pub peak_worlds: usize,
+    /// Payments failed in affected worlds while it ran (failing rate
+    /// integrated over the assessments).
+    pub payments_failed: f64,
+    /// Since when a lower severity than the one in force has been earned
+    /// (it falls once that has held for `settle`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lower_since_ms: Option<u64>,
+}
+
+/// Times the collector saw that are not entries of their own.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Marks {
+    /// The first bad signal: when the bad run of an affected SLO began.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_bad_ms: Option<u64>,
+    /// When every SLO of its worlds was first back within objective.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mitigated_ms: Option<u64>,
+    /// The severity last notified through the paging policy (its
+    /// `IncidentSeverity` alert firing), resolved once it changes or the
+    /// incident ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notified: Option<Sev>,
+    /// Response phases already counted on `/metrics`.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub observed: BTreeSet<String>,
 }
 
 impl Incident {

@@ -134,6 +134,7 @@ impl Incidents {
             return Err(e.into());
         }
         let dirty = book.take_dirty();
+        self.observe(&mut book, &dirty);
         if let Err(e) = self.save(&book, &dirty, true) {
             // Audited but not stored: say so loudly; it is kept in memory
             // and written with the next change.
@@ -152,11 +153,46 @@ impl Incidents {
         if dirty.is_empty() {
             return;
         }
+        self.observe(&mut book, &dirty);
         // No flush of its own: sled writes within 200 ms, and an outage's
         // page storm must not queue a flush per delivery behind the stream.
         if let Err(e) = self.save(&book, &dirty, false) {
             tracing::error!(error = %e, "incident timeline not stored; kept for the next change");
             book.dirty.extend(dirty);
+        }
+    }
+
+    /// Records each measurement of player impact (see `assess.rs`), and
+    /// returns the severities the paging policy must hear of.
+    pub fn assess(
+        &self,
+        rows: Vec<(u64, super::impact::Impact, Option<u64>)>,
+        r: super::assess::Rating<'_>,
+    ) -> Vec<super::notify::SevNotice> {
+        let mut notices = Vec::new();
+        self.derive(|b| {
+            for (id, impact, first_bad) in rows {
+                b.assess(id, impact, first_bad, r);
+            }
+            notices = b.notices();
+        });
+        notices
+    }
+
+    /// Counts on `/metrics` each response phase the changed incidents
+    /// reached, once per incident.
+    fn observe(&self, book: &mut Book, ids: &std::collections::BTreeSet<u64>) {
+        for id in ids {
+            let Some(inc) = book.incidents.get_mut(id) else {
+                continue;
+            };
+            for (phase, secs) in super::response::times(inc).seconds() {
+                if let Some(secs) = secs
+                    && inc.marks.observed.insert(phase.to_owned())
+                {
+                    self.metrics.incident_response(phase, secs);
+                }
+            }
         }
     }
 

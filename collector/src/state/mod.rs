@@ -13,6 +13,7 @@
 mod checkpoint;
 mod evaluate;
 mod gauges;
+mod impact;
 mod persist;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};

@@ -246,7 +246,10 @@ pub(super) fn apply(inner: &mut Inner, e: JournalEntry) {
                 h.pop_front();
             }
         }
-        seen.gauges = e.gauges;
+        // A gauge keeps its last value while reports lack it: a world gone
+        // down stops sending `players.online`, and its last count is the
+        // players locked out.
+        seen.gauges.extend(e.gauges);
     } else if let Some(w) = inner.worlds.get_mut(&e.world) {
         // An old report still proves the agent is alive.
         w.last_report_ms = w.last_report_ms.max(e.received_ms);
