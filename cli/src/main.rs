@@ -6,12 +6,14 @@
 //! address), authenticate with `--token` (env `LIVEOPS_TOKEN`) and give up
 //! after `--timeout` (env `LIVEOPS_TIMEOUT`, default 10 s); see `remote.rs`.
 
+mod action;
 mod agent;
 mod audit;
 mod check;
 mod demo;
 mod flag;
 mod incident;
+mod incident_view;
 mod mitigate;
 mod oncall;
 mod page;
@@ -71,6 +73,12 @@ enum Command {
     /// Incidents: `incident open|list|show|status|assign|note|sev`.
     #[command(subcommand)]
     Incident(incident::Command),
+    /// An incident's action items: `action add|list|done`.
+    #[command(subcommand)]
+    Action(action::Command),
+    /// The blameless postmortem: `postmortem export ID [--format md|json]`.
+    #[command(subcommand)]
+    Postmortem(action::Postmortem),
     /// A world's state snapshots: `snapshot list|take|diff --world W`.
     #[command(subcommand)]
     Snapshot(snapshot::Command),
@@ -94,6 +102,8 @@ fn main() -> ExitCode {
         Command::Page(cmd) => page::run(cmd),
         Command::Silence(cmd) => silence::run(cmd),
         Command::Incident(cmd) => incident::run(cmd),
+        Command::Action(cmd) => action::run(cmd),
+        Command::Postmortem(cmd) => action::export(cmd),
         Command::Snapshot(cmd) => snapshot::run(cmd),
         Command::Rollback(args) => rollback::run(*args),
     };

@@ -169,6 +169,15 @@ impl CollectorMetrics {
         }
     }
 
+    /// Action items not done, and of those overdue.
+    pub fn action_items(&self, open: usize, overdue: usize) {
+        for (state, n) in [("open", open), ("overdue", overdue)] {
+            self.registry
+                .gauge(COLLECTOR_ACTION_ITEMS, &[("state", state.to_owned())])
+                .set(n as f64);
+        }
+    }
+
     /// One incident's response time in `phase` (see the metric's doc).
     pub fn incident_response(&self, phase: &'static str, seconds: f64) {
         self.registry

@@ -116,6 +116,9 @@ pub const COLLECTOR_PAGES_OPEN: &str = "liveops_collector_pages_open";
 /// identified, mitigated, resolved) and `severity` (SEV1…SEV4), every
 /// pair exported, zero included.
 pub const COLLECTOR_INCIDENTS: &str = "liveops_collector_incidents";
+/// Action items not done, by `state`: `open` (all of them) and `overdue`
+/// (past their due date).
+pub const COLLECTOR_ACTION_ITEMS: &str = "liveops_collector_action_items";
 /// Histogram of incidents' response times by `phase`: `detect` (first bad
 /// signal → alert), `acknowledge` (alert → someone on it), `mitigate`
 /// (first bad signal → every SLO back within objective), `resolve` (first
@@ -204,6 +207,7 @@ pub const ALL: &[&str] = &[
     COLLECTOR_PAGES_OPEN,
     COLLECTOR_INCIDENTS,
     COLLECTOR_INCIDENT_RESPONSE,
+    COLLECTOR_ACTION_ITEMS,
     COLLECTOR_CONFIG_RELOADS,
     COLLECTOR_CONFIG_FILE_VALID,
     SLO_OBJECTIVE,

@@ -217,3 +217,217 @@ async fn an_incident_run_by_hand_is_validated_audited_and_kept() {
     collector.stop();
     collector.wait().await.unwrap();
 }
+
+/// The lines of the collector's pager log naming `alertname`, as JSON.
+fn pager_lines(dir: &std::path::Path, alertname: &str) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("pager.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.to_string().contains(alertname))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn action_items_are_tracked_overdue_ones_ticketed_and_the_postmortem_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let collector = start_collector(collector_config(d, any_port())).await;
+    let url = collector.url();
+    ok(
+        d,
+        &url,
+        &["incident", "open", "--title", "Payments failing"],
+    )
+    .await;
+    ok(
+        d,
+        &url,
+        &["incident", "note", "INC-1", "provider <b>502</b> | retry"],
+    )
+    .await;
+    ok(d, &url, &["incident", "status", "INC-1", "closed"]).await;
+
+    // Added to a closed incident; one already late (a postmortem held late).
+    let late = ok(
+        d,
+        &url,
+        &[
+            "action",
+            "add",
+            "INC-1",
+            "--title",
+            "Alert on provider 5xx",
+            "--owner",
+            "bo",
+            "--due",
+            "2020-01-31",
+        ],
+    )
+    .await;
+    assert!(
+        late.starts_with("A-1 OVERDUE due 2020-01-31T23:59:59.999Z"),
+        "{late}"
+    );
+    ok(
+        d,
+        &url,
+        &[
+            "action",
+            "add",
+            "1",
+            "--title",
+            "Runbook for 502s",
+            "--owner",
+            "cy",
+            "--due",
+            "2999-12-31",
+        ],
+    )
+    .await;
+    let err = refused(
+        d,
+        &url,
+        ADMIN_TOKEN,
+        &[
+            "action",
+            "add",
+            "INC-1",
+            "--title",
+            "x",
+            "--owner",
+            "bo",
+            "--due",
+            "next week",
+        ],
+    )
+    .await;
+    assert!(err.contains("due \"next week\" is not a date"), "{err}");
+    let err = refused(
+        d,
+        &url,
+        VIEWER_TOKEN,
+        &["action", "done", "A-1", "--note", "x"],
+    )
+    .await;
+    assert!(err.contains("403"), "{err}");
+
+    // The weekly check fails while anything is overdue.
+    let out = liveops(d, &url, ADMIN_TOKEN, &["action", "list", "--overdue"]).await;
+    assert!(!out.status.success(), "{out:?}");
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains("A-1 OVERDUE") && !listed.contains("A-2"),
+        "{listed}"
+    );
+    let mine = ok(d, &url, &["action", "list", "--owner", "cy"]).await;
+    assert!(
+        mine.starts_with("A-2 open") && !mine.contains("A-1"),
+        "{mine}"
+    );
+    // A ticket through the notifiers, and the gauge.
+    let fired = eventually(Duration::from_secs(10), "the overdue ticket", || async {
+        let l = pager_lines(d, "ActionItemOverdue");
+        (!l.is_empty()).then_some(l).ok_or("none yet".to_owned())
+    })
+    .await;
+    assert!(fired[0].to_string().contains("owner bo"), "{:?}", fired[0]);
+    let metrics = get_text(&format!("{url}/metrics")).await;
+    let gauge = |m: &str, s: &str| sample(m, "liveops_collector_action_items", &[("state", s)]);
+    assert_eq!(gauge(&metrics, "overdue"), Some(1.0), "{metrics}");
+    assert_eq!(gauge(&metrics, "open"), Some(2.0), "{metrics}");
+
+    ok(
+        d,
+        &url,
+        &[
+            "action",
+            "done",
+            "A-1",
+            "--note",
+            "alert added in build 813",
+        ],
+    )
+    .await;
+    let err = refused(
+        d,
+        &url,
+        ADMIN_TOKEN,
+        &["action", "done", "A-1", "--note", "again"],
+    )
+    .await;
+    assert!(err.contains("A-1 is already done"), "{err}");
+    let err = refused(
+        d,
+        &url,
+        ADMIN_TOKEN,
+        &["action", "done", "A-9", "--note", "x"],
+    )
+    .await;
+    assert!(err.contains("no action item A-9"), "{err}");
+    let out = liveops(d, &url, ADMIN_TOKEN, &["action", "list", "--overdue"]).await;
+    assert!(out.status.success(), "{out:?}");
+    eventually(Duration::from_secs(10), "the ticket taken back", || async {
+        let l = pager_lines(d, "ActionItemOverdue");
+        l.iter()
+            .any(|v| v.to_string().contains("resolved"))
+            .then_some(())
+            .ok_or(format!("{l:?}"))
+    })
+    .await;
+
+    // The postmortem, pre-filled, escaped, with both items.
+    // Written where it is run, named after the incident.
+    let mut cmd = Command::new(liveops_bin());
+    cmd.args([
+        "postmortem",
+        "export",
+        "INC-1",
+        "--collector",
+        &url,
+        "--token",
+        ADMIN_TOKEN,
+    ])
+    .current_dir(d);
+    let out = run(cmd, Duration::from_secs(30), d).await;
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "INC-1-postmortem.md"
+    );
+    let md = std::fs::read_to_string(d.join("INC-1-postmortem.md")).unwrap();
+    for want in [
+        "# Postmortem: INC-1 — Payments failing",
+        "**Blameless.**",
+        "## Player impact",
+        "| Time to detect (first bad signal → alert) |",
+        "provider &lt;b&gt;502&lt;/b&gt; \\| retry",
+        "## Contributing factors",
+        "| A-1 | Alert on provider 5xx | bo | 2020-01-31T23:59:59Z | done: alert added in build 813 |",
+        "| A-2 | Runbook for 502s | cy |",
+    ] {
+        assert!(md.contains(want), "{want:?} not in:\n{md}");
+    }
+    let json_path = d.join("pm.json");
+    ok(
+        d,
+        &url,
+        &[
+            "postmortem",
+            "export",
+            "INC-1",
+            "--format",
+            "json",
+            "--output",
+            json_path.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(doc["incident"], "INC-1");
+    assert_eq!(doc["action_items"].as_array().map(Vec::len), Some(2));
+    let err = refused(d, &url, ADMIN_TOKEN, &["postmortem", "export", "INC-7"]).await;
+    assert!(err.contains("no incident INC-7"), "{err}");
+    collector.stop();
+    collector.wait().await.unwrap();
+}

@@ -34,6 +34,10 @@ pub enum IncidentError {
     Text { what: &'static str, max: usize },
     #[error("{0}")]
     Name(String),
+    #[error("no action item A-{0}")]
+    UnknownAction(u64),
+    #[error("A-{0} is already done")]
+    ActionDone(u64),
 }
 
 /// An incident opened by hand.
@@ -153,6 +157,7 @@ impl Book {
             }],
             impact: None,
             marks: Default::default(),
+            actions: Vec::new(),
         };
         self.dirty.insert(id);
         self.incidents.entry(id).or_insert(incident)

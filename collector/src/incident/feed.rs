@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use super::book::Book;
 use super::join::PageOpened;
 use super::model::parse_id;
-use super::notify::SEVERITY_ALERT;
+use super::notify::{OVERDUE_ALERT, SEVERITY_ALERT};
 use crate::CollectorError;
 use crate::events::{Event, Stamped};
 use crate::paging::{PageEvent, PageEventKind};
@@ -42,9 +42,10 @@ pub fn apply(book: &mut Book, e: &Stamped, window_ms: u64) {
                 .get("summary")
                 .map_or_else(|| name.to_owned(), |s| format!("{name}: {s}"));
             // An alert without a world (a fleet SLO) concerns every
-            // active incident; the audit log's own alert concerns none, and
-            // an incident's severity alert is on its timeline already.
-            if name == "AuditChainBroken" || name == SEVERITY_ALERT {
+            // active incident; the audit log's own alert concerns none, an
+            // incident's severity alert is on its timeline already, and an
+            // overdue action item is a ticket, not news of a fault.
+            if ["AuditChainBroken", SEVERITY_ALERT, OVERDUE_ALERT].contains(&name) {
                 return;
             }
             book.signal(None, n.label("world"), "alert", status, &text, e.at_ms);
@@ -88,6 +89,10 @@ fn page(book: &mut Book, p: &PageEvent, window_ms: u64) {
         return;
     };
     let alert = p.alertname.as_deref().unwrap_or("alert");
+    // A ticket for an overdue action item opens no incident.
+    if alert == OVERDUE_ALERT {
+        return;
+    }
     match p.kind {
         PageEventKind::Opened => {
             let incident = p.labels.get("incident").and_then(|i| parse_id(i));

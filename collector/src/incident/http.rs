@@ -33,6 +33,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/api/v1/incidents/{id}/assign", post(assign))
         .route("/api/v1/incidents/{id}/notes", post(note))
         .route("/api/v1/incidents/{id}/severity", post(severity))
+        .merge(super::http_actions::routes())
 }
 
 impl From<ChangeError> for AppError {
@@ -40,8 +41,11 @@ impl From<ChangeError> for AppError {
         match e {
             ChangeError::Collector(e) => e.into(),
             ChangeError::Refused(e) => match e {
-                IncidentError::Unknown(_) => AppError::NotFound(e.to_string()),
+                IncidentError::Unknown(_) | IncidentError::UnknownAction(_) => {
+                    AppError::NotFound(e.to_string())
+                }
                 IncidentError::Final { .. }
+                | IncidentError::ActionDone(_)
                 | IncidentError::NoChange { .. }
                 | IncidentError::BackNeedsReason { .. } => AppError::Conflict(e.to_string()),
                 _ => AppError::BadRequest(e.to_string()),
@@ -50,7 +54,7 @@ impl From<ChangeError> for AppError {
     }
 }
 
-fn id_of(s: &str) -> Result<u64, AppError> {
+pub(super) fn id_of(s: &str) -> Result<u64, AppError> {
     parse_id(s).ok_or_else(|| AppError::NotFound(format!("no incident {s:?}: ids look like INC-7")))
 }
 
@@ -104,7 +108,7 @@ async fn show(
 }
 
 /// Authorizes, then runs one change of the book off the async threads
-/// (the audit log fsyncs).
+/// (the audit log fsyncs); answers with the incident.
 async fn change(
     s: Arc<Shared>,
     headers: &HeaderMap,
@@ -113,8 +117,21 @@ async fn change(
     existing: Option<u64>,
     f: impl FnOnce(&mut super::Book, &str, u64) -> Result<u64, IncidentError> + Send + 'static,
 ) -> Result<Json<Value>, AppError> {
+    let inc = apply(s, headers, what, reason, existing, f).await?;
+    Ok(Json(full(&inc)))
+}
+
+/// [`change`], returning the incident changed.
+pub(super) async fn apply(
+    s: Arc<Shared>,
+    headers: &HeaderMap,
+    what: &'static str,
+    reason: String,
+    existing: Option<u64>,
+    f: impl FnOnce(&mut super::Book, &str, u64) -> Result<u64, IncidentError> + Send + 'static,
+) -> Result<Incident, AppError> {
     let caller = authorize(&s.tokens, headers, TokenRole::Responder)?;
-    let inc = blocking(move || {
+    blocking(move || {
         let c = Change {
             by: &caller,
             what,
@@ -123,8 +140,7 @@ async fn change(
         s.incidents
             .change(&s.events, &c, existing, |b| f(b, &caller.name, now_ms()))
     })
-    .await?;
-    Ok(Json(full(&inc)))
+    .await
 }
 
 async fn open(

@@ -11,19 +11,24 @@
 //!   `assess.rs`: each measurement recorded, the severity re-rated;
 //!   `response.rs`: detect, acknowledge, mitigate, resolve times;
 //!   `notify.rs`: severity changes told through the paging policy.
+//! - `actions.rs`: action items, overdue ones told as tickets;
+//!   `postmortem.rs`: the blameless postmortem, pre-filled.
 //! - `service.rs`: the book in sled, every change audited before it counts.
 //! - `feed.rs`: the timeline fed from the event stream: pages open and
 //!   join incidents; acks, alerts, mitigations and reloads land on them.
 //! - `http.rs`: the incident API.
 
+pub mod actions;
 pub mod assess;
 pub mod book;
 pub mod feed;
 pub mod http;
+pub mod http_actions;
 pub mod impact;
 pub mod join;
 pub mod model;
 pub mod notify;
+pub mod postmortem;
 pub mod response;
 pub mod service;
 

@@ -135,6 +135,11 @@ pub enum What {
     Note {
         note: NoteKind,
     },
+    /// An action item added, or done.
+    Action {
+        action: u64,
+        done: bool,
+    },
     /// Something the collector saw happen that concerns the incident: a
     /// page acknowledged or escalated, an alert firing or resolving, a
     /// mitigation applied, a flag file reloaded, a snapshot taken.
@@ -203,6 +208,9 @@ pub struct Incident {
     /// The marks the response times are measured from.
     #[serde(default)]
     pub marks: Marks,
+    /// What its postmortem says must change (`actions.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<super::actions::ActionItem>,
 }
 
 /// The latest impact and what the postmortem needs of its history.

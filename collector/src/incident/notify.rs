@@ -118,3 +118,64 @@ pub fn alert(n: &SevNotice, public_url: &str, now_ms: u64) -> Notification {
         generator_url: link,
     }
 }
+
+pub const OVERDUE_ALERT: &str = "ActionItemOverdue";
+
+/// An action item past its due date, as a ticket for its incident's team
+/// (`severity = ticket`; the shipped routes send it to SEV4, the ticket
+/// queue); resolved once it is done.
+pub fn overdue_alert(
+    n: &super::actions::ActionNotice,
+    public_url: &str,
+    now_ms: u64,
+) -> Notification {
+    let a = &n.action;
+    let labels = BTreeMap::from([
+        ("alertname".to_owned(), OVERDUE_ALERT.to_owned()),
+        ("action".to_owned(), a.name()),
+        ("incident".to_owned(), n.incident.clone()),
+        ("owner".to_owned(), a.owner.clone()),
+        ("severity".to_owned(), "ticket".to_owned()),
+    ]);
+    let link = format!(
+        "{public_url}/incidents/{}",
+        n.incident.trim_start_matches("INC-")
+    );
+    let mut annotations = BTreeMap::from([
+        (
+            "summary".to_owned(),
+            format!(
+                "{} is overdue (due {}): {} — owner {}",
+                a.name(),
+                liveops_protocol::time::rfc3339_seconds(a.due_ms),
+                a.title,
+                a.owner
+            ),
+        ),
+        (
+            "description".to_owned(),
+            format!(
+                "An action item of {}'s postmortem is past its due date. Do it and mark it \
+                 (`liveops action done {} --note …`), or agree a new date.",
+                n.incident,
+                a.name()
+            ),
+        ),
+        ("runbook_url".to_owned(), link.clone()),
+    ]);
+    if let Some(team) = &n.team {
+        annotations.insert("owner".to_owned(), team.clone());
+    }
+    Notification {
+        status: if n.firing {
+            AlertStatus::Firing
+        } else {
+            AlertStatus::Resolved
+        },
+        labels,
+        annotations,
+        starts_at: rfc3339(a.due_ms),
+        ends_at: (!n.firing).then(|| rfc3339(now_ms)),
+        generator_url: link,
+    }
+}

@@ -179,6 +179,16 @@ impl Incidents {
         notices
     }
 
+    /// Overdue action items to tell (or take back) at `now`; updates their
+    /// gauges.
+    pub fn overdue(&self, now: u64) -> Vec<super::actions::ActionNotice> {
+        let mut notices = Vec::new();
+        self.derive(|b| notices = b.action_notices(now));
+        let (open, overdue) = self.read(|b| b.action_counts(now));
+        self.metrics.action_items(open, overdue);
+        notices
+    }
+
     /// Counts on `/metrics` each response phase the changed incidents
     /// reached, once per incident.
     fn observe(&self, book: &mut Book, ids: &std::collections::BTreeSet<u64>) {

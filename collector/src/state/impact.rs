@@ -19,8 +19,9 @@ const WALK_BACK_S: u64 = 120;
 const EMPTY_ENDS_WALK: u32 = 10;
 
 impl Shared {
-    /// Measures every active incident with worlds, re-rates it, and
-    /// returns what the paging policy must hear (`incident::notify`).
+    /// Measures every active incident with worlds, re-rates it, finds the
+    /// action items fallen overdue, and returns what the paging policy must
+    /// hear of both (`incident::notify`).
     pub fn assess_incidents(&self) -> Vec<Notification> {
         let cfg = &self.cfg.incidents;
         let measured = self.incidents.read(|b| b.measured());
@@ -49,10 +50,16 @@ impl Shared {
             window_ms,
         };
         let public_url = self.cfg.public_url.as_deref().unwrap_or_default();
-        self.incidents
-            .assess(rows, rating)
+        let severities = self.incidents.assess(rows, rating);
+        let overdue = self.incidents.overdue(now);
+        severities
             .iter()
             .map(|n| notify::alert(n, public_url, now))
+            .chain(
+                overdue
+                    .iter()
+                    .map(|n| notify::overdue_alert(n, public_url, now)),
+            )
             .collect()
     }
 
