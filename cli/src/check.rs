@@ -1,5 +1,7 @@
 //! `liveops check-config PATH`: validate before deploying. Prints every
-//! error as `file:line:col: message` and exits 1 if there is any.
+//! error as `file:line:col: message` and exits 1 if there is any. A
+//! collector file's comms templates are rendered against a sample
+//! incident in every channel, state and severity.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +32,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     Kind::Oncall => "on-call schedule",
                     Kind::Paging => "paging policy",
                 };
+                if kind == Kind::Collector && !comms_ok(&c.path) {
+                    failed = true;
+                    continue;
+                }
                 println!("{}: ok ({what} config)", c.path.display());
             }
             Err(errors) => {
@@ -43,4 +49,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Renders the comms templates a valid collector file names (or the
+/// shipped ones); prints each error.
+fn comms_ok(path: &std::path::Path) -> bool {
+    let Ok(cfg) = liveops_config::load_collector(path) else {
+        return true;
+    };
+    let errors = match liveops_collector::comms::Templates::from_config(&cfg.comms) {
+        Ok(t) => t.check(),
+        Err(e) => e,
+    };
+    for e in &errors {
+        eprintln!("{e}");
+    }
+    errors.is_empty()
 }

@@ -10,6 +10,7 @@ mod action;
 mod agent;
 mod audit;
 mod check;
+mod comms;
 mod demo;
 mod flag;
 mod incident;
@@ -73,6 +74,9 @@ enum Command {
     /// Incidents: `incident open|list|show|status|assign|note|sev`.
     #[command(subcommand)]
     Incident(incident::Command),
+    /// Player comms: `comms draft|send ID --channel banner|discord|forum|email|status`.
+    #[command(subcommand)]
+    Comms(comms::Command),
     /// An incident's action items: `action add|list|done`.
     #[command(subcommand)]
     Action(action::Command),
@@ -103,6 +107,7 @@ fn main() -> ExitCode {
         Command::Silence(cmd) => silence::run(cmd),
         Command::Incident(cmd) => incident::run(cmd),
         Command::Action(cmd) => action::run(cmd),
+        Command::Comms(cmd) => comms::run(cmd),
         Command::Postmortem(cmd) => action::export(cmd),
         Command::Snapshot(cmd) => snapshot::run(cmd),
         Command::Rollback(args) => rollback::run(*args),

@@ -22,8 +22,9 @@ pub enum Command {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    Role::parse(s)
-        .ok_or_else(|| format!("unknown role `{s}`, expected agent, viewer, responder or admin"))
+    Role::parse(s).ok_or_else(|| {
+        format!("unknown role `{s}`, expected agent, viewer, responder, comms or admin")
+    })
 }
 
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {

@@ -39,6 +39,7 @@ pub mod alert;
 pub mod audit;
 pub mod auth;
 pub mod background;
+pub mod comms;
 pub mod events;
 pub mod http;
 pub mod incident;
@@ -47,6 +48,7 @@ pub mod notify;
 pub mod oncall;
 pub mod overrides;
 pub mod paging;
+pub mod public;
 pub mod public_url;
 pub mod relay;
 pub mod reload;
@@ -92,6 +94,9 @@ pub enum CollectorError {
     /// nothing more is appended until an admin reseals it.
     #[error("the audit log is broken: {0}")]
     AuditBroken(String),
+    /// The comms templates do not load (each error on a line).
+    #[error("{0}")]
+    Comms(String),
     /// The flag catalogue or the mitigations file is invalid.
     #[error("{0}")]
     Config(#[from] liveops_config::ConfigErrors),

@@ -121,8 +121,15 @@ impl Collector {
             .transpose()?;
         let incidents = Arc::new(crate::incident::Incidents::open(&store, metrics.clone())?);
         let parts = (Arc::new(store), overrides, Arc::new(audit), incidents);
-        let shared =
-            Arc::new(Shared::new(cfg, tokens, metrics, notifiers, parts).with_oncall(schedule));
+        let templates = crate::comms::Templates::from_config(&cfg.comms).map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            CollectorError::Comms(lines.join("\n"))
+        })?;
+        let shared = Arc::new(
+            Shared::new(cfg, tokens, metrics, notifiers, parts)
+                .with_oncall(schedule)
+                .with_comms(templates),
+        );
         for (which, path) in watched {
             if let Some(p) = path {
                 shared.config_files.watch(which, &p);

@@ -1,5 +1,5 @@
 //! The collector's file: `[collector]`, `[[token]]`, `[alerting]`,
-//! `[slo.NAME]`, `[[notifier]]`, `[http]`, `[incidents]`.
+//! `[slo.NAME]`, `[[notifier]]`, `[http]`, `[incidents]`, `[comms]`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,6 +26,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "notifier",
     "http",
     "incidents",
+    "comms",
 ];
 
 #[derive(Deserialize, Default)]
@@ -130,6 +131,7 @@ pub(crate) fn parse(
                 cfg.notifiers = name_notifiers(named, &mut sink);
             }
             "http" => crate::http::apply(entry.value, &mut cfg.http_server, &mut sink),
+            "comms" => crate::comms::apply(entry.value, &mut cfg.comms, &mut sink),
             "incidents" => {
                 incident_slos = Some(crate::incidents::apply(
                     entry.value,
@@ -226,7 +228,7 @@ fn token(raw: RawToken, sink: &mut Sink<'_>) -> Option<TokenEntry> {
         sink.at(
             raw.role.span(),
             format!(
-                "unknown role `{}`, expected `agent`, `viewer`, `responder` or `admin`",
+                "unknown role `{}`, expected `agent`, `viewer`, `responder`, `comms` or `admin`",
                 raw.role.get_ref()
             ),
         );
@@ -353,6 +355,7 @@ pub fn defaults() -> CollectorConfig {
         // Agents keep one connection each, plus operators and scrapers.
         http_server: crate::http::defaults(50_000),
         incidents: crate::incidents::defaults(),
+        comms: crate::comms::defaults(),
     }
 }
 

@@ -24,6 +24,7 @@
 
 mod agent;
 mod collector;
+pub mod comms;
 mod document;
 pub mod error;
 pub mod flags;
@@ -143,6 +144,7 @@ fn relative_to(path: &Path, mut cfg: CollectorConfig) -> CollectorConfig {
         &mut cfg.mitigations_file,
         &mut cfg.oncall_file,
         &mut cfg.paging_file,
+        &mut cfg.comms.templates,
     ]
     .into_iter()
     .flatten()

@@ -159,6 +159,8 @@ pub struct CollectorConfig {
     pub http_server: HttpConfig,
     /// How pages join incidents and how their severity is rated.
     pub incidents: crate::incidents::IncidentsConfig,
+    /// How incidents are told to players (`[comms]`).
+    pub comms: crate::comms::CommsConfig,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -167,6 +169,8 @@ pub enum Role {
     Agent,
     Viewer,
     Responder,
+    /// A responder who may also speak to players (send comms).
+    Comms,
     Admin,
 }
 
@@ -176,6 +180,7 @@ impl Role {
             "agent" => Role::Agent,
             "viewer" => Role::Viewer,
             "responder" => Role::Responder,
+            "comms" => Role::Comms,
             "admin" => Role::Admin,
             _ => return None,
         })
@@ -186,6 +191,7 @@ impl Role {
             Role::Agent => "agent",
             Role::Viewer => "viewer",
             Role::Responder => "responder",
+            Role::Comms => "comms",
             Role::Admin => "admin",
         }
     }

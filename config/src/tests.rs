@@ -100,7 +100,7 @@ fn unknown_sections_and_syntax_errors_are_positioned() {
     let e = errors(&format!("{SLO_OK}\n[colector]\nlisten = \"127.0.0.1:1\"\n"));
     assert_eq!(
         e,
-        "c.toml:8:2: unknown section `colector`, expected one of `collector`, `token`, `alerting`, `slo`, `notifier`, `http`, `incidents`"
+        "c.toml:8:2: unknown section `colector`, expected one of `collector`, `token`, `alerting`, `slo`, `notifier`, `http`, `incidents`, `comms`"
     );
     let e = errors("[slo.x\nkind = 1\n");
     assert!(e.starts_with("c.toml:1:"), "{e}");
@@ -128,7 +128,7 @@ factor = 14.4
     );
     assert_eq!(
         errors(&text),
-        "c.toml:10:8: unknown role `superuser`, expected `agent`, `viewer`, `responder` or `admin`\n\
+        "c.toml:10:8: unknown role `superuser`, expected `agent`, `viewer`, `responder`, `comms` or `admin`\n\
          c.toml:11:10: sha256 must be 64 hex digits: the SHA-256 of the token (`liveops token new` prints it)\n\
          c.toml:15:7: url: `ftp://x` is not an http:// or https:// URL\n\
          c.toml:20:9: the short window must be shorter than the long window"

@@ -9,6 +9,7 @@ mod binaries;
 mod channels;
 mod cli_timeouts;
 mod command_line;
+mod comms;
 mod dashboard;
 mod dead_letters;
 mod demo;

@@ -65,6 +65,8 @@ pub fn router(state: Arc<Shared>) -> Router {
         .merge(crate::paging::http::routes())
         .merge(crate::relay::http::routes())
         .merge(crate::incident::http::routes())
+        .merge(crate::comms::http::routes())
+        .merge(crate::public::http::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

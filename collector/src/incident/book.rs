@@ -158,6 +158,7 @@ impl Book {
             impact: None,
             marks: Default::default(),
             actions: Vec::new(),
+            updates: Vec::new(),
         };
         self.dirty.insert(id);
         self.incidents.entry(id).or_insert(incident)

@@ -54,7 +54,7 @@ impl From<ChangeError> for AppError {
     }
 }
 
-pub(super) fn id_of(s: &str) -> Result<u64, AppError> {
+pub(crate) fn id_of(s: &str) -> Result<u64, AppError> {
     parse_id(s).ok_or_else(|| AppError::NotFound(format!("no incident {s:?}: ids look like INC-7")))
 }
 
@@ -122,7 +122,7 @@ async fn change(
 }
 
 /// [`change`], returning the incident changed.
-pub(super) async fn apply(
+pub(crate) async fn apply(
     s: Arc<Shared>,
     headers: &HeaderMap,
     what: &'static str,

@@ -12,7 +12,8 @@
 //!   `response.rs`: detect, acknowledge, mitigate, resolve times;
 //!   `notify.rs`: severity changes told through the paging policy.
 //! - `actions.rs`: action items, overdue ones told as tickets;
-//!   `postmortem.rs`: the blameless postmortem, pre-filled.
+//!   `postmortem.rs`: the blameless postmortem, pre-filled;
+//!   `updates.rs`: messages sent to players, the public updates.
 //! - `service.rs`: the book in sled, every change audited before it counts.
 //! - `feed.rs`: the timeline fed from the event stream: pages open and
 //!   join incidents; acks, alerts, mitigations and reloads land on them.
@@ -31,6 +32,7 @@ pub mod notify;
 pub mod postmortem;
 pub mod response;
 pub mod service;
+pub mod updates;
 
 pub use book::{Book, Draft, IncidentError};
 pub use join::PageOpened;

@@ -135,6 +135,11 @@ pub enum What {
     Note {
         note: NoteKind,
     },
+    /// A message sent to players on `channel`.
+    Comms {
+        channel: String,
+        state: String,
+    },
     /// An action item added, or done.
     Action {
         action: u64,
@@ -211,6 +216,9 @@ pub struct Incident {
     /// What its postmortem says must change (`actions.rs`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<super::actions::ActionItem>,
+    /// What the public status page shows of it, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub updates: Vec<super::updates::PublicUpdate>,
 }
 
 /// The latest impact and what the postmortem needs of its history.

@@ -98,6 +98,7 @@ pub fn describe(e: &Entry) -> String {
         } => format!("action item A-{action} added"),
         What::Action { action, done: true } => format!("action item A-{action} done"),
         What::Signal { source, event, .. } => format!("{source} {event}"),
+        What::Comms { channel, state } => format!("{channel} message ({state})"),
     }
 }
 

@@ -76,6 +76,8 @@ pub struct Shared {
     pub(crate) relay: Arc<crate::relay::Relay>,
     /// Incidents and their timelines.
     pub(crate) incidents: Arc<crate::incident::Incidents>,
+    /// The comms templates (`[comms] templates`, or the shipped ones).
+    pub(crate) comms: Arc<crate::comms::Templates>,
     pub(crate) audit: Arc<Audit>,
     /// What happened, for the audit log (first) and every other consumer.
     pub(crate) events: Events,
@@ -187,6 +189,7 @@ impl Shared {
             store,
             relay: Arc::new(crate::relay::Relay::new(overrides.stopped())),
             incidents,
+            comms: Arc::new(crate::comms::Templates::shipped()),
             overrides,
             audit,
             evaluate_now: Notify::new(),
@@ -200,6 +203,12 @@ impl Shared {
     /// The configuration in force (`public_url` resolved).
     pub fn config(&self) -> &CollectorConfig {
         &self.cfg
+    }
+
+    /// Speaks with `templates` instead of the shipped comms templates.
+    pub fn with_comms(mut self, templates: crate::comms::Templates) -> Self {
+        self.comms = Arc::new(templates);
+        self
     }
 
     /// The pager, if a paging policy is configured.
@@ -343,5 +352,21 @@ impl Shared {
 
     pub fn worlds(&self) -> BTreeMap<String, WorldSeen> {
         self.lock().worlds.clone()
+    }
+
+    /// Each world and whether it is up now (reporting, probe answering,
+    /// ticking): what the public status page shows of it.
+    pub fn world_health(&self) -> Vec<(String, bool)> {
+        let now = now_ms();
+        let silent_after = self.cfg.no_data_after.as_millis();
+        self.lock()
+            .worlds
+            .iter()
+            .map(|(w, s)| {
+                let h = &s.health;
+                let silent = u128::from(now.saturating_sub(s.last_report_ms)) > silent_after;
+                (w.clone(), !silent && h.up && h.probe_ok && !h.stalled)
+            })
+            .collect()
     }
 }
