@@ -1,5 +1,5 @@
 //! The collector's file: `[collector]`, `[[token]]`, `[alerting]`,
-//! `[slo.NAME]`, `[[notifier]]`, `[http]`, `[incidents]`.
+//! `[slo.NAME]`, `[[notifier]]`, `[http]`, `[incidents]`, `[chat]`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -26,6 +26,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "notifier",
     "http",
     "incidents",
+    "chat",
 ];
 
 #[derive(Deserialize, Default)]
@@ -137,6 +138,7 @@ pub(crate) fn parse(
                     &mut sink,
                 ));
             }
+            "chat" => crate::chat::apply(entry.value, &mut cfg.chat, &mut sink),
             _ => unknown_section(&entry, SECTIONS, &mut sink),
         }
     }
@@ -353,6 +355,7 @@ pub fn defaults() -> CollectorConfig {
         // Agents keep one connection each, plus operators and scrapers.
         http_server: crate::http::defaults(50_000),
         incidents: crate::incidents::defaults(),
+        chat: Default::default(),
     }
 }
 

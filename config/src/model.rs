@@ -159,6 +159,8 @@ pub struct CollectorConfig {
     pub http_server: HttpConfig,
     /// How pages join incidents and how their severity is rated.
     pub incidents: crate::incidents::IncidentsConfig,
+    /// The incident chat bot (`[chat]`): Slack and Discord.
+    pub chat: crate::chat::ChatConfig,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
