@@ -120,9 +120,10 @@ impl Collector {
             })
             .transpose()?;
         let incidents = Arc::new(crate::incident::Incidents::open(&store, metrics.clone())?);
+        let chat = crate::chat::Chat::new(&cfg.chat)?;
         let parts = (Arc::new(store), overrides, Arc::new(audit), incidents);
-        let shared =
-            Arc::new(Shared::new(cfg, tokens, metrics, notifiers, parts).with_oncall(schedule));
+        let shared = Shared::new(cfg, tokens, metrics, notifiers, parts);
+        let shared = Arc::new(shared.with_oncall(schedule).with_chat(chat));
         for (which, path) in watched {
             if let Some(p) = path {
                 shared.config_files.watch(which, &p);
