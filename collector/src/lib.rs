@@ -28,6 +28,8 @@
 //!   relayed to a world's agent over the stream it holds open.
 //! - [`incident`]: incidents: the lifecycle, severity, people and the
 //!   timeline, opened by hand or from a page and fed by the event stream.
+//! - [`chat`]: the incident chat bot: Slack and Discord requests verified,
+//!   `/incident …` commands run as the mapped person.
 //! - [`http`]: the HTTP part every subsystem plugs its routes into;
 //!   [`auth`]: tokens and roles.
 //! - [`runbooks`]: the runbooks every alert links to; [`public_url`]: the
@@ -39,6 +41,7 @@ pub mod alert;
 pub mod audit;
 pub mod auth;
 pub mod background;
+pub mod chat;
 pub mod comms;
 pub mod events;
 pub mod http;

@@ -120,6 +120,7 @@ impl Collector {
             })
             .transpose()?;
         let incidents = Arc::new(crate::incident::Incidents::open(&store, metrics.clone())?);
+        let chat = crate::chat::Chat::new(&cfg.chat)?;
         let parts = (Arc::new(store), overrides, Arc::new(audit), incidents);
         let templates = crate::comms::Templates::from_config(&cfg.comms).map_err(|errors| {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
@@ -128,7 +129,8 @@ impl Collector {
         let shared = Arc::new(
             Shared::new(cfg, tokens, metrics, notifiers, parts)
                 .with_oncall(schedule)
-                .with_comms(templates),
+                .with_comms(templates)
+                .with_chat(chat),
         );
         for (which, path) in watched {
             if let Some(p) = path {

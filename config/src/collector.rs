@@ -1,5 +1,6 @@
 //! The collector's file: `[collector]`, `[[token]]`, `[alerting]`,
-//! `[slo.NAME]`, `[[notifier]]`, `[http]`, `[incidents]`, `[comms]`.
+//! `[slo.NAME]`, `[[notifier]]`, `[http]`, `[incidents]`, `[comms]`,
+//! `[chat]`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,6 +28,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "http",
     "incidents",
     "comms",
+    "chat",
 ];
 
 #[derive(Deserialize, Default)]
@@ -139,6 +141,7 @@ pub(crate) fn parse(
                     &mut sink,
                 ));
             }
+            "chat" => crate::chat::apply(entry.value, &mut cfg.chat, &mut sink),
             _ => unknown_section(&entry, SECTIONS, &mut sink),
         }
     }
@@ -356,6 +359,7 @@ pub fn defaults() -> CollectorConfig {
         http_server: crate::http::defaults(50_000),
         incidents: crate::incidents::defaults(),
         comms: crate::comms::defaults(),
+        chat: Default::default(),
     }
 }
 

@@ -23,6 +23,7 @@
 //! embedded, so `liveops demo` and a bare `liveops-collector` need no files.
 
 mod agent;
+pub mod chat;
 mod collector;
 pub mod comms;
 mod document;
@@ -43,6 +44,7 @@ mod values;
 
 use std::path::{Path, PathBuf};
 
+pub use chat::{ChatConfig, ChatUser};
 pub use error::{ConfigErrors, Diagnostic};
 pub use incidents::{IncidentsConfig, SeverityRule};
 pub use mitigations::{Catalogue, Mitigation, Mitigations};
@@ -128,7 +130,7 @@ pub fn load_flags(path: &Path) -> Result<flags::FlagSet, ConfigErrors> {
     flags::parse(&path.display().to_string(), &text)
 }
 
-/// Loads a collector file. Its `flags` and `mitigations` paths, when
+/// Loads a collector file. Its `flags`, `mitigations` (and other file) paths, when
 /// relative, are taken from the file's directory, so a config directory
 /// can be moved whole.
 pub fn load_collector(path: &Path) -> Result<CollectorConfig, ConfigErrors> {
@@ -145,6 +147,7 @@ fn relative_to(path: &Path, mut cfg: CollectorConfig) -> CollectorConfig {
         &mut cfg.oncall_file,
         &mut cfg.paging_file,
         &mut cfg.comms.templates,
+        &mut cfg.chat.slack_signing_secret_file,
     ]
     .into_iter()
     .flatten()

@@ -161,6 +161,8 @@ pub struct CollectorConfig {
     pub incidents: crate::incidents::IncidentsConfig,
     /// How incidents are told to players (`[comms]`).
     pub comms: crate::comms::CommsConfig,
+    /// The incident chat bot (`[chat]`): Slack and Discord.
+    pub chat: crate::chat::ChatConfig,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

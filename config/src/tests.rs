@@ -100,7 +100,7 @@ fn unknown_sections_and_syntax_errors_are_positioned() {
     let e = errors(&format!("{SLO_OK}\n[colector]\nlisten = \"127.0.0.1:1\"\n"));
     assert_eq!(
         e,
-        "c.toml:8:2: unknown section `colector`, expected one of `collector`, `token`, `alerting`, `slo`, `notifier`, `http`, `incidents`, `comms`"
+        "c.toml:8:2: unknown section `colector`, expected one of `collector`, `token`, `alerting`, `slo`, `notifier`, `http`, `incidents`, `comms`, `chat`"
     );
     let e = errors("[slo.x\nkind = 1\n");
     assert!(e.starts_with("c.toml:1:"), "{e}");

@@ -7,6 +7,7 @@ mod alertmanager;
 mod bad_input;
 mod binaries;
 mod channels;
+mod chat;
 mod cli_timeouts;
 mod command_line;
 mod comms;

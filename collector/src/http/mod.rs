@@ -9,7 +9,8 @@
 //! - reads here: `GET /api/v1/slos`, `/api/v1/alerts`, `/api/v1/worlds`,
 //!   `/metrics`, `/healthz`; runbooks in [`crate::runbooks`]; mitigations,
 //!   overrides, their push stream and the audit log in
-//!   [`crate::overrides::http`].
+//!   [`crate::overrides::http`]; the chat bot's endpoints in
+//!   [`crate::chat`] (verified by the platforms' signatures, not tokens).
 //!
 //! SLO, alert and world reads are open (the collector binds to loopback
 //! unless told otherwise); everything that changes state needs a bearer
@@ -67,6 +68,7 @@ pub fn router(state: Arc<Shared>) -> Router {
         .merge(crate::incident::http::routes())
         .merge(crate::comms::http::routes())
         .merge(crate::public::http::routes())
+        .merge(crate::chat::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

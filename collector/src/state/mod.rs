@@ -92,6 +92,8 @@ pub struct Shared {
     pub(crate) oncall: Arc<arc_swap::ArcSwap<liveops_oncall::Schedule>>,
     /// The hot-reloaded config files and how their last reload went.
     pub(crate) config_files: crate::reload::ConfigFiles,
+    /// The incident chat bot (`[chat]`), once its credentials are read.
+    pub(crate) chat: Option<crate::chat::Chat>,
     inner: Mutex<Inner>,
 }
 
@@ -196,6 +198,7 @@ impl Shared {
             watched,
             oncall: Arc::default(),
             config_files: crate::reload::ConfigFiles::default(),
+            chat: None,
             inner: Mutex::new(inner),
         }
     }
