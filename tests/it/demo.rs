@@ -80,6 +80,8 @@ impl Demo {
             .args(args)
             .arg("--data-dir")
             .arg(dir.join("data"))
+            .arg("--postmortem-dir")
+            .arg(dir)
             .current_dir(workspace())
             .env_remove("LIVEOPS_TOKEN")
             .stdin(Stdio::null())
@@ -308,6 +310,36 @@ async fn a_world_going_down_in_the_demo_is_one_page_showing_who_was_paged_and_ho
         .any(|l| l.contains("WorldDown w2"));
     assert!(down, "WorldDown is on the page: {stdout}");
     assert_eq!(lines_of(&stdout, "ACKED").len(), 1, "{stdout}");
+    // The page opened an incident; the simulated players rated it (w2
+    // holds a third of them: SEV1); the comms templates drafted its
+    // banner; its postmortem was written at the end.
+    let opened = lines_of(&stdout, "INCIDENT");
+    assert!(
+        opened.len() == 1 && opened[0].contains("INC-1 opened"),
+        "{stdout}"
+    );
+    let sev = lines_of(&stdout, "SEVERITY");
+    assert!(
+        sev.iter().any(|l| l.contains("INC-1 SEV3 → SEV1: ")),
+        "{stdout}"
+    );
+    let comms = lines_of(&stdout, "COMMS");
+    assert!(
+        comms
+            .iter()
+            .any(|l| l.contains("banner draft") && l.contains("/status/incidents/1")),
+        "{stdout}"
+    );
+    let written = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("postmortem written: "))
+        .expect("a postmortem path");
+    let pm = std::fs::read_to_string(written).unwrap();
+    assert!(pm.starts_with("# Postmortem: INC-1"), "{pm}");
+    assert!(
+        pm.contains("| Time to acknowledge (alert → someone on it) |"),
+        "{pm}"
+    );
 
     // PagerDuty's stand-in got the triggers and then the acknowledgement
     // of that one incident.

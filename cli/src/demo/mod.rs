@@ -8,6 +8,7 @@
 //! per-world SLO summary.
 
 mod channels;
+mod incidents;
 mod pages;
 mod ports;
 mod summary;
@@ -67,6 +68,11 @@ pub struct Args {
     /// Keep state here instead of a temporary directory.
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Where the incidents' postmortems are written at the end (default:
+    /// --data-dir if given, else the system's temporary directory: never
+    /// the one the demo runs in).
+    #[arg(long)]
+    postmortem_dir: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -204,6 +210,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut fault_pending = args.fault;
     let mut printer = summary::Printer::new(collector.shared());
+    let mut incidents = incidents::IncidentPrinter::new(collector.shared());
     let mut every = tokio::time::interval(Duration::from_millis(200));
     let ctrl_c = liveops_telemetry::shutdown_signal();
     tokio::pin!(ctrl_c);
@@ -228,6 +235,7 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         }
         printer.alerts(elapsed);
         pages.print(elapsed);
+        incidents.print(elapsed);
         printer.summary_every(elapsed, Duration::from_secs(5));
         if args
             .duration
@@ -237,6 +245,15 @@ async fn demo(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
 
+    incidents.print(started.elapsed());
+    let pm_dir = args
+        .postmortem_dir
+        .clone()
+        .or_else(|| args.data_dir.clone())
+        .unwrap_or_else(std::env::temp_dir);
+    for path in incidents.postmortems(&pm_dir) {
+        println!("postmortem written: {}", path.display());
+    }
     println!("stopping…");
     let _ = stop_tx.send(true);
     for w in worlds {

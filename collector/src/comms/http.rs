@@ -79,18 +79,43 @@ fn render(s: &Shared, n: u64, req: &Body) -> Result<Message, AppError> {
         })?),
         None => None,
     };
+    draft_message(s, n, channel, state, &req.message).map_err(|e| match e {
+        DraftError::Unknown(n) => AppError::NotFound(IncidentError::Unknown(n).to_string()),
+        DraftError::Template(e) => {
+            AppError::BadRequest(format!("the {} template: {e}", channel.as_str()))
+        }
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DraftError {
+    #[error("no incident INC-{0}")]
+    Unknown(u64),
+    #[error(transparent)]
+    Template(#[from] super::CommsError),
+}
+
+/// Incident `n`'s message on `channel`, in `state` (default: the
+/// incident's own), with the operator's `message`.
+pub fn draft_message(
+    s: &Shared,
+    n: u64,
+    channel: Channel,
+    state: Option<CommsState>,
+    message: &str,
+) -> Result<Message, DraftError> {
     let link = public_link(s, n);
     let game = &s.cfg.comms.game;
     s.incidents
         .read(|b| {
             b.get(n).map(|inc| {
                 let state = state.unwrap_or_else(|| CommsState::of(inc.state));
-                let ctx = context(inc, state, &link, game, &req.message, now_ms());
+                let ctx = context(inc, state, &link, game, message, now_ms());
                 s.comms.render(channel, state, inc.severity.current(), &ctx)
             })
         })
-        .ok_or_else(|| AppError::NotFound(IncidentError::Unknown(n).to_string()))?
-        .map_err(|e| AppError::BadRequest(format!("the {} template: {e}", channel.as_str())))
+        .ok_or(DraftError::Unknown(n))?
+        .map_err(DraftError::Template)
 }
 
 fn shown(m: &Message) -> Value {

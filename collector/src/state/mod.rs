@@ -219,6 +219,11 @@ impl Shared {
         self.pager.get()
     }
 
+    /// The incidents, to read.
+    pub fn incidents(&self) -> &crate::incident::Incidents {
+        &self.incidents
+    }
+
     /// The domain event stream, to subscribe to.
     pub fn events(&self) -> &Events {
         &self.events
