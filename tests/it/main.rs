@@ -34,5 +34,6 @@ mod report_sink;
 mod restart;
 mod rollback;
 mod snapshots;
+mod status_page;
 mod support;
 mod webhook;

@@ -167,14 +167,23 @@ pub async fn run(
                     }
                     let s = shared.clone();
                     // Storing writes sled: off the async threads.
-                    let _ = tokio::task::spawn_blocking(move || {
+                    let opened = tokio::task::spawn_blocking(move || {
+                        let mut opened = false;
                         s.incidents.derive(|b| {
+                            let before = b.next;
                             for e in &batch {
                                 apply(b, e, window_ms);
                             }
-                        })
+                            opened = b.next > before;
+                        });
+                        opened
                     })
-                    .await;
+                    .await
+                    .unwrap_or(false);
+                    // A new incident is rated at once, not at the next tick.
+                    if opened {
+                        shared.evaluate_now.notify_one();
+                    }
                 }
                 Err(RecvError::Lagged(n)) => {
                     tracing::warn!(missed = n, "the incident timeline fell behind the event stream");

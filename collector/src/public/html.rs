@@ -109,6 +109,14 @@ pub fn status(v: &StatusView) -> String {
         b.push_str("<ul>\n");
         v.past.iter().for_each(|i| incident_line(&mut b, i));
         b.push_str("</ul>\n");
+        if v.past_total > v.past.len() {
+            let _ = writeln!(
+                b,
+                "<p><small>The newest {} of {} shown.</small></p>",
+                v.past.len(),
+                v.past_total
+            );
+        }
     }
     let _ = writeln!(
         b,

@@ -5,8 +5,10 @@ use serde::Serialize;
 
 use crate::incident::{Book, Incident};
 
-/// How far back `/status` lists past incidents.
+/// How far back `/status` lists past incidents, and how many at most (a
+/// page of 10,000 would be megabytes nobody reads).
 pub const HISTORY_MS: u64 = 30 * 86_400_000;
+pub const PAST_MAX: usize = 100;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Update {
@@ -50,8 +52,10 @@ pub struct StatusView {
     pub worlds: Vec<WorldStatus>,
     pub systems: Vec<SystemStatus>,
     pub open: Vec<PublicIncident>,
-    /// Resolved within the last 30 days, newest first.
+    /// Resolved within the last 30 days, newest first, at most [`PAST_MAX`].
     pub past: Vec<PublicIncident>,
+    /// How many were resolved within the last 30 days in all.
+    pub past_total: usize,
 }
 
 /// `inc` as the public sees it, if anything of it was published.
@@ -92,18 +96,27 @@ pub fn status(
 ) -> StatusView {
     let mut open = Vec::new();
     let mut past = Vec::new();
+    let mut past_total = 0;
     let mut hurting: Vec<&str> = Vec::new();
     for inc in book.list() {
-        let Some(p) = public(inc) else { continue };
-        if p.state != "resolved" && !inc.state.is_final() {
+        let Some(last) = inc.updates.last() else {
+            continue;
+        };
+        if last.state != "resolved" && !inc.state.is_final() {
             if let Some(r) = &inc.impact {
                 hurting.extend(r.now.systems.iter().map(String::as_str));
             }
-            open.push(p);
-        } else if now.saturating_sub(p.updated_ms) <= HISTORY_MS {
-            past.push(p);
+            open.extend(public(inc));
+        } else if now.saturating_sub(last.at_ms) <= HISTORY_MS {
+            past_total += 1;
+            // Newest incidents first; the newest update first would need
+            // them all: close enough for a history list.
+            if past.len() < PAST_MAX {
+                past.extend(public(inc));
+            }
         }
     }
+    past.sort_by_key(|p| std::cmp::Reverse(p.updated_ms));
     let in_open = |w: &str| open.iter().any(|i| i.worlds.iter().any(|x| x == w));
     StatusView {
         game: game.to_owned(),
@@ -132,5 +145,6 @@ pub fn status(
             .collect(),
         open,
         past,
+        past_total,
     }
 }
