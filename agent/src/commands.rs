@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use liveops_config::Secret;
-use liveops_protocol::command::{COMMANDS_PATH, Command, Op, Outcome, result_path};
+use liveops_protocol::command::{
+    BANNER_PATH, Banner, COMMANDS_PATH, Command, Op, Outcome, result_path,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::watch;
@@ -21,7 +23,9 @@ pub struct Commands {
     pub collector: String,
     pub token: Option<Secret>,
     pub snapshots: Arc<Snapshots>,
-    /// For posting outcomes.
+    /// The game's base URL, for banners (`--game`).
+    pub game: Option<String>,
+    /// For posting outcomes, and banners to the game.
     pub client: reqwest::Client,
 }
 
@@ -54,7 +58,10 @@ impl Commands {
 
     async fn handle(&self, cmd: Command) {
         tracing::info!(id = %cmd.id, op = cmd.op.name(), actor = %cmd.actor, "operator command");
-        let outcome = execute(&self.snapshots, cmd.clone()).await;
+        let outcome = match cmd.op {
+            Op::Banner => self.banner(cmd.args.clone()).await,
+            _ => execute(&self.snapshots, cmd.clone()).await,
+        };
         let url = format!("{}{}", self.collector, result_path(&cmd.id));
         let mut req = self
             .client
@@ -74,6 +81,44 @@ impl Commands {
         }
     }
 }
+
+impl Commands {
+    /// Hands a banner to the game (`POST {game}/liveops/v1/banner`) and
+    /// says what the game answered.
+    async fn banner(&self, raw: Value) -> Outcome {
+        let b: Banner = match args(Op::Banner, raw) {
+            Ok(b) => b,
+            Err(o) => return o,
+        };
+        if b.text.trim().is_empty() || b.text.chars().count() > BANNER_MAX {
+            return fail(400, format!("a banner is 1–{BANNER_MAX} characters"));
+        }
+        let Some(game) = &self.game else {
+            return fail(409, "this agent has no game to show a banner in (--game)");
+        };
+        let sent = self
+            .client
+            .post(format!("{}{BANNER_PATH}", game.trim_end_matches('/')))
+            .timeout(Duration::from_secs(5))
+            .json(&b)
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status().is_success() => Outcome {
+                status: 200,
+                body: json!({ "shown": true, "world": self.world }),
+            },
+            Ok(r) => fail(
+                502,
+                format!("the game answered {} to the banner", r.status()),
+            ),
+            Err(e) => fail(502, format!("cannot reach the game: {e}")),
+        }
+    }
+}
+
+/// Longer than a game's HUD takes; the collector's templates keep to 280.
+const BANNER_MAX: usize = 1000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -245,6 +290,8 @@ pub async fn execute(snapshots: &Snapshots, cmd: Command) -> Outcome {
             Ok(_) => snapshots.rollbacks().map(|r| json!({ "rollbacks": r })),
             Err(o) => return o,
         },
+        // Handled by `Commands::banner`: it needs the game, not snapshots.
+        Op::Banner => return fail(500, "a banner is not a snapshot command"),
     };
     match result {
         Ok(body) => Outcome { status: 200, body },

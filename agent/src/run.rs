@@ -179,6 +179,7 @@ impl Agent {
             collector: cfg.collector.clone(),
             token: cfg.token.clone(),
             snapshots: snapshots.clone(),
+            game: cfg.game.clone(),
             client: client.clone(),
         };
         tasks.spawn(commands.run(stop_rx.clone()).map_ok());

@@ -53,10 +53,30 @@ pub enum Op {
     RollbackApply,
     /// The world's rollbacks and what came of each.
     RollbackList,
+    /// Show players an in-game banner through the game contract
+    /// (`POST {game}/liveops/v1/banner`; `args`: [`Banner`]).
+    Banner,
 }
 
+/// An in-game banner, as the agent hands it to its game.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Banner {
+    /// One short line of plain text.
+    pub text: String,
+    /// `INC-7`.
+    pub incident: String,
+    /// `investigating`, `identified`, `monitoring` or `resolved`.
+    pub state: String,
+    /// The incident page.
+    pub link: String,
+}
+
+/// Where the game takes banners.
+pub const BANNER_PATH: &str = "/liveops/v1/banner";
+
 impl Op {
-    pub const ALL: [Op; 8] = [
+    pub const ALL: [Op; 9] = [
         Op::SnapshotList,
         Op::SnapshotTake,
         Op::SnapshotDiff,
@@ -65,6 +85,7 @@ impl Op {
         Op::RollbackPlan,
         Op::RollbackApply,
         Op::RollbackList,
+        Op::Banner,
     ];
 
     pub fn name(self) -> &'static str {
@@ -77,11 +98,13 @@ impl Op {
             Op::RollbackPlan => "rollback-plan",
             Op::RollbackApply => "rollback-apply",
             Op::RollbackList => "rollback-list",
+            Op::Banner => "banner",
         }
     }
 
-    /// The least role a token needs (`viewer`, `responder`, `admin`):
-    /// reading is for viewers, anything that writes for responders.
+    /// The least role a token needs (`viewer`, `responder`, `comms`,
+    /// `admin`): reading is for viewers, anything that writes for
+    /// responders, speaking to players for comms.
     pub fn role(self) -> &'static str {
         match self {
             Op::SnapshotList
@@ -90,6 +113,7 @@ impl Op {
             | Op::RollbackPlan
             | Op::RollbackList => "viewer",
             Op::SnapshotTake | Op::SnapshotPrune | Op::RollbackApply => "responder",
+            Op::Banner => "comms",
         }
     }
 

@@ -4,6 +4,9 @@
 //!   or 503 with `"status":"down"`. The agent probes it; note that it answers
 //!   from the HTTP runtime, not the game loop, so a healthy answer does not
 //!   prove the world is ticking (see [`Fault::TickStall`]).
+//! - `POST /liveops/v1/banner` `{text, incident, state, link}`: show players
+//!   an in-game banner (204; 400 when empty or over 1,000 characters);
+//!   `GET` reads it back, and the health answer carries its text.
 //! - `GET /liveops/v1/admin/fault`: `{"fault":"error-burst"}` or `{"fault":null}`.
 //! - `PUT /liveops/v1/admin/fault` with the same body sets or clears the fault
 //!   and answers with the new state.
@@ -72,6 +75,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(HEALTH_PATH, get(health))
         .route(FAULT_PATH, get(get_fault).put(put_fault))
         .merge(state::http::routes())
+        .merge(crate::banner::routes())
         .with_state(shared)
 }
 
@@ -81,6 +85,9 @@ struct HealthBody<'a> {
     world: &'a str,
     tick: u64,
     players_online: u32,
+    /// The in-game banner showing, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    banner: Option<String>,
 }
 
 async fn health(State(shared): State<Arc<Shared>>) -> Response {
@@ -94,6 +101,7 @@ async fn health(State(shared): State<Arc<Shared>>) -> Response {
         world: &shared.name,
         tick: shared.ticks.load(Ordering::Relaxed),
         players_online: shared.players_online.load(Ordering::Relaxed),
+        banner: shared.banner.get().map(|b| b.text),
     };
     (code, Json(body)).into_response()
 }

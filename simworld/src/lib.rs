@@ -44,6 +44,7 @@
 //!   restore.
 //! - `tests.rs`: the whole world driven over real UDP and HTTP.
 
+pub mod banner;
 pub mod faults;
 pub mod http;
 mod state;
@@ -137,6 +138,7 @@ struct Shared {
     ticks: AtomicU64,
     players_online: AtomicU32,
     state: state::SharedStore,
+    banner: banner::Showing,
 }
 
 impl Shared {
@@ -190,6 +192,7 @@ impl World {
             fault: faults::FaultSwitch::default(),
             ticks: AtomicU64::new(0),
             players_online: AtomicU32::new(config.players),
+            banner: banner::Showing::default(),
             state: std::sync::RwLock::new(store),
         });
 

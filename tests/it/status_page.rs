@@ -3,6 +3,7 @@
 //! internal note is added; headless Chromium, JavaScript off, loads the
 //! public `/status` and `/status/incidents/1` (both updates there, the note
 //! nowhere) and, with a token, the internal `/incidents/1` (the note too).
+//! The in-game banner sent for it reaches the world's game.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -115,6 +116,35 @@ async fn both_pages_show_the_updates_in_a_browser_and_no_internal_note_leaks() {
     )
     .await;
 
+    // The in-game banner reaches w2's game through its agent.
+    let sent = cli(
+        d,
+        &url,
+        &["comms", "send", "INC-1", "--channel", "banner", "--apply"],
+    )
+    .await;
+    assert!(sent.contains("--- sent"), "{sent}");
+    let printed = std::fs::read_to_string(d.join("demo.txt")).unwrap();
+    let game = printed
+        .lines()
+        .find(|l| l.trim_start().starts_with("w2 ") && l.contains(" game "))
+        .and_then(|l| l.rsplit(" game ").next())
+        .expect("the demo prints w2's game URL")
+        .trim()
+        .to_owned();
+    let health: serde_json::Value = reqwest::get(format!("{game}/liveops/v1/banner"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = health["banner"]["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains(&format!("{url}/status/incidents/1")),
+        "{health}"
+    );
+    assert_eq!(health["banner"]["incident"], "INC-1", "{health}");
+
     let status = browse(d, &format!("{url}/status"), None).await;
     let public = browse(d, &format!("{url}/status/incidents/1"), None).await;
     let internal = browse(d, &format!("{url}/incidents/1"), Some(TOKEN)).await;
@@ -150,6 +180,10 @@ async fn both_pages_show_the_updates_in_a_browser_and_no_internal_note_leaks() {
         "{internal}"
     );
     assert!(internal.contains("SEV1"), "{internal}");
+    assert!(
+        internal.contains("banner message (identified)") && internal.contains("(shown in w2)"),
+        "{internal}"
+    );
     assert!(anonymous.starts_with("<!-- status 401 -->"), "{anonymous}");
     assert!(!anonymous.contains("internal-only"), "{anonymous}");
 }

@@ -46,7 +46,7 @@ const PENDING_KEY: &[u8] = b"audit_pending_head";
 /// `revert`, the collector's `expire`, an agent's `flag-reload` or
 /// `flag-reload-rejected`, a paging decision's `page` (the pager's or an
 /// operator's: ack, resolve, silence). Counted by action on `/metrics`.
-pub const ACTIONS: [&str; 13] = [
+pub const ACTIONS: [&str; 14] = [
     "mitigate",
     "override",
     "revert",
@@ -59,6 +59,7 @@ pub const ACTIONS: [&str; 13] = [
     "snapshot-take",
     "snapshot-prune",
     "rollback-apply",
+    "banner",
     "command-result",
     // An incident opened, moved, assigned, noted or rated (`subject` says which).
     "incident",

@@ -148,7 +148,7 @@ async fn send(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
-    authorize(&s.tokens, &headers, TokenRole::Comms)?;
+    let caller = authorize(&s.tokens, &headers, TokenRole::Comms)?;
     let n = id_of(&id)?;
     let req: Body = json_body(&body)?;
     let m = render(&s, n, &req)?;
@@ -157,19 +157,24 @@ async fn send(
         out["dry_run"] = json!(true);
         out["would"] = json!(match m.channel {
             Channel::Status => "publish it on the public status page".to_owned(),
+            Channel::Banner => "show it in game in the incident's worlds".to_owned(),
             c => format!("send it on {}", c.as_str()),
         });
         return Ok(Json(out));
     }
-    if m.channel != Channel::Status {
-        return Err(AppError::Conflict(format!(
-            "{} messages cannot be delivered by this collector yet: draft it and post it by hand, or publish on the status page (--channel status)",
-            m.channel.as_str()
-        )));
-    }
+    // Delivered first: what is on the timeline is what players got.
+    let delivered = super::deliver::deliver(&s, n, &m, &caller.name).await?;
     let (title, main) = match m.channel {
         Channel::Status => (m.part("title").to_owned(), m.part("body").to_owned()),
-        _ => (m.channel.as_str().to_owned(), m.parts[0].1.clone()),
+        _ => (
+            m.channel.as_str().to_owned(),
+            // What was delivered where may be long; the timeline's
+            // entries are bounded.
+            format!("{}{}", m.parts[0].1, delivered.note)
+                .chars()
+                .take(3_900)
+                .collect(),
+        ),
     };
     let state = m.state.as_str().to_owned();
     let channel = m.channel.as_str();
@@ -194,6 +199,7 @@ async fn send(
     )
     .await?;
     out["sent"] = json!(true);
+    out["delivery"] = delivered.detail;
     out["updates"] = json!(inc.updates.len());
     Ok(Json(out))
 }

@@ -7,10 +7,12 @@
 //!   shipped ones) and rendering a message, every error naming file:line.
 //! - `context.rs`: what a template sees of an incident (nothing internal)
 //!   and the sample incident `liveops check-config` renders.
-//! - `http.rs`: drafting and sending, from the API.
+//! - `http.rs`: drafting and sending, from the API; `deliver.rs`: where
+//!   each channel's message goes.
 
 pub mod channel;
 pub mod context;
+pub mod deliver;
 pub mod http;
 pub mod templates;
 

@@ -20,6 +20,8 @@ pub enum AppError {
     /// The collector cannot do this now, and says why (the audit log is
     /// broken, say): 503, so callers know to retry once it is fixed.
     Unavailable(String),
+    /// What the collector relied on (an agent, a game) failed: 502.
+    BadGateway(String),
     Internal(String),
 }
 
@@ -59,6 +61,7 @@ impl IntoResponse for AppError {
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             AppError::Conflict(m) => (StatusCode::CONFLICT, m),
             AppError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
+            AppError::BadGateway(m) => (StatusCode::BAD_GATEWAY, m),
             AppError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 (

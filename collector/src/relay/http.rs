@@ -37,7 +37,7 @@ const KEEPALIVE: Duration = Duration::from_secs(15);
 /// million entities takes seconds; a diff against the game takes one more.
 fn timeout(op: Op) -> Duration {
     match op {
-        Op::SnapshotList | Op::RollbackList => Duration::from_secs(15),
+        Op::SnapshotList | Op::RollbackList | Op::Banner => Duration::from_secs(15),
         Op::SnapshotTake
         | Op::SnapshotDiff
         | Op::SnapshotVerify
