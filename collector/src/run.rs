@@ -102,8 +102,12 @@ impl Collector {
             .connect_timeout(Duration::from_secs(5))
             .build()?;
         let mut notifier_tasks = JoinSet::new();
-        let (notifiers, reports) =
-            Notifiers::start(&cfg.notifiers, http, metrics.clone(), &mut notifier_tasks);
+        let (notifiers, reports) = Notifiers::start(
+            &cfg.notifiers,
+            http.clone(),
+            metrics.clone(),
+            &mut notifier_tasks,
+        );
         let notifiers = Arc::new(notifiers);
         let (teams, people) = oncall.names();
         let names = liveops_config::paging::ScheduleNames {
@@ -122,6 +126,7 @@ impl Collector {
         let incidents = Arc::new(crate::incident::Incidents::open(&store, metrics.clone())?);
         let chat = crate::chat::Chat::new(&cfg.chat)?;
         let parts = (Arc::new(store), overrides, Arc::new(audit), incidents);
+        let outbound = crate::comms::deliver::Outbound::new(&cfg.comms, http.clone())?;
         let templates = crate::comms::Templates::from_config(&cfg.comms).map_err(|errors| {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
             CollectorError::Comms(lines.join("\n"))
@@ -129,7 +134,7 @@ impl Collector {
         let shared = Arc::new(
             Shared::new(cfg, tokens, metrics, notifiers, parts)
                 .with_oncall(schedule)
-                .with_comms(templates)
+                .with_comms(templates, outbound)
                 .with_chat(chat),
         );
         for (which, path) in watched {

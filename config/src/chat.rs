@@ -25,7 +25,7 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use crate::document::decode;
-use crate::error::{ConfigErrors, Diagnostic, Sink};
+use crate::error::{ConfigErrors, Sink};
 use crate::model::{Role, Secret};
 use crate::values;
 
@@ -185,20 +185,7 @@ pub fn slack_secret(cfg: &ChatConfig) -> Result<Option<Secret>, ConfigErrors> {
 }
 
 fn read_secret(path: &Path) -> Result<Secret, ConfigErrors> {
-    let fail = |message: String| {
-        ConfigErrors(vec![Diagnostic {
-            file: path.display().to_string(),
-            position: None,
-            message,
-        }])
-    };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| fail(format!("cannot read slack_signing_secret_file: {e}")))?;
-    let secret = text.trim();
-    if secret.is_empty() {
-        return Err(fail("slack_signing_secret_file is empty".into()));
-    }
-    Ok(Secret(secret.to_owned()))
+    crate::secret_file::read(path, "slack_signing_secret_file")
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 //! [comms]
 //! templates = "comms"     # a directory of CHANNEL[.STATE[.SEV]].j2 files
 //! game = "Realms of Steel"
+//! discord_webhook_file = "community-discord-webhook"   # the URL is a secret
+//! forum_webhook_file = "forum-webhook"
 //! ```
 
 use std::path::PathBuf;
@@ -36,12 +38,18 @@ pub struct CommsConfig {
     pub templates: Option<PathBuf>,
     /// How messages name the game to players.
     pub game: String,
+    /// A file holding the community Discord's webhook URL (a secret).
+    pub discord_webhook_file: Option<PathBuf>,
+    /// A file holding the URL the forum's posts are sent to.
+    pub forum_webhook_file: Option<PathBuf>,
 }
 
 pub(crate) fn defaults() -> CommsConfig {
     CommsConfig {
         templates: None,
         game: "the game".into(),
+        discord_webhook_file: None,
+        forum_webhook_file: None,
     }
 }
 
@@ -50,6 +58,8 @@ pub(crate) fn defaults() -> CommsConfig {
 struct RawComms {
     templates: Option<PathBuf>,
     game: Option<Spanned<String>>,
+    discord_webhook_file: Option<PathBuf>,
+    forum_webhook_file: Option<PathBuf>,
 }
 
 pub(crate) fn apply(value: Spanned<DeValue<'_>>, cfg: &mut CommsConfig, sink: &mut Sink<'_>) {
@@ -59,6 +69,8 @@ pub(crate) fn apply(value: Spanned<DeValue<'_>>, cfg: &mut CommsConfig, sink: &m
     if let Some(t) = raw.templates {
         cfg.templates = Some(t);
     }
+    cfg.discord_webhook_file = raw.discord_webhook_file.or(cfg.discord_webhook_file.take());
+    cfg.forum_webhook_file = raw.forum_webhook_file.or(cfg.forum_webhook_file.take());
     if let Some(g) = raw.game {
         let name = g.get_ref().trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {

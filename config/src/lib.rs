@@ -38,6 +38,7 @@ mod notifier_names;
 pub mod oncall;
 pub mod overrides;
 pub mod paging;
+pub mod secret_file;
 mod slo;
 mod snapshots;
 mod values;
@@ -147,6 +148,8 @@ fn relative_to(path: &Path, mut cfg: CollectorConfig) -> CollectorConfig {
         &mut cfg.oncall_file,
         &mut cfg.paging_file,
         &mut cfg.comms.templates,
+        &mut cfg.comms.discord_webhook_file,
+        &mut cfg.comms.forum_webhook_file,
         &mut cfg.chat.slack_signing_secret_file,
     ]
     .into_iter()

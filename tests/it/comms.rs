@@ -263,3 +263,132 @@ async fn a_broken_template_fails_check_config_with_its_file_and_line() {
     let out = run(cmd, Duration::from_secs(30), d).await;
     assert!(out.status.success(), "{out:?}");
 }
+
+/// A webhook receiver on loopback: every POST's path and JSON body; paths
+/// under `/fail` answer 500.
+async fn receiver() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>,
+) {
+    use axum::extract::State;
+    use axum::http::{StatusCode, Uri};
+    type Got = std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>;
+    async fn take(State(got): State<Got>, uri: Uri, body: axum::body::Bytes) -> StatusCode {
+        let v = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        got.lock().unwrap().push((uri.path().to_owned(), v));
+        if uri.path().starts_with("/fail") {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::NO_CONTENT
+        }
+    }
+    let got: Got = Default::default();
+    let app = axum::Router::new().fallback(take).with_state(got.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, got)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_and_forum_messages_go_to_their_webhooks_and_a_failing_one_records_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (hooks, got) = receiver().await;
+    std::fs::write(
+        d.join("discord-url"),
+        format!("{hooks}/discord/secret-token\n"),
+    )
+    .unwrap();
+    std::fs::write(d.join("forum-url"), format!("{hooks}/fail/forum")).unwrap();
+    let mut cfg = collector_config(d, any_port());
+    cfg.comms.discord_webhook_file = Some(d.join("discord-url"));
+    cfg.comms.forum_webhook_file = Some(d.join("forum-url"));
+    let collector = start_collector(cfg).await;
+    let url = collector.url();
+    ok(
+        d,
+        &url,
+        &[
+            "incident",
+            "open",
+            "--title",
+            "Logins failing",
+            "--world",
+            "eu-1",
+        ],
+    )
+    .await;
+    let sent = ok(
+        d,
+        &url,
+        &[
+            "comms",
+            "send",
+            "INC-1",
+            "--channel",
+            "discord",
+            "--message",
+            "@everyone relax",
+            "--apply",
+        ],
+    )
+    .await;
+    assert!(sent.contains("--- sent"), "{sent}");
+    let posts = got.lock().unwrap().clone();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(posts[0].0, "/discord/secret-token");
+    let embed = &posts[0].1["embeds"][0];
+    assert_eq!(embed["title"], "[INVESTIGATING] Logins failing", "{embed}");
+    assert!(
+        embed["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("@everyone relax"),
+        "{embed}"
+    );
+    assert_eq!(embed["url"], format!("{url}/status/incidents/1"));
+    assert_eq!(
+        posts[0].1["allowed_mentions"]["parse"],
+        serde_json::json!([]),
+        "no pings"
+    );
+
+    // The forum's webhook fails: a 502 naming it, without its URL, and
+    // nothing on the timeline.
+    let out = liveops(
+        d,
+        &url,
+        ADMIN_TOKEN,
+        &["comms", "send", "INC-1", "--channel", "forum", "--apply"],
+    )
+    .await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("502")
+            && err.contains("the forum webhook answered 500"),
+        "{out:?}"
+    );
+    assert!(!err.contains("/fail/forum"), "the URL is a secret: {err}");
+    assert_eq!(got.lock().unwrap().len(), 2, "the forum was tried once");
+    let inc: Value =
+        serde_json::from_str(&ok(d, &url, &["incident", "show", "INC-1", "--json"]).await).unwrap();
+    let comms: Vec<&Value> = inc["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "comms")
+        .collect();
+    assert_eq!(comms.len(), 1, "{inc:#}");
+    assert_eq!(comms[0]["channel"], "discord");
+    assert!(
+        comms[0]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("(posted to discord)"),
+        "{inc:#}"
+    );
+    collector.stop();
+    collector.wait().await.unwrap();
+}

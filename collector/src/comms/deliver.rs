@@ -1,11 +1,14 @@
 //! Delivering a message that was applied: the status page publishes it by
 //! recording it (nothing to send); the in-game banner goes to every world
 //! of the incident through its agent (`POST {game}/liveops/v1/banner`,
-//! the relay's `banner` command). What reached whom is returned, for the
-//! timeline and the answer.
+//! the relay's `banner` command); Discord gets an embed on the community
+//! webhook, the forum a JSON post on its own. What reached whom is
+//! returned, for the timeline and the answer.
 
 use std::time::Duration;
 
+use liveops_config::Secret;
+use liveops_config::comms::CommsConfig;
 use liveops_protocol::command::{Banner, Command, Op};
 use serde_json::{Value, json};
 
@@ -15,6 +18,48 @@ use crate::state::Shared;
 
 /// How long one world's agent (and its game) may take to show a banner.
 const BANNER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Webhooks are answered at once or not at all.
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where Discord and forum messages go (`[comms]`), read at start.
+#[derive(Default)]
+pub struct Outbound {
+    discord: Option<Secret>,
+    forum: Option<Secret>,
+    client: reqwest::Client,
+}
+
+impl Outbound {
+    pub fn new(
+        cfg: &CommsConfig,
+        client: reqwest::Client,
+    ) -> Result<Outbound, liveops_config::ConfigErrors> {
+        let url = |path: &Option<std::path::PathBuf>, key: &str| {
+            path.as_ref()
+                .map(|p| {
+                    let s = liveops_config::secret_file::read(p, key)?;
+                    if s.expose().starts_with("https://") || s.expose().starts_with("http://") {
+                        Ok(s)
+                    } else {
+                        Err(liveops_config::ConfigErrors(vec![
+                            liveops_config::Diagnostic {
+                                file: p.display().to_string(),
+                                position: None,
+                                message: format!("{key} must hold an http(s) URL"),
+                            },
+                        ]))
+                    }
+                })
+                .transpose()
+        };
+        Ok(Outbound {
+            discord: url(&cfg.discord_webhook_file, "discord_webhook_file")?,
+            forum: url(&cfg.forum_webhook_file, "forum_webhook_file")?,
+            client,
+        })
+    }
+}
 
 pub struct Delivered {
     /// Said on the timeline after the message.
@@ -29,9 +74,82 @@ pub async fn deliver(s: &Shared, n: u64, m: &Message, actor: &str) -> Result<Del
             detail: json!({"published": format!("/status/incidents/{n}")}),
         }),
         Channel::Banner => banner(s, n, m, actor).await,
+        Channel::Discord => {
+            let color = match m.state.as_str() {
+                "resolved" => 0x1a7f37,
+                "monitoring" => 0x0969da,
+                _ => 0xcf222e,
+            };
+            // No mentions, whatever the text says: an update must not
+            // ping the whole community.
+            let body = json!({
+                "embeds": [{
+                    "title": m.part("title"),
+                    "description": m.part("description"),
+                    "url": m.link,
+                    "color": color,
+                }],
+                "allowed_mentions": {"parse": []},
+            });
+            webhook(s, "discord", s.comms_out.discord.as_ref(), &body).await
+        }
+        Channel::Forum => {
+            let body = json!({
+                "title": m.part("title"),
+                "body": m.part("body"),
+                "incident": format!("INC-{n}"),
+                "state": m.state.as_str(),
+                "link": m.link,
+            });
+            webhook(s, "forum", s.comms_out.forum.as_ref(), &body).await
+        }
         c => Err(AppError::Conflict(format!(
-            "{} messages cannot be delivered by this collector yet: draft it and post it by hand, or publish on the status page (--channel status)",
+            "{} messages cannot be delivered by this collector yet: draft it and send it by hand, or publish on the status page (--channel status)",
             c.as_str()
+        ))),
+    }
+}
+
+/// POSTs `body` to the channel's webhook; its URL, a secret, is never in
+/// an answer or a log line.
+async fn webhook(
+    s: &Shared,
+    channel: &str,
+    url: Option<&Secret>,
+    body: &Value,
+) -> Result<Delivered, AppError> {
+    let Some(url) = url else {
+        return Err(AppError::Conflict(format!(
+            "no {channel} webhook: set [comms] {channel}_webhook_file, or draft the message and post it by hand"
+        )));
+    };
+    let sent = s
+        .comms_out
+        .client
+        .post(url.expose())
+        .timeout(WEBHOOK_TIMEOUT)
+        .json(body)
+        .send()
+        .await;
+    match sent {
+        Ok(r) if r.status().is_success() => Ok(Delivered {
+            note: format!(" (posted to {channel})"),
+            detail: json!({"posted": channel, "status": r.status().as_u16()}),
+        }),
+        Ok(r) => Err(AppError::BadGateway(format!(
+            "the {channel} webhook answered {}: nothing sent",
+            r.status()
+        ))),
+        // The error's text may carry the URL: only its kind is said.
+        Err(e) => Err(AppError::BadGateway(format!(
+            "cannot reach the {channel} webhook ({}): nothing sent",
+            if e.is_timeout() {
+                "timed out"
+            } else if e.is_connect() {
+                "connection refused or unreachable"
+            } else {
+                "request failed"
+            }
         ))),
     }
 }

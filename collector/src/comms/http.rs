@@ -158,6 +158,8 @@ async fn send(
         out["would"] = json!(match m.channel {
             Channel::Status => "publish it on the public status page".to_owned(),
             Channel::Banner => "show it in game in the incident's worlds".to_owned(),
+            Channel::Discord => "post it on the community Discord's webhook".to_owned(),
+            Channel::Forum => "post it on the forum's webhook".to_owned(),
             c => format!("send it on {}", c.as_str()),
         });
         return Ok(Json(out));

@@ -78,6 +78,8 @@ pub struct Shared {
     pub(crate) incidents: Arc<crate::incident::Incidents>,
     /// The comms templates (`[comms] templates`, or the shipped ones).
     pub(crate) comms: Arc<crate::comms::Templates>,
+    /// Where Discord and forum messages are posted.
+    pub(crate) comms_out: Arc<crate::comms::deliver::Outbound>,
     pub(crate) audit: Arc<Audit>,
     /// What happened, for the audit log (first) and every other consumer.
     pub(crate) events: Events,
@@ -192,6 +194,7 @@ impl Shared {
             relay: Arc::new(crate::relay::Relay::new(overrides.stopped())),
             incidents,
             comms: Arc::new(crate::comms::Templates::shipped()),
+            comms_out: Arc::default(),
             overrides,
             audit,
             evaluate_now: Notify::new(),
@@ -208,9 +211,15 @@ impl Shared {
         &self.cfg
     }
 
-    /// Speaks with `templates` instead of the shipped comms templates.
-    pub fn with_comms(mut self, templates: crate::comms::Templates) -> Self {
+    /// Speaks with `templates` instead of the shipped comms templates, and
+    /// posts Discord and forum messages to `out`.
+    pub fn with_comms(
+        mut self,
+        templates: crate::comms::Templates,
+        out: crate::comms::deliver::Outbound,
+    ) -> Self {
         self.comms = Arc::new(templates);
+        self.comms_out = Arc::new(out);
         self
     }
 
