@@ -98,6 +98,17 @@ impl Collector {
         let audit = Audit::open(&cfg.data_dir, &store, metrics.clone())?;
         let (stop_tx, stop_rx) = watch::channel(false);
         let overrides = Overrides::open(catalogue, &store, stop_rx.clone())?;
+        // The notifier player comms are emailed through gets no alerts.
+        let comms_email = cfg
+            .comms
+            .email
+            .as_ref()
+            .and_then(|name| cfg.notifiers.iter().position(|n| n.name() == *name))
+            .map(|i| cfg.notifiers.remove(i))
+            .and_then(|n| match n {
+                liveops_config::NotifierConfig::Email(e) => Some(e),
+                _ => None,
+            });
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .build()?;
@@ -126,7 +137,8 @@ impl Collector {
         let incidents = Arc::new(crate::incident::Incidents::open(&store, metrics.clone())?);
         let chat = crate::chat::Chat::new(&cfg.chat)?;
         let parts = (Arc::new(store), overrides, Arc::new(audit), incidents);
-        let outbound = crate::comms::deliver::Outbound::new(&cfg.comms, http.clone())?;
+        let outbound =
+            crate::comms::deliver::Outbound::new(&cfg.comms, comms_email.as_ref(), http.clone())?;
         let templates = crate::comms::Templates::from_config(&cfg.comms).map_err(|errors| {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
             CollectorError::Comms(lines.join("\n"))

@@ -95,6 +95,7 @@ pub(crate) fn parse(
     let doc = Document::parse(text, &mut sink);
     let mut collector = RawCollector::default();
     let mut incident_slos = None;
+    let mut comms_email = None;
     for entry in doc.iter().flat_map(Document::entries) {
         match entry.name.as_str() {
             "collector" => {
@@ -133,7 +134,7 @@ pub(crate) fn parse(
                 cfg.notifiers = name_notifiers(named, &mut sink);
             }
             "http" => crate::http::apply(entry.value, &mut cfg.http_server, &mut sink),
-            "comms" => crate::comms::apply(entry.value, &mut cfg.comms, &mut sink),
+            "comms" => comms_email = crate::comms::apply(entry.value, &mut cfg.comms, &mut sink),
             "incidents" => {
                 incident_slos = Some(crate::incidents::apply(
                     entry.value,
@@ -152,6 +153,9 @@ pub(crate) fn parse(
             min_events: o.min_events.unwrap_or(cfg.alerting.acute.min_events),
             ratio: o.ratio.unwrap_or(cfg.alerting.acute.ratio),
         });
+    }
+    if let Some(name) = &comms_email {
+        crate::comms::check_email(name, &cfg.notifiers, &mut sink);
     }
     if let Some(refs) = incident_slos {
         crate::incidents::check_slos(refs, &cfg.slos, &mut sink);

@@ -404,13 +404,13 @@ async fn a_failing_channel_raises_notifier_failing_through_the_others() {
 }
 
 /// `aiosmtpd` on loopback, saving what it takes as JSON files in `out`.
-struct SmtpServer {
+pub(crate) struct SmtpServer {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl SmtpServer {
-    fn start(out: &Path) -> SmtpServer {
+    pub(crate) fn start(out: &Path) -> SmtpServer {
         let python = crate::ofrep_python::python("aiosmtpd");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("it/smtp_server.py");
         let mut child = Command::new(python)
@@ -448,7 +448,7 @@ impl Drop for SmtpServer {
     }
 }
 
-fn mails(dir: &Path) -> Vec<Value> {
+pub(crate) fn mails(dir: &Path) -> Vec<Value> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -301,9 +301,34 @@ async fn discord_and_forum_messages_go_to_their_webhooks_and_a_failing_one_recor
     )
     .unwrap();
     std::fs::write(d.join("forum-url"), format!("{hooks}/fail/forum")).unwrap();
+    let mail = d.join("mail");
+    std::fs::create_dir_all(&mail).unwrap();
+    let m = mail.clone();
+    let smtp = tokio::task::spawn_blocking(move || crate::channels::SmtpServer::start(&m))
+        .await
+        .unwrap();
     let mut cfg = collector_config(d, any_port());
     cfg.comms.discord_webhook_file = Some(d.join("discord-url"));
     cfg.comms.forum_webhook_file = Some(d.join("forum-url"));
+    // The players' list, through an email notifier kept for comms: it
+    // gets no alerts.
+    cfg.comms.email = Some("players-mail".into());
+    cfg.notifiers.push(liveops_config::NotifierConfig::Email(
+        liveops_config::EmailConfig {
+            name: "players-mail".into(),
+            host: "127.0.0.1".into(),
+            port: smtp.port,
+            from: "Realms <news@realms.example>".into(),
+            to: Some("players@lists.realms.example".into()),
+            starttls: liveops_config::StartTls::Off,
+            username: None,
+            password: None,
+            retry: liveops_config::RetryConfig {
+                timeout: Duration::from_secs(2),
+                deadline: Duration::from_secs(10),
+            },
+        },
+    ));
     let collector = start_collector(cfg).await;
     let url = collector.url();
     ok(
@@ -389,6 +414,37 @@ async fn discord_and_forum_messages_go_to_their_webhooks_and_a_failing_one_recor
             .ends_with("(posted to discord)"),
         "{inc:#}"
     );
+    // Email: text and HTML alternatives to the players' list.
+    let sent = ok(
+        d,
+        &url,
+        &["comms", "send", "INC-1", "--channel", "email", "--apply"],
+    )
+    .await;
+    assert!(sent.contains("--- sent"), "{sent}");
+    let got = crate::channels::mails(&mail);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["subject"], "[Investigating] Logins failing");
+    assert_eq!(
+        got[0]["rcpt_tos"],
+        serde_json::json!(["players@lists.realms.example"])
+    );
+    assert_eq!(got[0]["content_type"], "multipart/alternative");
+    assert!(
+        got[0]["html"]
+            .as_str()
+            .unwrap()
+            .contains("<h2>Logins failing</h2>"),
+        "{got:?}"
+    );
+    assert!(
+        got[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{url}/status/incidents/1")),
+        "{got:?}"
+    );
+    drop(smtp);
     collector.stop();
     collector.wait().await.unwrap();
 }

@@ -22,6 +22,14 @@ class Save:
 
     async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        # A page is plain text; player comms are text and HTML alternatives.
+        if msg.is_multipart():
+            plain = msg.get_body(preferencelist=("plain",))
+            html = msg.get_body(preferencelist=("html",))
+            body = plain.get_content() if plain else ""
+            html = html.get_content() if html else None
+        else:
+            body, html = msg.get_content(), None
         self.n += 1
         path = os.path.join(self.out, f"{self.n:04}.json")
         with open(path + ".tmp", "w") as f:
@@ -36,7 +44,8 @@ class Save:
                     "in_reply_to": msg["in-reply-to"] and str(msg["in-reply-to"]),
                     "references": msg["references"] and str(msg["references"]),
                     "content_type": msg.get_content_type(),
-                    "body": msg.get_content(),
+                    "body": body,
+                    "html": html,
                 },
                 f,
             )

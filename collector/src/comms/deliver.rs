@@ -22,17 +22,21 @@ const BANNER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Webhooks are answered at once or not at all.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Where Discord and forum messages go (`[comms]`), read at start.
+/// Where Discord, forum and email messages go (`[comms]`), set up at start.
 #[derive(Default)]
 pub struct Outbound {
     discord: Option<Secret>,
     forum: Option<Secret>,
+    email: Option<super::mail::Mailer>,
     client: reqwest::Client,
 }
 
 impl Outbound {
+    /// `email` is the notifier `[comms] email` names (taken out of the
+    /// alert channels by the caller).
     pub fn new(
         cfg: &CommsConfig,
+        email: Option<&liveops_config::EmailConfig>,
         client: reqwest::Client,
     ) -> Result<Outbound, liveops_config::ConfigErrors> {
         let url = |path: &Option<std::path::PathBuf>, key: &str| {
@@ -56,6 +60,16 @@ impl Outbound {
         Ok(Outbound {
             discord: url(&cfg.discord_webhook_file, "discord_webhook_file")?,
             forum: url(&cfg.forum_webhook_file, "forum_webhook_file")?,
+            email: email
+                .map(super::mail::Mailer::new)
+                .transpose()
+                .map_err(|message| {
+                    liveops_config::ConfigErrors(vec![liveops_config::Diagnostic {
+                        file: "[comms] email".into(),
+                        position: None,
+                        message,
+                    }])
+                })?,
             client,
         })
     }
@@ -103,10 +117,12 @@ pub async fn deliver(s: &Shared, n: u64, m: &Message, actor: &str) -> Result<Del
             });
             webhook(s, "forum", s.comms_out.forum.as_ref(), &body).await
         }
-        c => Err(AppError::Conflict(format!(
-            "{} messages cannot be delivered by this collector yet: draft it and send it by hand, or publish on the status page (--channel status)",
-            c.as_str()
-        ))),
+        Channel::Email => match &s.comms_out.email {
+            Some(mailer) => mailer.send(n, m).await,
+            None => Err(AppError::Conflict(
+                "no comms email: set [comms] email to an email notifier with a `to`, or send the draft by hand".into(),
+            )),
+        },
     }
 }
 

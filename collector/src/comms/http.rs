@@ -156,11 +156,11 @@ async fn send(
     if !req.apply {
         out["dry_run"] = json!(true);
         out["would"] = json!(match m.channel {
-            Channel::Status => "publish it on the public status page".to_owned(),
-            Channel::Banner => "show it in game in the incident's worlds".to_owned(),
-            Channel::Discord => "post it on the community Discord's webhook".to_owned(),
-            Channel::Forum => "post it on the forum's webhook".to_owned(),
-            c => format!("send it on {}", c.as_str()),
+            Channel::Status => "publish it on the public status page",
+            Channel::Banner => "show it in game in the incident's worlds",
+            Channel::Discord => "post it on the community Discord's webhook",
+            Channel::Forum => "post it on the forum's webhook",
+            Channel::Email => "email it to the players' list",
         });
         return Ok(Json(out));
     }

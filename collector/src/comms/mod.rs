@@ -14,6 +14,7 @@ pub mod channel;
 pub mod context;
 pub mod deliver;
 pub mod http;
+pub mod mail;
 pub mod templates;
 
 pub use channel::{Channel, CommsState, Message};

@@ -34,36 +34,9 @@ impl Email {
     /// The transport for `cfg`; an error (an address lettre cannot parse)
     /// names the key, never the password.
     pub fn new(cfg: &EmailConfig) -> Result<Email, String> {
-        let from = cfg
-            .from
-            .parse::<Mailbox>()
-            .map_err(|e| format!("from: `{}` is not an address: {e}", cfg.from))?;
-        let to = match &cfg.to {
-            Some(t) => Some(
-                t.parse::<Mailbox>()
-                    .map_err(|e| format!("to: `{t}` is not an address: {e}"))?,
-            ),
-            None => None,
-        };
-        let tls = || {
-            TlsParameters::new(cfg.host.clone())
-                .map_err(|e| format!("TLS for {}: {}", cfg.host, error_chain(&e)))
-        };
-        let tls = match cfg.starttls {
-            StartTls::Off => Tls::None,
-            StartTls::Opportunistic => Tls::Opportunistic(tls()?),
-            StartTls::Required => Tls::Required(tls()?),
-        };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host)
-            .port(cfg.port)
-            .tls(tls)
-            .timeout(Some(cfg.retry.timeout));
-        if let (Some(user), Some(password)) = (&cfg.username, &cfg.password) {
-            builder =
-                builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
-        }
+        let (transport, from, to) = smtp(cfg)?;
         Ok(Email {
-            transport: builder.build(),
+            transport,
             domain: from.email.domain().to_owned(),
             from,
             to,
@@ -94,6 +67,42 @@ impl Email {
         m.body(body(d))
             .map_err(|e| format!("cannot build the message: {e}"))
     }
+}
+
+/// An email notifier's SMTP transport, sender and default recipient (also
+/// what player comms by email are sent with); an error names the key,
+/// never the password.
+pub(crate) fn smtp(
+    cfg: &EmailConfig,
+) -> Result<(AsyncSmtpTransport<Tokio1Executor>, Mailbox, Option<Mailbox>), String> {
+    let from = cfg
+        .from
+        .parse::<Mailbox>()
+        .map_err(|e| format!("from: `{}` is not an address: {e}", cfg.from))?;
+    let to = match &cfg.to {
+        Some(t) => Some(
+            t.parse::<Mailbox>()
+                .map_err(|e| format!("to: `{t}` is not an address: {e}"))?,
+        ),
+        None => None,
+    };
+    let tls = || {
+        TlsParameters::new(cfg.host.clone())
+            .map_err(|e| format!("TLS for {}: {}", cfg.host, error_chain(&e)))
+    };
+    let tls = match cfg.starttls {
+        StartTls::Off => Tls::None,
+        StartTls::Opportunistic => Tls::Opportunistic(tls()?),
+        StartTls::Required => Tls::Required(tls()?),
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host)
+        .port(cfg.port)
+        .tls(tls)
+        .timeout(Some(cfg.retry.timeout));
+    if let (Some(user), Some(password)) = (&cfg.username, &cfg.password) {
+        builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
+    }
+    Ok((builder.build(), from, to))
 }
 
 impl Carrier for Email {

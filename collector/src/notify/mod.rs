@@ -21,11 +21,11 @@
 mod alertmanager;
 mod direct;
 mod discord;
-mod email;
+pub(crate) mod email;
 mod file;
 mod health;
 pub(crate) mod pagerduty;
-mod retry;
+pub(crate) mod retry;
 #[cfg(test)]
 mod serve_tests;
 mod slack;
