@@ -10,6 +10,7 @@ use liveops_oncall::jiff::tz::TimeZone;
 use liveops_oncall::{OnCall, Role, Schedule, Source, after};
 
 use super::http::AHEAD_SECONDS;
+use crate::public::html::esc;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem;color:#222}\
 table{border-collapse:collapse;margin-bottom:2rem}\
@@ -152,21 +153,6 @@ fn short(t: Timestamp) -> String {
     t.to_zoned(TimeZone::UTC)
         .strftime("%a %Y-%m-%d %H:%M")
         .to_string()
-}
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
