@@ -52,7 +52,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Renders the comms templates a valid collector file names (or the
-/// shipped ones); prints each error.
+/// shipped ones) and reads the secret files it names (webhook URLs, the
+/// chat bot's signing secret); prints each error.
 fn comms_ok(path: &std::path::Path) -> bool {
     let Ok(cfg) = liveops_config::load_collector(path) else {
         return true;
@@ -64,5 +65,17 @@ fn comms_ok(path: &std::path::Path) -> bool {
     for e in &errors {
         eprintln!("{e}");
     }
-    errors.is_empty()
+    // The secret files it names, read as the collector reads them at start.
+    let mut ok = errors.is_empty();
+    let outbound =
+        liveops_collector::comms::deliver::Outbound::new(&cfg.comms, None, Default::default());
+    if let Err(e) = outbound {
+        eprintln!("{e}");
+        ok = false;
+    }
+    if let Err(e) = liveops_collector::chat::Chat::new(&cfg.chat) {
+        eprintln!("{e}");
+        ok = false;
+    }
+    ok
 }

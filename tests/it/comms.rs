@@ -257,6 +257,24 @@ async fn a_broken_template_fails_check_config_with_its_file_and_line() {
         )),
         "{err}"
     );
+    // A secret file named but not there fails it too, with its path.
+    let text = liveops_config::DEFAULT_COLLECTOR_TOML.replace(
+        "# discord_webhook_file = \"community-discord-webhook\"",
+        "discord_webhook_file = \"no-such-file\"",
+    );
+    std::fs::write(&file, text).unwrap();
+    let mut cmd = Command::new(liveops_bin());
+    cmd.args(["check-config", file.to_str().unwrap()]);
+    let out = run(cmd, Duration::from_secs(30), d).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        err.contains(&format!(
+            "{}: cannot read discord_webhook_file",
+            d.join("no-such-file").display()
+        )),
+        "{err}"
+    );
     // The shipped ones pass.
     let mut cmd = Command::new(liveops_bin());
     cmd.args(["check-config", workspace().join("config").to_str().unwrap()]);
