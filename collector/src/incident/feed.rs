@@ -138,6 +138,11 @@ fn page(book: &mut Book, p: &PageEvent, window_ms: u64) {
                 &text,
                 p.at_ms,
             );
+            // The fault is back (its alert fired again within the flap
+            // window): an incident resolved meanwhile is not over.
+            if p.kind == PageEventKind::Reopened {
+                book.reopen_for_page(n, &text, p.at_ms);
+            }
         }
         _ => {}
     }

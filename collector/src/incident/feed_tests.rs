@@ -164,3 +164,36 @@ fn a_resolved_incident_still_hears_its_pages_but_not_new_alerts() {
     );
     assert!(book.get(2).is_some_and(|i| i.pages.contains(&3)));
 }
+
+#[test]
+fn a_page_reopened_within_the_flap_window_reopens_its_resolved_incident() {
+    let mut book = Book::default();
+    let w = 10 * MIN;
+    apply(
+        &mut book,
+        &page_event(PageEventKind::Opened, 1, "eu-1", 0),
+        w,
+    );
+    book.status(1, State::Resolved, "", "ana", MIN).unwrap();
+    apply(
+        &mut book,
+        &page_event(PageEventKind::Reopened, 1, "eu-1", 2 * MIN),
+        w,
+    );
+    let inc = book.get(1).unwrap();
+    assert_eq!(inc.state, State::Investigating);
+    let last = inc.timeline.last().unwrap();
+    assert_eq!(last.by, "liveops");
+    assert!(
+        last.text.starts_with("reopened by liveops: p-1 reopened"),
+        "{last:?}"
+    );
+    // A closed one stays closed.
+    book.status(1, State::Closed, "", "ana", 3 * MIN).unwrap();
+    apply(
+        &mut book,
+        &page_event(PageEventKind::Reopened, 1, "eu-1", 4 * MIN),
+        w,
+    );
+    assert_eq!(book.get(1).unwrap().state, State::Closed);
+}

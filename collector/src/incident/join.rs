@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::book::{Book, LIVEOPS, TEXT_MAX, TITLE_MAX, text};
-use super::model::{Entry, Severity, What};
+use super::model::{Entry, Severity, State, What};
 
 /// A page the pager opened, as the incident book hears of it.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,6 +60,25 @@ impl Book {
             }
         }
         ids
+    }
+
+    /// Moves the resolved incidents page `page` joined back to
+    /// investigating, saying why; returns their ids. Closed and cancelled
+    /// ones stay as they are (a new page opens a new incident then).
+    pub fn reopen_for_page(&mut self, page: u64, why: &str, now: u64) -> Vec<u64> {
+        let ids: Vec<u64> = self
+            .incidents
+            .values()
+            .filter(|i| i.state == State::Resolved && i.pages.contains(&page))
+            .map(|i| i.id)
+            .collect();
+        let note = format!("reopened by liveops: {why}");
+        ids.into_iter()
+            .filter(|id| {
+                self.status(*id, State::Investigating, &note, LIVEOPS, now)
+                    .is_ok()
+            })
+            .collect()
     }
 
     /// A page joins the newest active incident of its team that a page
