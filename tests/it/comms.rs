@@ -5,7 +5,7 @@
 //! page needs a token. A broken template fails `check-config` with its
 //! file and line.
 
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 use liveops_config::Role;
@@ -14,18 +14,6 @@ use serde_json::Value;
 use crate::support::*;
 
 const RESPONDER_TOKEN: &str = "it-responder-token";
-
-async fn liveops(dir: &std::path::Path, url: &str, token: &str, args: &[&str]) -> Output {
-    let mut cmd = Command::new(liveops_bin());
-    cmd.args(args).args(["--collector", url, "--token", token]);
-    run(cmd, Duration::from_secs(30), dir).await
-}
-
-async fn ok(dir: &std::path::Path, url: &str, args: &[&str]) -> String {
-    let out = liveops(dir, url, ADMIN_TOKEN, args).await;
-    assert!(out.status.success(), "liveops {args:?}: {out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_published_update_reaches_every_public_page_and_nothing_internal_does() {
@@ -37,7 +25,7 @@ async fn a_published_update_reaches_every_public_page_and_nothing_internal_does(
     tokens.add_plain("it-responder", Role::Responder, RESPONDER_TOKEN);
     let collector = start_collector_with(cfg, tokens).await;
     let url = collector.url();
-    ok(
+    liveops_ok(
         d,
         &url,
         &[
@@ -50,7 +38,7 @@ async fn a_published_update_reaches_every_public_page_and_nothing_internal_does(
         ],
     )
     .await;
-    ok(
+    liveops_ok(
         d,
         &url,
         &[
@@ -61,9 +49,9 @@ async fn a_published_update_reaches_every_public_page_and_nothing_internal_does(
         ],
     )
     .await;
-    ok(d, &url, &["incident", "open", "--title", "Never published"]).await;
+    liveops_ok(d, &url, &["incident", "open", "--title", "Never published"]).await;
 
-    let draft = ok(d, &url, &["comms", "draft", "INC-1", "--channel", "banner"]).await;
+    let draft = liveops_ok(d, &url, &["comms", "draft", "INC-1", "--channel", "banner"]).await;
     assert!(
         draft.contains("banner message (investigating), from banner.j2"),
         "{draft}"
@@ -72,7 +60,7 @@ async fn a_published_update_reaches_every_public_page_and_nothing_internal_does(
         draft.contains(&format!("{url}/status/incidents/1")),
         "every message links the page: {draft}"
     );
-    let discord = ok(
+    let discord = liveops_ok(
         d,
         &url,
         &[
@@ -92,7 +80,7 @@ async fn a_published_update_reaches_every_public_page_and_nothing_internal_does(
     );
 
     // A dry run publishes nothing.
-    let dry = ok(
+    let dry = liveops_ok(
         d,
         &url,
         &[
@@ -116,7 +104,7 @@ async fn a_published_update_reaches_every_public_page_and_nothing_internal_does(
         "{page}"
     );
     // Sending needs the comms role.
-    let out = liveops(
+    let out = liveops_cli(
         d,
         &url,
         RESPONDER_TOKEN,
@@ -128,7 +116,7 @@ async fn a_published_update_reaches_every_public_page_and_nothing_internal_does(
         "{out:?}"
     );
 
-    ok(
+    liveops_ok(
         d,
         &url,
         &[
@@ -143,8 +131,8 @@ async fn a_published_update_reaches_every_public_page_and_nothing_internal_does(
         ],
     )
     .await;
-    ok(d, &url, &["incident", "status", "INC-1", "mitigated"]).await;
-    ok(
+    liveops_ok(d, &url, &["incident", "status", "INC-1", "mitigated"]).await;
+    liveops_ok(
         d,
         &url,
         &["comms", "send", "INC-1", "--channel", "status", "--apply"],
@@ -209,7 +197,7 @@ async fn a_published_update_reaches_every_public_page_and_nothing_internal_does(
     );
 
     // Not deliverable from here yet: refused, nothing recorded.
-    let out = liveops(
+    let out = liveops_cli(
         d,
         &url,
         ADMIN_TOKEN,
@@ -349,7 +337,7 @@ async fn discord_and_forum_messages_go_to_their_webhooks_and_a_failing_one_recor
     ));
     let collector = start_collector(cfg).await;
     let url = collector.url();
-    ok(
+    liveops_ok(
         d,
         &url,
         &[
@@ -362,7 +350,7 @@ async fn discord_and_forum_messages_go_to_their_webhooks_and_a_failing_one_recor
         ],
     )
     .await;
-    let sent = ok(
+    let sent = liveops_ok(
         d,
         &url,
         &[
@@ -399,7 +387,7 @@ async fn discord_and_forum_messages_go_to_their_webhooks_and_a_failing_one_recor
 
     // The forum's webhook fails: a 502 naming it, without its URL, and
     // nothing on the timeline.
-    let out = liveops(
+    let out = liveops_cli(
         d,
         &url,
         ADMIN_TOKEN,
@@ -416,7 +404,8 @@ async fn discord_and_forum_messages_go_to_their_webhooks_and_a_failing_one_recor
     assert!(!err.contains("/fail/forum"), "the URL is a secret: {err}");
     assert_eq!(got.lock().unwrap().len(), 2, "the forum was tried once");
     let inc: Value =
-        serde_json::from_str(&ok(d, &url, &["incident", "show", "INC-1", "--json"]).await).unwrap();
+        serde_json::from_str(&liveops_ok(d, &url, &["incident", "show", "INC-1", "--json"]).await)
+            .unwrap();
     let comms: Vec<&Value> = inc["timeline"]
         .as_array()
         .unwrap()
@@ -433,7 +422,7 @@ async fn discord_and_forum_messages_go_to_their_webhooks_and_a_failing_one_recor
         "{inc:#}"
     );
     // Email: text and HTML alternatives to the players' list.
-    let sent = ok(
+    let sent = liveops_ok(
         d,
         &url,
         &["comms", "send", "INC-1", "--channel", "email", "--apply"],

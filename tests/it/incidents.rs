@@ -4,27 +4,15 @@
 //! audit log; a viewer may read but not change; all of it still there
 //! after a restart.
 
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::support::*;
 
-async fn liveops(dir: &std::path::Path, url: &str, token: &str, args: &[&str]) -> Output {
-    let mut cmd = Command::new(liveops_bin());
-    cmd.args(args).args(["--collector", url, "--token", token]);
-    run(cmd, Duration::from_secs(30), dir).await
-}
-
-async fn ok(dir: &std::path::Path, url: &str, args: &[&str]) -> String {
-    let out = liveops(dir, url, ADMIN_TOKEN, args).await;
-    assert!(out.status.success(), "liveops {args:?}: {out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 async fn refused(dir: &std::path::Path, url: &str, token: &str, args: &[&str]) -> String {
-    let out = liveops(dir, url, token, args).await;
+    let out = liveops_cli(dir, url, token, args).await;
     assert!(
         !out.status.success(),
         "liveops {args:?} should fail: {out:?}"
@@ -40,7 +28,7 @@ async fn an_incident_run_by_hand_is_validated_audited_and_kept() {
     let collector = start_collector(cfg.clone()).await;
     let url = collector.url();
 
-    let line = ok(
+    let line = liveops_ok(
         d,
         &url,
         &[
@@ -56,7 +44,7 @@ async fn an_incident_run_by_hand_is_validated_audited_and_kept() {
     )
     .await;
     assert!(line.starts_with("INC-1 SEV2 triage"), "{line}");
-    ok(
+    liveops_ok(
         d,
         &url,
         &[
@@ -70,7 +58,7 @@ async fn an_incident_run_by_hand_is_validated_audited_and_kept() {
         ],
     )
     .await;
-    ok(
+    liveops_ok(
         d,
         &url,
         &[
@@ -83,8 +71,8 @@ async fn an_incident_run_by_hand_is_validated_audited_and_kept() {
         ],
     )
     .await;
-    ok(d, &url, &["incident", "status", "INC-1", "investigating"]).await;
-    ok(d, &url, &["incident", "status", "INC-1", "mitigated"]).await;
+    liveops_ok(d, &url, &["incident", "status", "INC-1", "investigating"]).await;
+    liveops_ok(d, &url, &["incident", "status", "INC-1", "mitigated"]).await;
 
     // Refusals name what is wrong and change nothing.
     let back = refused(
@@ -124,10 +112,10 @@ async fn an_incident_run_by_hand_is_validated_audited_and_kept() {
     // A viewer reads, but does not change.
     let viewer = refused(d, &url, VIEWER_TOKEN, &["incident", "note", "INC-1", "hi"]).await;
     assert!(viewer.contains("responder"), "{viewer}");
-    let out = liveops(d, &url, VIEWER_TOKEN, &["incident", "list"]).await;
+    let out = liveops_cli(d, &url, VIEWER_TOKEN, &["incident", "list"]).await;
     assert!(out.status.success(), "{out:?}");
 
-    ok(
+    liveops_ok(
         d,
         &url,
         &[
@@ -140,7 +128,7 @@ async fn an_incident_run_by_hand_is_validated_audited_and_kept() {
         ],
     )
     .await;
-    ok(
+    liveops_ok(
         d,
         &url,
         &[
@@ -155,7 +143,8 @@ async fn an_incident_run_by_hand_is_validated_audited_and_kept() {
     .await;
 
     let show: Value =
-        serde_json::from_str(&ok(d, &url, &["incident", "show", "INC-1", "--json"]).await).unwrap();
+        serde_json::from_str(&liveops_ok(d, &url, &["incident", "show", "INC-1", "--json"]).await)
+            .unwrap();
     assert_eq!(show["state"], "identified");
     assert_eq!(show["severity"]["current"], "SEV1");
     assert_eq!(show["roles"]["commander"], "ana");
@@ -171,7 +160,7 @@ async fn an_incident_run_by_hand_is_validated_audited_and_kept() {
             "opened", "assigned", "note", "state", "state", "state", "severity"
         ]
     );
-    let text = ok(d, &url, &["incident", "show", "INC-1"]).await;
+    let text = liveops_ok(d, &url, &["incident", "show", "INC-1"]).await;
     assert!(
         text.contains("mitigated → identified: it came back: the deploy"),
         "{text}"
@@ -207,9 +196,9 @@ async fn an_incident_run_by_hand_is_validated_audited_and_kept() {
     collector.wait().await.unwrap();
     let collector = start_collector(cfg).await;
     let url = collector.url();
-    let list = ok(d, &url, &["incident", "list", "--active"]).await;
+    let list = liveops_ok(d, &url, &["incident", "list", "--active"]).await;
     assert!(list.starts_with("INC-1 SEV1 identified"), "{list}");
-    let line = ok(d, &url, &["incident", "open", "--title", "Logins slow"]).await;
+    let line = liveops_ok(d, &url, &["incident", "open", "--title", "Logins slow"]).await;
     assert!(
         line.starts_with("INC-2 SEV3 triage"),
         "a restart reuses no id: {line}"
@@ -234,22 +223,22 @@ async fn action_items_are_tracked_overdue_ones_ticketed_and_the_postmortem_writt
     let d = dir.path();
     let collector = start_collector(collector_config(d, any_port())).await;
     let url = collector.url();
-    ok(
+    liveops_ok(
         d,
         &url,
         &["incident", "open", "--title", "Payments failing"],
     )
     .await;
-    ok(
+    liveops_ok(
         d,
         &url,
         &["incident", "note", "INC-1", "provider <b>502</b> | retry"],
     )
     .await;
-    ok(d, &url, &["incident", "status", "INC-1", "closed"]).await;
+    liveops_ok(d, &url, &["incident", "status", "INC-1", "closed"]).await;
 
     // Added to a closed incident; one already late (a postmortem held late).
-    let late = ok(
+    let late = liveops_ok(
         d,
         &url,
         &[
@@ -269,7 +258,7 @@ async fn action_items_are_tracked_overdue_ones_ticketed_and_the_postmortem_writt
         late.starts_with("A-1 OVERDUE due 2020-01-31T23:59:59.999Z"),
         "{late}"
     );
-    ok(
+    liveops_ok(
         d,
         &url,
         &[
@@ -313,14 +302,14 @@ async fn action_items_are_tracked_overdue_ones_ticketed_and_the_postmortem_writt
     assert!(err.contains("403"), "{err}");
 
     // The weekly check fails while anything is overdue.
-    let out = liveops(d, &url, ADMIN_TOKEN, &["action", "list", "--overdue"]).await;
+    let out = liveops_cli(d, &url, ADMIN_TOKEN, &["action", "list", "--overdue"]).await;
     assert!(!out.status.success(), "{out:?}");
     let listed = String::from_utf8_lossy(&out.stdout);
     assert!(
         listed.contains("A-1 OVERDUE") && !listed.contains("A-2"),
         "{listed}"
     );
-    let mine = ok(d, &url, &["action", "list", "--owner", "cy"]).await;
+    let mine = liveops_ok(d, &url, &["action", "list", "--owner", "cy"]).await;
     assert!(
         mine.starts_with("A-2 open") && !mine.contains("A-1"),
         "{mine}"
@@ -337,7 +326,7 @@ async fn action_items_are_tracked_overdue_ones_ticketed_and_the_postmortem_writt
     assert_eq!(gauge(&metrics, "overdue"), Some(1.0), "{metrics}");
     assert_eq!(gauge(&metrics, "open"), Some(2.0), "{metrics}");
 
-    ok(
+    liveops_ok(
         d,
         &url,
         &[
@@ -365,7 +354,7 @@ async fn action_items_are_tracked_overdue_ones_ticketed_and_the_postmortem_writt
     )
     .await;
     assert!(err.contains("no action item A-9"), "{err}");
-    let out = liveops(d, &url, ADMIN_TOKEN, &["action", "list", "--overdue"]).await;
+    let out = liveops_cli(d, &url, ADMIN_TOKEN, &["action", "list", "--overdue"]).await;
     assert!(out.status.success(), "{out:?}");
     eventually(Duration::from_secs(10), "the ticket taken back", || async {
         let l = pager_lines(d, "ActionItemOverdue");
@@ -409,7 +398,7 @@ async fn action_items_are_tracked_overdue_ones_ticketed_and_the_postmortem_writt
         assert!(md.contains(want), "{want:?} not in:\n{md}");
     }
     let json_path = d.join("pm.json");
-    ok(
+    liveops_ok(
         d,
         &url,
         &[

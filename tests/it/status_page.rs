@@ -14,9 +14,7 @@ use crate::support::*;
 const TOKEN: &str = "it-status-page-admin-token";
 
 async fn cli(dir: &std::path::Path, url: &str, args: &[&str]) -> String {
-    let mut cmd = Command::new(liveops_bin());
-    cmd.args(args).args(["--collector", url, "--token", TOKEN]);
-    let out = run(cmd, Duration::from_secs(30), dir).await;
+    let out = liveops_cli(dir, url, TOKEN, args).await;
     assert!(out.status.success(), "liveops {args:?}: {out:?}");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -326,6 +326,21 @@ pub fn built(packages: &[&str]) -> PathBuf {
 
 /// Runs `cmd` to completion (killed after `deadline`), its output captured
 /// in files under `dir` so that a chatty child can never block on a pipe.
+/// The real `liveops` CLI run in `dir` against the collector at `url`
+/// with `token`.
+pub async fn liveops_cli(dir: &Path, url: &str, token: &str, args: &[&str]) -> Output {
+    let mut cmd = Command::new(liveops_bin());
+    cmd.args(args).args(["--collector", url, "--token", token]);
+    run(cmd, Duration::from_secs(30), dir).await
+}
+
+/// [`liveops_cli`] with the admin token, insisting on success; its stdout.
+pub async fn liveops_ok(dir: &Path, url: &str, args: &[&str]) -> String {
+    let out = liveops_cli(dir, url, ADMIN_TOKEN, args).await;
+    assert!(out.status.success(), "liveops {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 pub async fn run(mut cmd: Command, deadline: Duration, dir: &Path) -> Output {
     let (out, err) = (dir.join("stdout.txt"), dir.join("stderr.txt"));
     cmd.stdin(Stdio::null())

@@ -166,7 +166,11 @@ impl Book {
 
     /// The incident `id`, unless it is final; with the time to stamp on
     /// its next entry (never before its newest one, whatever the clock did).
-    fn active(&mut self, id: u64, now: u64) -> Result<(&mut Incident, u64), IncidentError> {
+    pub(super) fn active(
+        &mut self,
+        id: u64,
+        now: u64,
+    ) -> Result<(&mut Incident, u64), IncidentError> {
         let inc = self
             .incidents
             .get_mut(&id)

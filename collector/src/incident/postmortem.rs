@@ -104,9 +104,7 @@ pub fn describe(e: &Entry) -> String {
 
 /// Text safe in a Markdown table cell: no pipes, no line breaks, no HTML.
 fn cell(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    crate::public::html::esc(s)
         .replace('|', "\\|")
         .replace(['\n', '\r'], " ")
 }

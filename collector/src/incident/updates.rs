@@ -39,17 +39,7 @@ impl Book {
     ) -> Result<&Incident, IncidentError> {
         let body = text(s.body, "a message", TEXT_MAX)?;
         let title = text(s.title, "a title", TITLE_MAX)?;
-        let inc = self
-            .incidents
-            .get_mut(&id)
-            .ok_or(IncidentError::Unknown(id))?;
-        if inc.state.is_final() {
-            return Err(IncidentError::Final {
-                id,
-                state: inc.state,
-            });
-        }
-        let at = now.max(inc.last_ms());
+        let (inc, at) = self.active(id, now)?;
         if s.public {
             inc.updates.push(PublicUpdate {
                 at_ms: at,
@@ -67,7 +57,6 @@ impl Book {
             },
             text: body,
         });
-        self.dirty.insert(id);
         Ok(inc)
     }
 }
